@@ -1,0 +1,14 @@
+/** Domain errors: the service maps each to one stable API error code. */
+export class LeadNotFoundError extends Error {
+  override readonly name = 'LeadNotFoundError';
+  constructor(readonly leadId: string) {
+    super('Lead not found');
+  }
+}
+
+export class StatusUnchangedError extends Error {
+  override readonly name = 'StatusUnchangedError';
+  constructor(readonly status: string) {
+    super(`The lead is already ${status}`);
+  }
+}

@@ -1,0 +1,158 @@
+import { LockMode, type EntityManager, type FilterQuery } from '@mikro-orm/postgresql';
+import { v7 as uuidv7 } from 'uuid';
+import { LeadActivity, type ActivityType } from '../entities/lead-activity.js';
+import { CLOSED_STATUSES, Lead, type LeadPriority, type LeadSource, type LeadStatus } from '../entities/lead.js';
+import { LeadNotFoundError, StatusUnchangedError } from '../errors.js';
+
+export interface NewLead {
+  name: string;
+  email: string;
+  phone: string | null;
+  company: string | null;
+  message: string | null;
+  source: LeadSource;
+}
+
+export interface LeadFilter {
+  status?: LeadStatus;
+  source?: LeadSource;
+  assignedTo?: string;
+}
+
+export interface PageRequest {
+  page: number;
+  limit: number;
+}
+
+const DEFAULT_PRIORITY: LeadPriority = 'medium';
+
+/**
+ * The lead domain: every rule of the pipeline lives here, beside the data it guards. Each
+ * method is one transaction; time-ordered (v7) ids keep inserts local in the primary key index
+ * and give rows of the same millisecond a stable order.
+ */
+export class LeadRepository {
+  constructor(private readonly em: EntityManager) {}
+
+  /** A new lead and its `created` activity, in one transaction. */
+  async create(input: NewLead): Promise<Lead> {
+    const now = new Date();
+    const lead = this.em.create(Lead, {
+      id: uuidv7(),
+      ...input,
+      status: 'new',
+      priority: DEFAULT_PRIORITY,
+      assignedTo: null,
+      createdAt: now,
+      updatedAt: now,
+      closedAt: null,
+    });
+    this.em.create(LeadActivity, {
+      id: uuidv7(),
+      lead,
+      activityType: 'created',
+      description: `Lead created from ${input.source}`,
+      details: null,
+      performedBy: null,
+      createdAt: now,
+    });
+    await this.em.flush();
+    return lead;
+  }
+
+  /** One page, newest first (ties broken by id), and the number of all matches. */
+  async listPage(filter: LeadFilter, { page, limit }: PageRequest): Promise<{ items: Lead[]; total: number }> {
+    const where: FilterQuery<Lead> = {};
+    if (filter.status) where.status = filter.status;
+    if (filter.source) where.source = filter.source;
+    if (filter.assignedTo) where.assignedTo = filter.assignedTo;
+    const [items, total] = await this.em.findAndCount(Lead, where, {
+      orderBy: { createdAt: 'desc', id: 'desc' },
+      limit,
+      offset: (page - 1) * limit,
+      disableIdentityMap: true,
+    });
+    return { items, total };
+  }
+
+  /** The lead and its activities, oldest first. */
+  async getWithActivities(id: string): Promise<{ lead: Lead; activities: LeadActivity[] }> {
+    const lead = await this.em.findOne(Lead, { id });
+    if (!lead) throw new LeadNotFoundError(id);
+    const activities = await this.em.find(LeadActivity, { lead: id }, { orderBy: { createdAt: 'asc', id: 'asc' } });
+    return { lead, activities };
+  }
+
+  /**
+   * Moves a lead to `status`. The row is locked for the transaction so that concurrent changes
+   * each record the status they really changed from. Closing sets `closedAt` (kept when moving
+   * between the two closed states); reopening clears it.
+   */
+  async changeStatus(id: string, status: LeadStatus, opts: { notes: string | null; actor: string }): Promise<Lead> {
+    return this.em.transactional(async (em) => {
+      const lead = await em.findOne(Lead, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+      if (!lead) throw new LeadNotFoundError(id);
+      if (lead.status === status) throw new StatusUnchangedError(status);
+      const from = lead.status;
+      const now = new Date();
+      lead.status = status;
+      lead.updatedAt = now;
+      lead.closedAt = CLOSED_STATUSES.includes(status) ? (lead.closedAt ?? now) : null;
+      em.create(LeadActivity, {
+        id: uuidv7(),
+        lead,
+        activityType: 'status_changed',
+        description: opts.notes ?? `Status changed from ${from} to ${status}`,
+        details: { old_status: from, new_status: status },
+        performedBy: opts.actor,
+        createdAt: now,
+      });
+      return lead;
+    });
+  }
+
+  /** Sets or clears the assignee; an actual change is recorded in the timeline. */
+  async assign(id: string, assignee: string | null, opts: { actor: string }): Promise<Lead> {
+    return this.em.transactional(async (em) => {
+      const lead = await em.findOne(Lead, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+      if (!lead) throw new LeadNotFoundError(id);
+      const from = lead.assignedTo ?? null;
+      if (from === assignee) return lead;
+      const now = new Date();
+      lead.assignedTo = assignee;
+      lead.updatedAt = now;
+      em.create(LeadActivity, {
+        id: uuidv7(),
+        lead,
+        activityType: 'assigned',
+        description: assignee ? `Assigned to ${assignee}` : 'Unassigned',
+        details: { assigned_from: from, assigned_to: assignee },
+        performedBy: opts.actor,
+        createdAt: now,
+      });
+      return lead;
+    });
+  }
+
+  /** A note or contact by a user. Only these two types may come from outside the service. */
+  async addActivity(
+    id: string,
+    activity: { type: Extract<ActivityType, 'note_added' | 'contacted'>; description: string; actor: string },
+  ): Promise<LeadActivity> {
+    return this.em.transactional(async (em) => {
+      const lead = await em.findOne(Lead, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+      if (!lead) throw new LeadNotFoundError(id);
+      const now = new Date();
+      lead.updatedAt = now;
+      return em.create(LeadActivity, {
+        id: uuidv7(),
+        lead,
+        activityType: activity.type,
+        description: activity.description,
+        details: null,
+        performedBy: activity.actor,
+        createdAt: now,
+      });
+    });
+  }
+}
