@@ -1,0 +1,40 @@
+import { mkdir } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { PGlite } from '@electric-sql/pglite';
+import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+
+export interface EmbeddedDatabase {
+  url: string;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * PostgreSQL compiled to WebAssembly (PGlite), persisted in `dir` and served over the wire
+ * protocol on a loopback port, so `start` works on a machine with no database server. It serves
+ * one connection at a time: use a pool of one.
+ */
+export async function startEmbeddedDatabase(dir: string): Promise<EmbeddedDatabase> {
+  await mkdir(dir, { recursive: true });
+  const db = await PGlite.create(dir);
+  const port = await freePort();
+  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port });
+  await server.start();
+  return {
+    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    async stop() {
+      await server.stop();
+      await db.close();
+    },
+  };
+}

@@ -1,0 +1,24 @@
+import type { MikroORM } from '@lead/db';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Authenticator } from '../auth.js';
+import type { Context } from '../trpc.js';
+
+export interface ContextDeps {
+  orm: MikroORM;
+  auth: Authenticator;
+}
+
+/** The outer context: reads the HTTP request; everything below it sees only `Context`. */
+export function contextFactory(deps: ContextDeps, surface: Context['surface']) {
+  return ({ req, res }: { req: FastifyRequest; res: FastifyReply }): Context => ({
+    // A fresh identity map per request: the global EntityManager is never shared.
+    em: deps.orm.em.fork(),
+    auth: deps.auth,
+    requestId: req.id,
+    ip: req.ip,
+    userAgent: req.headers['user-agent'] ?? null,
+    authorization: req.headers.authorization,
+    surface,
+    setHeader: (name, value) => void res.header(name, value),
+  });
+}

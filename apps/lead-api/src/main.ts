@@ -1,0 +1,50 @@
+import { join } from 'node:path';
+import { createOrm, migrate } from '@lead/db';
+import { hs256Authenticator } from './auth.js';
+import { devJwtSecret } from './dev-secret.js';
+import { startEmbeddedDatabase, type EmbeddedDatabase } from './embedded-db.js';
+import { ConfigError, loadEnv, type Env } from './env.js';
+import { buildServer } from './server.js';
+
+let env: Env;
+try {
+  env = loadEnv();
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(error.message);
+  process.exit(1);
+}
+
+let embedded: EmbeddedDatabase | undefined;
+let clientUrl = env.DATABASE_URL;
+if (!clientUrl) {
+  embedded = await startEmbeddedDatabase(join(env.DATA_DIR, 'pg'));
+  clientUrl = embedded.url;
+}
+
+const orm = await createOrm({ clientUrl, ...(embedded ? { pool: { min: 0, max: 1 } } : {}) });
+const secret = env.AUTH_JWT_SECRET ?? (await devJwtSecret(env.DATA_DIR));
+const app = await buildServer({ env, orm, auth: hs256Authenticator(secret) });
+
+if (embedded) app.log.warn({ dataDir: join(env.DATA_DIR, 'pg') }, 'DATABASE_URL is not set: using the embedded PostgreSQL');
+if (!env.AUTH_JWT_SECRET) app.log.warn('AUTH_JWT_SECRET is not set: using the development secret (`pnpm token` signs with it)');
+
+if (env.MIGRATE_ON_START) {
+  const { applied } = await migrate(orm, { clientUrl, lock: !embedded });
+  app.log.info({ applied }, applied.length ? 'migrations applied' : 'database schema is up to date');
+}
+
+let closing = false;
+async function shutdown(signal: string) {
+  if (closing) return;
+  closing = true;
+  app.log.info({ signal }, 'shutting down');
+  await app.close();
+  await orm.close();
+  await embedded?.stop();
+  process.exit(0);
+}
+process.once('SIGINT', () => void shutdown('SIGINT'));
+process.once('SIGTERM', () => void shutdown('SIGTERM'));
+
+await app.listen({ port: env.PORT, host: env.HOST });

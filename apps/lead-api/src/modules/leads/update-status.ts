@@ -1,0 +1,11 @@
+import { leadContracts } from '@lead/contracts';
+import { LeadRepository } from '@lead/db';
+import { implementAdmin } from '../../trpc.js';
+
+export const updateStatus = implementAdmin(leadContracts.updateStatus, async ({ ctx, input }) => {
+  const lead = await new LeadRepository(ctx.em).changeStatus(input.lead_id, input.status, {
+    notes: input.notes || null,
+    actor: ctx.user.id,
+  });
+  return { id: lead.id, status: lead.status, updated_at: lead.updatedAt, closed_at: lead.closedAt ?? null };
+});

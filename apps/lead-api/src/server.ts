@@ -1,0 +1,117 @@
+import { randomUUID } from 'node:crypto';
+import { contracts, type Contract, type LeadMeta } from '@lead/contracts';
+import type { MikroORM } from '@lead/db';
+import { fastifyTRPCPlugin } from '@trpc/server/adapters/fastify';
+import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import { fastifyTRPCOpenApiPlugin } from 'trpc-to-openapi';
+import type { Authenticator } from './auth.js';
+import { contextFactory } from './http/context.js';
+import { loggerOptions } from './logger.js';
+import { buildOpenApiDocument } from './openapi.js';
+import { requestScope } from './request-context.js';
+import { appRouter, openApiRouter } from './router.js';
+import type { Env } from './env.js';
+
+export interface ServerDeps {
+  env: Pick<Env, 'LOG_LEVEL' | 'BODY_LIMIT_BYTES'>;
+  orm: MikroORM;
+  auth: Authenticator;
+  /** Where logs go (default: stdout); tests capture them. */
+  logStream?: NodeJS.WritableStream;
+}
+
+/** Meta of every procedure by its tRPC path, e.g. `leads.create`. */
+function metaByPath(node: object = contracts, prefix = ''): Map<string, LeadMeta> {
+  const map = new Map<string, LeadMeta>();
+  for (const [key, value] of Object.entries(node)) {
+    const path = prefix ? `${prefix}.${key}` : key;
+    if ('meta' in value && 'input' in value) map.set(path, (value as Contract).meta);
+    else for (const [p, m] of metaByPath(value, path)) map.set(p, m);
+  }
+  return map;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
+
+/** Errors raised by Fastify itself (body parsing, limits) get the same shape as the API's own. */
+function fastifyErrorCode(error: FastifyError): { status: number; code: keyof typeof TRPC_ERROR_CODES_BY_KEY; message: string } {
+  const status = error.statusCode ?? 500;
+  if (status === 413) return { status, code: 'PAYLOAD_TOO_LARGE', message: 'Request body too large' };
+  if (status === 415) return { status, code: 'UNSUPPORTED_MEDIA_TYPE', message: 'Content-Type must be application/json' };
+  if (status === 400) {
+    const message = error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ? 'Request body is empty' : 'Request body is not valid JSON';
+    return { status, code: 'PARSE_ERROR', message };
+  }
+  if (status >= 400 && status < 500) return { status, code: 'BAD_REQUEST', message: 'Bad request' };
+  return { status: 500, code: 'INTERNAL_SERVER_ERROR', message: 'Internal server error' };
+}
+
+export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: loggerOptions(deps.env, deps.logStream),
+    bodyLimit: deps.env.BODY_LIMIT_BYTES,
+    // Honour a caller's request id when it is sane, so one id follows a request across services.
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+  });
+
+  app.addHook('onRequest', (req, reply, done) => {
+    void reply.header('x-request-id', req.id);
+    void reply.header('x-content-type-options', 'nosniff');
+    requestScope.run({ requestId: req.id }, done);
+  });
+
+  app.setErrorHandler((error: FastifyError, req, reply) => {
+    const { status, code, message } = fastifyErrorCode(error);
+    if (status >= 500) req.log.error({ err: error }, 'unhandled error');
+    const body = req.url.startsWith('/trpc')
+      ? { error: { json: { message, code: TRPC_ERROR_CODES_BY_KEY[code], data: { code, httpStatus: status, request_id: req.id } } } }
+      : { code, message, request_id: req.id };
+    return reply.status(status).send(body);
+  });
+  app.setNotFoundHandler((req, reply) =>
+    reply.status(404).send({ code: 'NOT_FOUND', message: 'Not found', request_id: req.id }),
+  );
+
+  const onError = ({ error, path, req }: { error: { code: string; cause?: unknown }; path?: string; req: unknown }) => {
+    const log = (req as { log?: FastifyInstance['log'] }).log ?? app.log;
+    if (error.code === 'INTERNAL_SERVER_ERROR' || error.code === 'SERVICE_UNAVAILABLE') {
+      log.error({ err: error.cause ?? error, path }, 'procedure failed');
+    } else {
+      log.info({ path, code: error.code }, 'procedure refused');
+    }
+  };
+
+  await app.register(fastifyTRPCPlugin, {
+    prefix: '/trpc',
+    trpcOptions: {
+      router: appRouter,
+      createContext: contextFactory(deps, 'trpc'),
+      onError,
+    },
+  });
+
+  const metas = metaByPath();
+  await app.register(fastifyTRPCOpenApiPlugin, {
+    router: openApiRouter,
+    createContext: contextFactory(deps, 'rest'),
+    onError,
+    responseMeta: ({ paths, errors }: { paths?: readonly string[]; errors: readonly unknown[] }) => {
+      const meta = paths?.[0] ? metas.get(paths[0]) : undefined;
+      return errors.length === 0 && meta ? { status: meta.successStatus } : {};
+    },
+  });
+
+  let document: object | undefined;
+  app.get('/api/v1/openapi.json', async (req) => {
+    document ??= buildOpenApiDocument(`${req.protocol}://${req.host}`);
+    return document;
+  });
+
+  return app;
+}

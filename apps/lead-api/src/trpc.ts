@@ -1,0 +1,134 @@
+import type { Contract, LeadErrorShape, LeadMeta, ProcedureOf, ValidationIssue } from '@lead/contracts';
+import { LeadNotFoundError, StatusUnchangedError, type EntityManager } from '@lead/db';
+import { initTRPC, TRPCError } from '@trpc/server';
+import superjson from 'superjson';
+import type { z } from 'zod';
+import type { Authenticator, User } from './auth.js';
+import { currentRequestId } from './request-context.js';
+
+/** What every procedure sees. Built from an HTTP request by `http/context.ts`, or directly in tests. */
+export interface Context {
+  em: EntityManager;
+  auth: Authenticator;
+  requestId: string;
+  ip: string;
+  userAgent: string | null;
+  /** The raw `Authorization` header; verified only by procedures that need a user. */
+  authorization: string | undefined;
+  /** Which surface the call came through: REST errors and tRPC errors are shaped differently. */
+  surface: 'rest' | 'trpc';
+  setHeader(name: string, value: string): void;
+}
+
+export interface AuthedContext extends Context {
+  user: User;
+}
+
+export function createInnerContext(
+  opts: Pick<Context, 'em' | 'auth'> & Partial<Omit<Context, 'em' | 'auth'>>,
+): Context {
+  return {
+    requestId: 'internal',
+    ip: '127.0.0.1',
+    userAgent: null,
+    authorization: undefined,
+    surface: 'trpc',
+    setHeader: () => {},
+    ...opts,
+  };
+}
+
+const INTERNAL_MESSAGE = 'Internal server error';
+
+function zodIssues(error: TRPCError): ValidationIssue[] | undefined {
+  const cause = error.cause as { name?: string; issues?: unknown } | undefined;
+  if (error.code !== 'BAD_REQUEST' || cause?.name !== 'ZodError' || !Array.isArray(cause.issues)) return undefined;
+  return (cause.issues as Array<{ code: string; path: PropertyKey[]; message: string }>).map((i) => ({
+    code: i.code,
+    path: i.path.map((p) => (typeof p === 'number' ? p : String(p))),
+    message: i.message,
+  }));
+}
+
+const t = initTRPC
+  .context<Context>()
+  .meta<LeadMeta>()
+  .create({
+    transformer: superjson,
+    /**
+     * One error shape per surface. Internal messages and stacks never leave: a 500 says only
+     * "Internal server error" and carries the request id under which the cause is logged.
+     */
+    errorFormatter({ shape, error, ctx }): LeadErrorShape {
+      const requestId = ctx?.requestId ?? currentRequestId();
+      const message = error.code === 'INTERNAL_SERVER_ERROR' ? INTERNAL_MESSAGE : shape.message;
+      const issues = zodIssues(error);
+      const data = {
+        code: shape.data.code,
+        httpStatus: shape.data.httpStatus,
+        ...(shape.data.path ? { path: shape.data.path } : {}),
+        request_id: requestId,
+        ...(issues ? { issues, } : {}),
+      };
+      if (ctx?.surface === 'rest' || !ctx) {
+        // trpc-to-openapi spreads this into the REST body and then sets `code` and `issues`.
+        return { message, request_id: requestId } as unknown as LeadErrorShape;
+      }
+      return { message: issues ? 'Input validation failed' : message, code: shape.code, data };
+    },
+  });
+
+export const router = t.router;
+export const createCallerFactory = t.createCallerFactory;
+
+/** Turns domain and infrastructure failures into stable API errors. */
+const mapErrors = t.middleware(async ({ next }) => {
+  const result = await next();
+  if (!result.ok) {
+    const cause = result.error.cause;
+    if (cause instanceof LeadNotFoundError) throw new TRPCError({ code: 'NOT_FOUND', message: cause.message });
+    if (cause instanceof StatusUnchangedError) throw new TRPCError({ code: 'CONFLICT', message: cause.message, cause });
+    if (isDatabaseUnavailable(cause)) {
+      throw new TRPCError({ code: 'SERVICE_UNAVAILABLE', message: 'The database is unavailable, try again shortly', cause });
+    }
+  }
+  return result;
+});
+
+function isDatabaseUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  return error.name === 'ConnectionException' || /Timeout acquiring a connection|ECONNREFUSED/.test(error.message);
+}
+
+const publicProcedure = t.procedure.use(mapErrors);
+
+const adminProcedure = publicProcedure.use(async ({ ctx, next }) => {
+  const user = await ctx.auth.authenticate(ctx.authorization);
+  if (user.role !== 'admin') throw new TRPCError({ code: 'FORBIDDEN', message: 'This operation needs the admin role' });
+  return next({ ctx: { user } });
+});
+
+type Handler<TCtx, C extends Contract> = (opts: { ctx: TCtx; input: z.output<C['input']> }) => Promise<z.input<C['output']>>;
+
+/**
+ * The procedure is built from the contract's own schemas and meta, so it serves exactly what the
+ * contract says; its type is stated as the contract's for the same reason.
+ */
+function build<C extends Contract>(base: typeof publicProcedure, contract: C, handler: Handler<never, C>): ProcedureOf<C> {
+  const procedure = base.meta(contract.meta).input(contract.input).output(contract.output);
+  const resolver = handler as unknown as Parameters<typeof procedure.query>[0];
+  const built = contract.type === 'query' ? procedure.query(resolver) : procedure.mutation(resolver);
+  return built as unknown as ProcedureOf<C>;
+}
+
+/** Attaches a handler to a public contract. */
+export function implementPublic<C extends Contract>(contract: C, handler: Handler<Context, C>) {
+  if (contract.meta.access !== 'public') throw new Error(`${contract.meta.openapi.operationId} is not public`);
+  return build(publicProcedure, contract, handler as Handler<never, C>);
+}
+
+/** Attaches a handler to a contract that needs an authenticated user. */
+export function implementAdmin<C extends Contract>(contract: C, handler: Handler<AuthedContext, C>) {
+  if (contract.meta.access === 'public') throw new Error(`${contract.meta.openapi.operationId} is public`);
+  return build(adminProcedure as unknown as typeof publicProcedure, contract, handler as Handler<never, C>);
+}

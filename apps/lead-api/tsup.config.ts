@@ -1,0 +1,15 @@
+import { defineConfig } from 'tsup';
+
+// One bundle with the workspace packages inlined (they ship TypeScript source); npm
+// dependencies stay external and load from node_modules, so the workspace packages' runtime
+// dependencies are listed in this package too.
+export default defineConfig({
+  entry: { main: 'src/main.ts' },
+  format: ['esm'],
+  platform: 'node',
+  target: 'node20',
+  sourcemap: true,
+  clean: true,
+  skipNodeModulesBundle: true,
+  noExternal: [/^@lead\//],
+});
