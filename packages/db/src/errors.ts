@@ -12,3 +12,10 @@ export class StatusUnchangedError extends Error {
     super(`The lead is already ${status}`);
   }
 }
+
+export class IdempotencyKeyReusedError extends Error {
+  override readonly name = 'IdempotencyKeyReusedError';
+  constructor() {
+    super('This Idempotency-Key was already used with a different request body');
+  }
+}

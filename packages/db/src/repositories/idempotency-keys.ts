@@ -1,0 +1,56 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { Lead } from '../entities/lead.js';
+import { IdempotencyKeyReusedError } from '../errors.js';
+import { LeadRepository, type NewLead } from './leads.js';
+
+/** How long a key is remembered; after that the same key makes a new lead. */
+export const IDEMPOTENCY_WINDOW = '24 hours';
+
+export interface IdempotentRequest {
+  key: string;
+  /** Hash of the normalised input: the same key with another input is refused. */
+  requestHash: string;
+}
+
+/**
+ * Exactly-once lead creation. The key row is the lock: it is claimed with an upsert in the same
+ * transaction that creates the lead, so a concurrent request with the same key blocks on the
+ * row until that transaction ends, then finds the key taken (and reads its lead) or, if the
+ * first one rolled back, claims it itself. An expired key is claimed afresh by the same upsert.
+ */
+export class IdempotencyKeyRepository {
+  constructor(private readonly em: EntityManager) {}
+
+  async createLeadOnce(request: IdempotentRequest, input: NewLead): Promise<{ lead: Lead; replayed: boolean }> {
+    return this.em.transactional(async (em) => {
+      const claimed = await em.execute(
+        `insert into "lead"."idempotency_keys" ("key", "request_hash", "lead_id", "created_at")
+         values (?, ?, null, now())
+         on conflict ("key") do update
+           set "request_hash" = excluded."request_hash", "lead_id" = null, "created_at" = excluded."created_at"
+           where "idempotency_keys"."created_at" < now() - interval '${IDEMPOTENCY_WINDOW}'
+         returning "key"`,
+        [request.key, request.requestHash],
+      );
+      if (claimed.length > 0) {
+        const lead = await new LeadRepository(em).create(input);
+        await em.execute(`update "lead"."idempotency_keys" set "lead_id" = ? where "key" = ?`, [lead.id, request.key]);
+        return { lead, replayed: false };
+      }
+      const [row] = await em.execute<Array<{ request_hash: string; lead_id: string }>>(
+        `select "request_hash", "lead_id" from "lead"."idempotency_keys" where "key" = ?`,
+        [request.key],
+      );
+      if (row?.request_hash !== request.requestHash) throw new IdempotencyKeyReusedError();
+      return { lead: await em.findOneOrFail(Lead, { id: row.lead_id }), replayed: true };
+    });
+  }
+
+  /** Forgets keys older than the window; returns how many. */
+  async pruneExpired(): Promise<number> {
+    const deleted = await this.em.execute(
+      `delete from "lead"."idempotency_keys" where "created_at" < now() - interval '${IDEMPOTENCY_WINDOW}' returning "key"`,
+    );
+    return deleted.length;
+  }
+}
