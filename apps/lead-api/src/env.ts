@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 
 const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL', 'SILENT'] as const;
@@ -12,6 +13,33 @@ const bool = (fallback: boolean) =>
     .enum(['true', 'false', '1', '0'], { error: 'must be true or false' })
     .optional()
     .transform((v) => (v === undefined ? fallback : v === 'true' || v === '1'));
+
+// proxy-addr's names for whole address ranges, accepted as entries of TRUST_PROXY.
+const PROXY_RANGE_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+const isAddressOrCidr = (entry: string) =>
+  PROXY_RANGE_NAMES.includes(entry) || ipaddr.isValid(entry) || (ipaddr.isValidCIDR(entry) as boolean);
+
+/**
+ * Whom to believe about the client's address: a hop count, or the proxies' addresses/CIDRs.
+ * The result is Fastify's (proxy-addr's) own `trustProxy` option; unset trusts nobody.
+ */
+const trustProxy = z
+  .string()
+  .transform((value, ctx): number | string[] => {
+    if (/^\d+$/.test(value)) return Number(value);
+    const entries = value.split(',').map((e) => e.trim());
+    const bad = entries.filter((e) => !isAddressOrCidr(e));
+    if (bad.length) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `must be a hop count or a comma-separated list of IP addresses or CIDRs (not ${bad.map((b) => JSON.stringify(b)).join(', ')})`,
+      });
+      return z.NEVER;
+    }
+    return entries;
+  })
+  .optional();
 
 /** Every setting of the service, validated once at start-up. Nothing else reads `process.env`. */
 const EnvSchema = z.object({
@@ -30,6 +58,11 @@ const EnvSchema = z.object({
   AUTH_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   MIGRATE_ON_START: bool(true),
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(64 * 1024),
+  // Abuse protection (issue 4).
+  TRUST_PROXY: trustProxy,
+  RATE_LIMIT_CREATE_PER_HOUR: z.coerce.number({ error: 'must be a whole number' }).int().min(1).default(10),
+  RATE_LIMIT_ADMIN_PER_MINUTE: z.coerce.number({ error: 'must be a whole number' }).int().min(1).default(600),
+  RATE_LIMIT_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{1,64}$/, 'must be 1-64 of A-Z a-z 0-9 : _ -').default('lead-api'),
 });
 
 export type Env = z.output<typeof EnvSchema>;

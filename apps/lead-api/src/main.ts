@@ -1,9 +1,10 @@
 import { join } from 'node:path';
-import { createOrm, migrate } from '@lead/db';
+import { createOrm, IdempotencyKeyRepository, migrate } from '@lead/db';
 import { hs256Authenticator } from './auth.js';
 import { devJwtSecret } from './dev-secret.js';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from './embedded-db.js';
 import { ConfigError, loadEnv, type Env } from './env.js';
+import { connectRedis, redisClient } from './http/rate-limit.js';
 import { buildServer } from './server.js';
 
 let env: Env;
@@ -24,9 +25,12 @@ if (!clientUrl) {
 
 const orm = await createOrm({ clientUrl, ...(embedded ? { pool: { min: 0, max: 1 } } : {}) });
 const secret = env.AUTH_JWT_SECRET ?? (await devJwtSecret(env.DATA_DIR));
-const app = await buildServer({ env, orm, auth: hs256Authenticator(secret) });
+const redis = env.REDIS_URL ? redisClient(env.REDIS_URL) : undefined;
+const app = await buildServer({ env, orm, auth: hs256Authenticator(secret), redis });
+if (redis) await connectRedis(redis, app.log);
 
 if (embedded) app.log.warn({ dataDir: join(env.DATA_DIR, 'pg') }, 'DATABASE_URL is not set: using the embedded PostgreSQL');
+if (!redis) app.log.warn('REDIS_URL is not set: rate limits are counted in this process only');
 if (!env.AUTH_JWT_SECRET) app.log.warn('AUTH_JWT_SECRET is not set: using the development secret (`pnpm token` signs with it)');
 
 if (env.MIGRATE_ON_START) {
@@ -34,12 +38,22 @@ if (env.MIGRATE_ON_START) {
   app.log.info({ applied }, applied.length ? 'migrations applied' : 'database schema is up to date');
 }
 
+// Idempotency keys are only honoured for 24 hours; older rows are dropped hourly.
+const pruneKeys = () =>
+  new IdempotencyKeyRepository(orm.em.fork())
+    .pruneExpired()
+    .then((pruned) => pruned && app.log.info({ pruned }, 'expired idempotency keys pruned'))
+    .catch((error: unknown) => app.log.warn({ err: error }, 'pruning idempotency keys failed'));
+const pruning = setInterval(pruneKeys, 3600_000).unref();
+
 let closing = false;
 async function shutdown(signal: string) {
   if (closing) return;
   closing = true;
   app.log.info({ signal }, 'shutting down');
+  clearInterval(pruning);
   await app.close();
+  redis?.disconnect();
   await orm.close();
   await embedded?.stop();
   process.exit(0);

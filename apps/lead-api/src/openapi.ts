@@ -10,9 +10,20 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   404: 'No such lead',
   409: 'The lead already has this status',
   413: 'Request body too large',
-  429: 'Too many requests',
+  422: 'The `Idempotency-Key` was already used with a different body',
+  429: 'Too many requests: wait `Retry-After` seconds',
   500: 'Internal error: quote `request_id` when reporting it',
   503: 'A dependency (the database) is unavailable',
+};
+
+const header = (description: string) => ({ description, schema: { type: 'integer', minimum: 0 } });
+
+/** What a refused request is told about its budget. */
+const RATE_LIMITED_HEADERS = {
+  'Retry-After': header('Seconds to wait before trying again.'),
+  'RateLimit-Limit': header('Requests allowed in the window.'),
+  'RateLimit-Remaining': header('Requests left in the window (0).'),
+  'RateLimit-Reset': header('Seconds until the window starts again.'),
 };
 
 function allContracts(node: object = contracts): Contract[] {
@@ -47,6 +58,7 @@ export function buildOpenApiDocument(baseUrl: string): OpenAPIObject {
     for (const status of Object.keys(rest)) {
       responses[status] = {
         description: ERROR_DESCRIPTIONS[Number(status)] ?? 'Error',
+        ...(status === '429' ? { headers: RATE_LIMITED_HEADERS } : {}),
         content: { 'application/json': { schema: errorRef } },
       };
     }

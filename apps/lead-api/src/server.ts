@@ -4,9 +4,14 @@ import type { MikroORM } from '@lead/db';
 import { fastifyTRPCPlugin } from '@trpc/server/adapters/fastify';
 import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
 import { fastifyTRPCOpenApiPlugin } from 'trpc-to-openapi';
 import type { Authenticator } from './auth.js';
 import { contextFactory } from './http/context.js';
+import { createLimitHook } from './http/create-limit.js';
+import { errorBody } from './http/error-body.js';
+import { Counters } from './http/metrics.js';
+import { createRateLimit } from './http/rate-limit.js';
 import { loggerOptions } from './logger.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { requestScope } from './request-context.js';
@@ -14,9 +19,14 @@ import { appRouter, openApiRouter } from './router.js';
 import type { Env } from './env.js';
 
 export interface ServerDeps {
-  env: Pick<Env, 'LOG_LEVEL' | 'BODY_LIMIT_BYTES'>;
+  env: Pick<
+    Env,
+    'LOG_LEVEL' | 'BODY_LIMIT_BYTES' | 'TRUST_PROXY' | 'RATE_LIMIT_CREATE_PER_HOUR' | 'RATE_LIMIT_ADMIN_PER_MINUTE' | 'RATE_LIMIT_KEY_PREFIX'
+  >;
   orm: MikroORM;
   auth: Authenticator;
+  /** Where rate limits are counted, shared by all instances; in memory without it. */
+  redis?: Redis;
   /** Where logs go (default: stdout); tests capture them. */
   logStream?: NodeJS.WritableStream;
 }
@@ -47,6 +57,17 @@ function fastifyErrorCode(error: FastifyError): { status: number; code: keyof ty
   return { status: 500, code: 'INTERNAL_SERVER_ERROR', message: 'Internal server error' };
 }
 
+/**
+ * `req.ip` becomes the right-most address not added by a trusted proxy; unset trusts nobody.
+ * Fastify itself ignores a hop count (it cannot tell a proxy from a client), so a count is
+ * given to it as proxy-addr's own hop test: the operator states every request passes that many.
+ */
+function trustProxy(setting: Env['TRUST_PROXY']): string[] | ((address: string, hop: number) => boolean) | false {
+  if (setting === undefined) return false;
+  if (typeof setting === 'number') return (_address, hop) => hop < setting;
+  return setting;
+}
+
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: loggerOptions(deps.env, deps.logStream),
@@ -58,6 +79,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     },
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
+    trustProxy: trustProxy(deps.env.TRUST_PROXY),
   });
 
   app.addHook('onRequest', (req, reply, done) => {
@@ -66,13 +88,19 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     requestScope.run({ requestId: req.id }, done);
   });
 
+  // Abuse protection: per-client create budget (counted before the body is read), per-user budget.
+  const limits = { redis: deps.redis, keyPrefix: deps.env.RATE_LIMIT_KEY_PREFIX };
+  const createLimit = createRateLimit({ ...limits, name: 'create', points: deps.env.RATE_LIMIT_CREATE_PER_HOUR, durationSeconds: 3600 });
+  const userRateLimit = createRateLimit({ ...limits, name: 'user', points: deps.env.RATE_LIMIT_ADMIN_PER_MINUTE, durationSeconds: 60 });
+  const counters = new Counters();
+  app.addHook('onRequest', createLimitHook(createLimit));
+  app.get('/metrics', async (_req, reply) => reply.type('text/plain; version=0.0.4').send(counters.render()));
+  const contextDeps = { ...deps, userRateLimit, counters };
+
   app.setErrorHandler((error: FastifyError, req, reply) => {
     const { status, code, message } = fastifyErrorCode(error);
     if (status >= 500) req.log.error({ err: error }, 'unhandled error');
-    const body = req.url.startsWith('/trpc')
-      ? { error: { json: { message, code: TRPC_ERROR_CODES_BY_KEY[code], data: { code, httpStatus: status, request_id: req.id } } } }
-      : { code, message, request_id: req.id };
-    return reply.status(status).send(body);
+    return reply.status(status).send(errorBody(req, { status, code, message }));
   });
   app.setNotFoundHandler((req, reply) =>
     reply.status(404).send({ code: 'NOT_FOUND', message: 'Not found', request_id: req.id }),
@@ -91,7 +119,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     prefix: '/trpc',
     trpcOptions: {
       router: appRouter,
-      createContext: contextFactory(deps, 'trpc'),
+      createContext: contextFactory(contextDeps, 'trpc'),
       onError,
     },
   });
@@ -99,7 +127,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const metas = metaByPath();
   await app.register(fastifyTRPCOpenApiPlugin, {
     router: openApiRouter,
-    createContext: contextFactory(deps, 'rest'),
+    createContext: contextFactory(contextDeps, 'rest'),
     onError,
     responseMeta: ({ paths, errors }: { paths?: readonly string[]; errors: readonly unknown[] }) => {
       const meta = paths?.[0] ? metas.get(paths[0]) : undefined;

@@ -1,9 +1,10 @@
 import type { Contract, LeadErrorShape, LeadMeta, ProcedureOf, ValidationIssue } from '@lead/contracts';
-import { LeadNotFoundError, StatusUnchangedError, type EntityManager } from '@lead/db';
+import { IdempotencyKeyReusedError, LeadNotFoundError, StatusUnchangedError, type EntityManager } from '@lead/db';
 import { initTRPC, TRPCError } from '@trpc/server';
 import superjson from 'superjson';
 import type { z } from 'zod';
 import type { Authenticator, User } from './auth.js';
+import { rateLimitHeaders, type RateLimit } from './http/rate-limit.js';
 import { currentRequestId } from './request-context.js';
 
 /** What every procedure sees. Built from an HTTP request by `http/context.ts`, or directly in tests. */
@@ -18,6 +19,12 @@ export interface Context {
   /** Which surface the call came through: REST errors and tRPC errors are shaped differently. */
   surface: 'rest' | 'trpc';
   setHeader(name: string, value: string): void;
+  /** The `Idempotency-Key` header, read by `leads.create`. */
+  idempotencyKey: string | undefined;
+  /** Budget per authenticated user on protected procedures; null: unlimited. */
+  userRateLimit: RateLimit | null;
+  /** Records a submission caught by the honeypot field (counted and logged, without its data). */
+  honeypotCaught(): void;
 }
 
 export interface AuthedContext extends Context {
@@ -34,6 +41,9 @@ export function createInnerContext(
     authorization: undefined,
     surface: 'trpc',
     setHeader: () => {},
+    idempotencyKey: undefined,
+    userRateLimit: null,
+    honeypotCaught: () => {},
     ...opts,
   };
 }
@@ -88,6 +98,7 @@ const mapErrors = t.middleware(async ({ next }) => {
     const cause = result.error.cause;
     if (cause instanceof LeadNotFoundError) throw new TRPCError({ code: 'NOT_FOUND', message: cause.message });
     if (cause instanceof StatusUnchangedError) throw new TRPCError({ code: 'CONFLICT', message: cause.message, cause });
+    if (cause instanceof IdempotencyKeyReusedError) throw new TRPCError({ code: 'UNPROCESSABLE_CONTENT', message: cause.message });
     if (isDatabaseUnavailable(cause)) {
       throw new TRPCError({ code: 'SERVICE_UNAVAILABLE', message: 'The database is unavailable, try again shortly', cause });
     }
@@ -106,6 +117,18 @@ const adminProcedure = publicProcedure.use(async ({ ctx, next }) => {
   const user = await ctx.auth.authenticate(ctx.authorization);
   if (user.role !== 'admin') throw new TRPCError({ code: 'FORBIDDEN', message: 'This operation needs the admin role' });
   return next({ ctx: { user } });
+});
+
+/** Per-user rate limit, after authentication so that it is keyed by the verified `sub`. */
+const limitPerUser = t.middleware(async ({ ctx, next }) => {
+  const { user, userRateLimit } = ctx as AuthedContext;
+  if (!userRateLimit) return next();
+  const verdict = await userRateLimit.consume(user.id);
+  for (const [name, value] of Object.entries(rateLimitHeaders(verdict))) ctx.setHeader(name, value);
+  if (!verdict.allowed) {
+    throw new TRPCError({ code: 'TOO_MANY_REQUESTS', message: `Too many requests: try again in ${verdict.resetSeconds} seconds` });
+  }
+  return next();
 });
 
 type Handler<TCtx, C extends Contract> = (opts: { ctx: TCtx; input: z.output<C['input']> }) => Promise<z.input<C['output']>>;
@@ -130,5 +153,5 @@ export function implementPublic<C extends Contract>(contract: C, handler: Handle
 /** Attaches a handler to a contract that needs an authenticated user. */
 export function implementAdmin<C extends Contract>(contract: C, handler: Handler<AuthedContext, C>) {
   if (contract.meta.access === 'public') throw new Error(`${contract.meta.openapi.operationId} is public`);
-  return build(adminProcedure as unknown as typeof publicProcedure, contract, handler as Handler<never, C>);
+  return build(adminProcedure.use(limitPerUser) as unknown as typeof publicProcedure, contract, handler as Handler<never, C>);
 }

@@ -18,6 +18,10 @@ export interface LeadMeta {
     tags: string[];
     protect: boolean;
     errorResponses: number[];
+    /** Request headers the operation reads, for the OpenAPI document. */
+    requestHeaders?: z.ZodObject;
+    /** Headers of the success response, for the OpenAPI document. */
+    responseHeaders?: z.ZodObject;
   };
   access: Access;
   /** The HTTP status the REST surface answers on success. */
@@ -37,7 +41,8 @@ export interface Contract<
 
 /** Errors every operation can answer besides its own. */
 const COMMON_ERRORS = [400, 413, 500] as const;
-const ADMIN_ERRORS = [401, 403] as const;
+// 429: the per-user rate limit on protected operations.
+const ADMIN_ERRORS = [401, 403, 429] as const;
 
 interface ContractSpec<TType extends 'query' | 'mutation', TInput extends z.ZodType, TOutput extends z.ZodType> {
   type: TType;
@@ -51,8 +56,10 @@ interface ContractSpec<TType extends 'query' | 'mutation', TInput extends z.ZodT
   description?: string;
   tags: string[];
   successStatus?: 200 | 201;
-  /** Statuses this operation answers besides the common ones (400, 413, 500, and 401/403 when protected). */
+  /** Statuses this operation answers besides the common ones (400, 413, 500, and 401/403/429 when protected). */
   errors?: number[];
+  requestHeaders?: z.ZodObject;
+  responseHeaders?: z.ZodObject;
 }
 
 export function defineContract<TType extends 'query' | 'mutation', TInput extends z.ZodType, TOutput extends z.ZodType>(
@@ -76,6 +83,8 @@ export function defineContract<TType extends 'query' | 'mutation', TInput extend
         tags: spec.tags,
         protect: isProtected,
         errorResponses: [...new Set(errors)],
+        ...(spec.requestHeaders ? { requestHeaders: spec.requestHeaders } : {}),
+        ...(spec.responseHeaders ? { responseHeaders: spec.responseHeaders } : {}),
       },
     },
   };

@@ -2,10 +2,14 @@ import type { MikroORM } from '@lead/db';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Authenticator } from '../auth.js';
 import type { Context } from '../trpc.js';
+import type { Counters } from './metrics.js';
+import type { RateLimit } from './rate-limit.js';
 
 export interface ContextDeps {
   orm: MikroORM;
   auth: Authenticator;
+  userRateLimit: RateLimit;
+  counters: Counters;
 }
 
 /** The outer context: reads the HTTP request; everything below it sees only `Context`. */
@@ -20,5 +24,11 @@ export function contextFactory(deps: ContextDeps, surface: Context['surface']) {
     authorization: req.headers.authorization,
     surface,
     setHeader: (name, value) => void res.header(name, value),
+    idempotencyKey: req.headers['idempotency-key'] as string | undefined,
+    userRateLimit: deps.userRateLimit,
+    honeypotCaught: () => {
+      deps.counters.honeypotCaught += 1;
+      req.log.info({ honeypot: true }, 'honeypot field filled: answered as created, nothing stored');
+    },
   });
 }

@@ -3,11 +3,12 @@ import { createOrm, type MikroORM } from '@lead/db';
 import type { AppRouter } from '@lead/contracts';
 import { createTRPCClient, httpLink, type TRPCClient } from '@trpc/client';
 import type { FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
 import superjson from 'superjson';
 import { afterAll, inject } from 'vitest';
 import { hs256Authenticator, signDevToken } from '../../src/auth.js';
-import { buildServer } from '../../src/server.js';
-import { createDatabase, databaseUrl, dropDatabase } from './database.js';
+import { buildServer, type ServerDeps } from '../../src/server.js';
+import { createDatabase, databaseUrl, dropDatabase, uniqueName } from './database.js';
 
 export const TEST_SECRET = 'test-secret-that-is-at-least-32-characters-long';
 export const ADMIN_ID = '11111111-1111-4111-8111-111111111111';
@@ -29,18 +30,35 @@ export interface TestApp {
   sql<T = Record<string, unknown>>(query: string, params?: unknown[]): Promise<T[]>;
 }
 
+export interface TestAppOptions {
+  env?: Partial<ServerDeps['env']>;
+  /** Count rate limits in this Redis instead of in memory. */
+  redis?: Redis;
+  /** Share the database of another test app (two instances of one service). */
+  database?: string;
+}
+
 /**
  * The real service on a real port, over a database of its own cloned from the migrated
- * template. Closed (and the database dropped) after the file's tests.
+ * template. Closed (and the database dropped) after the file's tests. Rate limits are high and
+ * their Redis keys namespaced per app unless a test sets them: many tests create from 127.0.0.1.
  */
-export async function startTestApp(): Promise<TestApp> {
-  const name = await createDatabase(inject('templateDatabase'));
+export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp & { database: string }> {
+  const name = options.database ?? (await createDatabase(inject('templateDatabase')));
   const orm = await createOrm({ clientUrl: databaseUrl(name) });
   let logged = '';
   const logStream = new PassThrough();
   logStream.on('data', (chunk: Buffer) => (logged += chunk.toString()));
   const app = await buildServer({
-    env: { LOG_LEVEL: 'DEBUG', BODY_LIMIT_BYTES: 64 * 1024 },
+    env: {
+      LOG_LEVEL: 'DEBUG',
+      BODY_LIMIT_BYTES: 64 * 1024,
+      RATE_LIMIT_CREATE_PER_HOUR: 10_000,
+      RATE_LIMIT_ADMIN_PER_MINUTE: 10_000,
+      RATE_LIMIT_KEY_PREFIX: uniqueName('lead-test'),
+      ...options.env,
+    },
+    redis: options.redis,
     orm,
     auth: hs256Authenticator(TEST_SECRET),
     logStream,
@@ -52,10 +70,11 @@ export async function startTestApp(): Promise<TestApp> {
   afterAll(async () => {
     await app.close();
     await orm.close();
-    await dropDatabase(name);
+    if (!options.database) await dropDatabase(name);
   });
 
   return {
+    database: name,
     url,
     app,
     orm,

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { defineContract } from '../contract.js';
 import {
   Activity,
@@ -26,9 +27,31 @@ export const leadContracts = {
     path: '/api/v1/leads',
     operationId: 'createLead',
     summary: 'Create a lead from a website enquiry',
-    description: 'Public. Stores the enquiry as a `new` lead of `medium` priority.',
+    description:
+      'Public. Stores the enquiry as a `new` lead of `medium` priority. Limited per client address ' +
+      '(IPv6: per /64) to a number of requests an hour, valid or not (default 10); beyond it 429 with `Retry-After`. ' +
+      'Resending with the same `Idempotency-Key` and body within 24 hours answers the first response again ' +
+      '(header `Idempotent-Replayed: true`) instead of creating another lead; the same key with another body answers 422.',
     tags,
     successStatus: 201,
+    errors: [422, 429],
+    requestHeaders: z.object({
+      'Idempotency-Key': z
+        .string()
+        .min(1)
+        .max(255)
+        .optional()
+        .meta({ description: 'Any unique string (e.g. a UUID) per submission, so that retries create one lead.' }),
+    }),
+    responseHeaders: z.object({
+      'RateLimit-Limit': z.string().meta({ description: 'Create requests allowed per hour from this client.' }),
+      'RateLimit-Remaining': z.string().meta({ description: 'Create requests left in the current hour.' }),
+      'RateLimit-Reset': z.string().meta({ description: 'Seconds until the budget is whole again.' }),
+      'Idempotent-Replayed': z
+        .literal('true')
+        .optional()
+        .meta({ description: 'Present when this is the stored answer to an earlier request with the same `Idempotency-Key`.' }),
+    }),
   }),
   list: defineContract({
     type: 'query',

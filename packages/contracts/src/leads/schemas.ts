@@ -22,6 +22,17 @@ export const CreateLeadInput = z
     company: optionalText(TEXT_LIMITS.company).meta({ example: 'Acme Corp' }),
     message: optionalText(TEXT_LIMITS.message).meta({ example: 'Interested in your services' }),
     source: LeadSource.default('website'),
+    // A honeypot: named so that browser autofill (which has no "website" field type) leaves it
+    // empty, while form-filling bots fill it. Submissions with it filled are answered as
+    // created and dropped.
+    website: z
+      .string()
+      .max(2000)
+      .optional()
+      .meta({
+        description:
+          'Leave empty. Forms render this as an input hidden from people (off-screen, `tabindex="-1"`, `autocomplete="off"`, `aria-hidden`).',
+      }),
   })
   .meta({
     id: 'CreateLeadInput',

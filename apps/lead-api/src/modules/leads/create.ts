@@ -1,18 +1,50 @@
-import { leadContracts } from '@lead/contracts';
-import { LeadRepository } from '@lead/db';
+import { createHash } from 'node:crypto';
+import { leadContracts, type CreatedLead } from '@lead/contracts';
+import { IdempotencyKeyRepository, LeadRepository, type Lead, type NewLead } from '@lead/db';
+import { TRPCError } from '@trpc/server';
+import { v7 as uuidv7 } from 'uuid';
 import { implementPublic } from '../../trpc.js';
 
 /** Empty optional fields are stored as absent. */
 const orNull = (value: string | null | undefined) => (value ? value : null);
 
+const MAX_IDEMPOTENCY_KEY = 255;
+
+// The answer is always the first one: a lead is `new` when it is created.
+const created = (lead: Pick<Lead, 'id' | 'name' | 'email' | 'createdAt'>): CreatedLead => ({
+  id: lead.id,
+  name: lead.name,
+  email: lead.email,
+  status: 'new',
+  created_at: lead.createdAt,
+});
+
+/** Two requests are "the same" when they would store the same lead. */
+const requestHash = (lead: NewLead) =>
+  createHash('sha256')
+    .update(JSON.stringify(lead, Object.keys(lead).sort()))
+    .digest('hex');
+
 export const create = implementPublic(leadContracts.create, async ({ ctx, input }) => {
-  const lead = await new LeadRepository(ctx.em).create({
+  const key = ctx.idempotencyKey;
+  if (key !== undefined && (key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY)) {
+    throw new TRPCError({ code: 'BAD_REQUEST', message: `Idempotency-Key must be 1 to ${MAX_IDEMPOTENCY_KEY} characters` });
+  }
+  const lead: NewLead = {
     name: input.name,
     email: input.email,
     phone: orNull(input.phone),
     company: orNull(input.company),
     message: orNull(input.message),
     source: input.source,
-  });
-  return { id: lead.id, name: lead.name, email: lead.email, status: lead.status, created_at: lead.createdAt };
+  };
+  if (input.website) {
+    // A bot filled the hidden field: it sees a success, and nothing is stored or sent.
+    ctx.honeypotCaught();
+    return created({ ...lead, id: uuidv7(), createdAt: new Date() });
+  }
+  if (key === undefined) return created(await new LeadRepository(ctx.em).create(lead));
+  const result = await new IdempotencyKeyRepository(ctx.em).createLeadOnce({ key, requestHash: requestHash(lead) }, lead);
+  if (result.replayed) ctx.setHeader('idempotent-replayed', 'true');
+  return created(result.lead);
 });
