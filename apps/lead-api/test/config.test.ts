@@ -42,3 +42,30 @@ describe('configuration', () => {
     expect(env.DATABASE_URL).toBeUndefined();
   });
 });
+
+describe('abuse protection settings', () => {
+  it('defaults to 10 creates an hour, 600 admin requests a minute, and trusting no proxy', () => {
+    const env = parseEnv({});
+    expect(env).toMatchObject({ RATE_LIMIT_CREATE_PER_HOUR: 10, RATE_LIMIT_ADMIN_PER_MINUTE: 600 });
+    expect(env.TRUST_PROXY).toBeUndefined();
+  });
+
+  it('reads TRUST_PROXY as a hop count or a list of addresses and CIDRs', () => {
+    expect(parseEnv({ TRUST_PROXY: '1' }).TRUST_PROXY).toBe(1);
+    expect(parseEnv({ TRUST_PROXY: '127.0.0.1/8, 10.0.0.0/8,::1,fd00::/8,loopback' }).TRUST_PROXY).toEqual([
+      '127.0.0.1/8',
+      '10.0.0.0/8',
+      '::1',
+      'fd00::/8',
+      'loopback',
+    ]);
+  });
+
+  it('refuses what is neither, and limits that are not positive whole numbers', () => {
+    expect(() => parseEnv({ TRUST_PROXY: 'true' })).toThrow(/TRUST_PROXY: must be a hop count or a comma-separated list .*"true"/);
+    expect(() => parseEnv({ TRUST_PROXY: '10.0.0.0/33' })).toThrow(/TRUST_PROXY/);
+    expect(() => parseEnv({ RATE_LIMIT_CREATE_PER_HOUR: '0' })).toThrow(/RATE_LIMIT_CREATE_PER_HOUR/);
+    expect(() => parseEnv({ RATE_LIMIT_ADMIN_PER_MINUTE: 'lots' })).toThrow(/RATE_LIMIT_ADMIN_PER_MINUTE: must be a whole number/);
+    expect(() => parseEnv({ RATE_LIMIT_KEY_PREFIX: 'has space' })).toThrow(/RATE_LIMIT_KEY_PREFIX/);
+  });
+});

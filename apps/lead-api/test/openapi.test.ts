@@ -37,4 +37,26 @@ describe('GET /api/v1/openapi.json', () => {
     expect(get.security).toEqual([{ bearerAuth: [] }]);
     expect(doc.paths['/api/v1/leads'].post.security).toBeUndefined();
   });
+
+  it('documents abuse protection on the public create: 429 with its headers, 422, Idempotency-Key, the honeypot', () => {
+    const post = doc.paths['/api/v1/leads'].post;
+    expect(Object.keys(post.responses)).toEqual(expect.arrayContaining(['201', '400', '422', '429']));
+    expect(Object.keys(post.responses['429'].headers).sort()).toEqual(['RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'Retry-After']);
+    expect(post.responses['429'].content['application/json'].schema).toEqual({ $ref: '#/components/schemas/Error' });
+    expect(Object.keys(post.responses['201'].headers)).toEqual(
+      expect.arrayContaining(['RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'Idempotent-Replayed']),
+    );
+    expect(post.parameters).toEqual(
+      expect.arrayContaining([expect.objectContaining({ in: 'header', name: 'Idempotency-Key', schema: expect.objectContaining({ maxLength: 255 }) })]),
+    );
+    const body = post.requestBody.content['application/json'].schema;
+    const input = body.$ref ? doc.components.schemas[body.$ref.split('/').pop()] : body;
+    expect(input.properties.website.description).toMatch(/^Leave empty/);
+    expect(input.required).not.toContain('website');
+  });
+
+  it('documents the per-user 429 on admin operations', () => {
+    const list = doc.paths['/api/v1/leads'].get;
+    expect(list.responses['429'].headers['Retry-After']).toBeDefined();
+  });
 });
