@@ -18,7 +18,7 @@ const bool = (fallback: boolean) =>
 const PROXY_RANGE_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
 
 const isAddressOrCidr = (entry: string) =>
-  PROXY_RANGE_NAMES.includes(entry) || ipaddr.isValid(entry) || (ipaddr.isValidCIDR(entry) as boolean);
+  PROXY_RANGE_NAMES.includes(entry) || ipaddr.isValid(entry) || ipaddr.isValidCIDR(entry);
 
 /**
  * Whom to believe about the client's address: a hop count, or the proxies' addresses/CIDRs.

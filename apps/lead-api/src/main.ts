@@ -38,12 +38,13 @@ if (env.MIGRATE_ON_START) {
   app.log.info({ applied }, applied.length ? 'migrations applied' : 'database schema is up to date');
 }
 
-// Idempotency keys are only honoured for 24 hours; older rows are dropped hourly.
+// Idempotency keys are only honoured for 24 hours; older rows are dropped at start and hourly.
 const pruneKeys = () =>
   new IdempotencyKeyRepository(orm.em.fork())
     .pruneExpired()
     .then((pruned) => pruned && app.log.info({ pruned }, 'expired idempotency keys pruned'))
     .catch((error: unknown) => app.log.warn({ err: error }, 'pruning idempotency keys failed'));
+void pruneKeys();
 const pruning = setInterval(pruneKeys, 3600_000).unref();
 
 let closing = false;
