@@ -219,7 +219,7 @@ describe('two API processes sharing one Redis', () => {
     let output = '';
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    await waitFor(() => /Server listening at http:\/\/127\.0\.0\.1:\d+/.test(output) || child.exitCode !== null, 'the service to listen', 30_000);
+    await waitFor(() => /Server listening at http:\/\/127\.0\.0\.1:\d+/.test(output) || child.exitCode !== null, 'the service to listen', 90_000);
     const url = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1];
     if (!url) throw new Error(`service did not start:\n${output}`);
     return url;
@@ -251,5 +251,5 @@ describe('two API processes sharing one Redis', () => {
       await stopAll();
       await dropDatabase(database);
     }
-  }, 60_000);
+  }, 180_000);
 });
