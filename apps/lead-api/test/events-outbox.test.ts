@@ -71,6 +71,7 @@ describe('each change writes its event, delivered with the spec payload plus eve
         timestamp: unassigned.body.updated_at,
       },
     ]);
+    expect(Object.keys(events[0]!.body)).toEqual(['event_id', 'event_type', 'lead_id', 'email', 'source', 'timestamp']);
     for (const e of events) {
       expect(e.type).toBe(e.body.event_type);
       expect(e.headers['content-type']).toBe('application/json');

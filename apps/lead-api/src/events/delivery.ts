@@ -36,7 +36,9 @@ function describe(error: unknown): string {
 }
 
 export async function deliver(event: ClaimedEvent, options: DeliveryOptions): Promise<DeliveryResult> {
-  const body = JSON.stringify(event.payload);
+  // jsonb keeps keys in its own order; send them in the spec's.
+  const { event_id, event_type, lead_id, timestamp: at, ...fields } = event.payload;
+  const body = JSON.stringify({ event_id, event_type, lead_id, ...fields, timestamp: at });
   const headers: Record<string, string> = {
     'content-type': 'application/json',
     'user-agent': 'lead-service',
