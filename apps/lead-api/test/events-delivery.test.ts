@@ -69,6 +69,16 @@ describe('delivery to the notification service', () => {
     for (const id of events) expect(receiver.acceptedCount(id)).toBe(1);
   });
 
+  it('an event written by this instance goes out at once, not at the next poll', async () => {
+    receiver.answer(() => 200);
+    await run({ pollIntervalMs: 60_000 });
+    await new Promise((r) => setTimeout(r, 200));
+    const [lead] = await createLeads(1);
+    await t.rest('PATCH', `/api/v1/leads/${lead}/status`, { token, body: { status: 'contacted' } });
+    const events = (await eventsOf([lead!])).get(lead!)!;
+    await waitUntil('both are delivered', () => allAccepted(events), 5_000);
+  });
+
   it('a receiver answering 500 at random still gets every event, each lead in order', async () => {
     receiver.answer(() => (Math.random() < 0.5 ? 500 : 200));
     await run();

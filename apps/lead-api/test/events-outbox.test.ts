@@ -103,10 +103,7 @@ describe('each change writes its event, delivered with the spec payload plus eve
       const [lead] = await t.sql<{ id: string }>('select id from lead.leads limit 1');
       const changed = await t.rest('PATCH', `/api/v1/leads/${lead!.id}/status`, { token, body: { status: 'closed_lost' } });
       expect(changed.status).toBe(500);
-      const [after] = await t.sql<{ status: string; n: string }>(
-        `select status, (select count(*) from lead.lead_activities where lead_id = ?) as n from lead.leads where id = ?`,
-        [lead!.id, lead!.id],
-      );
+      const [after] = await t.sql<{ status: string }>('select status from lead.leads where id = ?', [lead!.id]);
       expect(after!.status).not.toBe('closed_lost');
     } finally {
       await t.sql('drop trigger refuse_event on lead.outbox_events');
