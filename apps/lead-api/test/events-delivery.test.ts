@@ -145,6 +145,18 @@ describe('delivery to the notification service', () => {
     expect(receiver.requests.filter((r) => r.id === event)).toHaveLength(2);
   });
 
+  it('a redirect is not followed but retried: the signed POST never goes elsewhere', async () => {
+    const answered = new Set<string>();
+    receiver.answer((r) =>
+      answered.has(r.id) ? 200 : (answered.add(r.id), { status: 302, headers: { location: `${receiver.url}/elsewhere` } }),
+    );
+    await run();
+    const [lead] = await createLeads(1);
+    const [event] = (await eventsOf([lead!])).get(lead!)!;
+    await waitUntil('it is delivered', () => receiver.acceptedCount(event!) === 1);
+    expect(receiver.requests.filter((r) => r.id === event)).toHaveLength(2);
+  });
+
   it('any other 4xx is dead at once and kept; the lead’s later events still go', async () => {
     receiver.answer((r) => (r.type === 'LeadCreated' ? 400 : 200));
     await run();

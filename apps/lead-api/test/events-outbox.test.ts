@@ -89,6 +89,9 @@ describe('each change writes its event, delivered with the spec payload plus eve
     );
     expect(rows).toHaveLength(4);
     expect(rows.every((r) => r.state === 'delivered' && r.delivered_at !== null)).toBe(true);
+    // The payload holds the email; the dispatcher's logs name events by id only.
+    expect(t.logs()).toContain(events[0]!.id);
+    expect(t.logs()).not.toContain('ada@example.com');
   });
 
   it('no change without its event: when the event cannot be written, the change is not either', async () => {

@@ -52,7 +52,14 @@ export async function deliver(event: ClaimedEvent, options: DeliveryOptions): Pr
   }
   let response: Response;
   try {
-    response = await fetch(options.url, { method: 'POST', headers, body, signal: AbortSignal.timeout(options.timeoutMs) });
+    // A redirect is not followed: it would turn the POST into a GET, or send the event elsewhere.
+    response = await fetch(options.url, {
+      method: 'POST',
+      headers,
+      body,
+      redirect: 'manual',
+      signal: AbortSignal.timeout(options.timeoutMs),
+    });
     // Only the status matters; reading the rest frees the connection for the next event.
     await response.arrayBuffer();
   } catch (error) {
@@ -66,5 +73,6 @@ export async function deliver(event: ClaimedEvent, options: DeliveryOptions): Pr
     return { outcome: 'retry', error, retryAfterMs: parseRetryAfter(response.headers.get('retry-after')) };
   }
   if (status >= 400) return { outcome: 'refused', error };
+  // A redirect or an informational answer: the URL is likely misconfigured, which can be fixed in time.
   return { outcome: 'retry', error };
 }
