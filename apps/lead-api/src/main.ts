@@ -4,6 +4,7 @@ import { hs256Authenticator } from './auth.js';
 import { devJwtSecret } from './dev-secret.js';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from './embedded-db.js';
 import { ConfigError, loadEnv, type Env } from './env.js';
+import { dispatcherConfig, EventDispatcher } from './events/dispatcher.js';
 import { connectRedis, redisClient } from './http/rate-limit.js';
 import { buildServer } from './server.js';
 
@@ -47,6 +48,12 @@ const pruneKeys = () =>
 void pruneKeys();
 const pruning = setInterval(pruneKeys, 3600_000).unref();
 
+// Events are always written to the outbox; without a receiver they wait there, none is dropped.
+const delivery = dispatcherConfig(env);
+const dispatcher = delivery ? new EventDispatcher(orm, delivery, app.log.child({ component: 'events' })) : undefined;
+if (dispatcher) dispatcher.start();
+else app.log.warn('NOTIFICATION_SERVICE_URL is not set: events are kept in the outbox until it is');
+
 let closing = false;
 async function shutdown(signal: string) {
   if (closing) return;
@@ -54,6 +61,7 @@ async function shutdown(signal: string) {
   app.log.info({ signal }, 'shutting down');
   clearInterval(pruning);
   await app.close();
+  await dispatcher?.stop();
   redis?.disconnect();
   await orm.close();
   await embedded?.stop();

@@ -18,8 +18,12 @@ const caught = async () => {
 const count = async (query: string, params: unknown[] = []) => Number((await t.sql<{ n: string }>(query, params))[0]!.n);
 
 describe('the honeypot field (`website`)', () => {
-  it('answers a filled honeypot like a success, but stores nothing and counts it', async () => {
-    const before = { leads: await count('select count(*) as n from lead.leads'), caught: await caught() };
+  it('answers a filled honeypot like a success, but stores nothing, sends no event, and counts it', async () => {
+    const before = {
+      leads: await count('select count(*) as n from lead.leads'),
+      events: await count('select count(*) as n from lead.outbox_events'),
+      caught: await caught(),
+    };
     const bot = sampleLead({ name: 'Spam Bot Name', email: 'spam-bot@example.com', website: 'https://spam.example' });
     const res = await t.rest('POST', '/api/v1/leads', { body: bot });
     expect(res.status).toBe(201);
@@ -31,6 +35,7 @@ describe('the honeypot field (`website`)', () => {
       created_at: expect.stringMatching(ISO_UTC),
     });
     expect(await count('select count(*) as n from lead.leads')).toBe(before.leads);
+    expect(await count('select count(*) as n from lead.outbox_events')).toBe(before.events);
     expect(await count('select count(*) as n from lead.lead_activities where lead_id = ?', [res.body.id])).toBe(0);
     expect(await caught()).toBe(before.caught + 1);
     // The operator sees the catch in the logs, without the submitted data.

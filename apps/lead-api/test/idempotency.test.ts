@@ -69,6 +69,8 @@ describe('Idempotency-Key on create', () => {
     expect(await leadsWithEmail(email)).toEqual([...ids]);
     const [activities] = await t.sql<{ n: string }>('select count(*) as n from lead.lead_activities where lead_id = ?', [[...ids][0]]);
     expect(Number(activities!.n)).toBe(1);
+    const events = await t.sql<{ event_type: string }>('select event_type from lead.outbox_events where lead_id = ?', [[...ids][0]]);
+    expect(events).toEqual([{ event_type: 'LeadCreated' }]);
   });
 
   it('treats a key older than 24 hours as new', async () => {

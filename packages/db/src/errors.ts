@@ -13,6 +13,20 @@ export class StatusUnchangedError extends Error {
   }
 }
 
+export class EventNotFoundError extends Error {
+  override readonly name = 'EventNotFoundError';
+  constructor(readonly eventId: string) {
+    super('Event not found');
+  }
+}
+
+export class EventNotDeadError extends Error {
+  override readonly name = 'EventNotDeadError';
+  constructor(readonly state: string) {
+    super(`Only a dead event can be retried; this one is ${state}`);
+  }
+}
+
 export class IdempotencyKeyReusedError extends Error {
   override readonly name = 'IdempotencyKeyReusedError';
   constructor() {
