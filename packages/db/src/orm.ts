@@ -1,10 +1,11 @@
 import { Migrator } from '@mikro-orm/migrations';
 import { defineConfig, MikroORM, type Options } from '@mikro-orm/postgresql';
+import { AuditLog } from './entities/audit-log.js';
 import { Lead } from './entities/lead.js';
 import { LeadActivity } from './entities/lead-activity.js';
 import { migrationsList } from './migrations/index.js';
 
-export const entities = [Lead, LeadActivity];
+export const entities = [Lead, LeadActivity, AuditLog];
 
 export interface OrmOptions {
   clientUrl: string;
