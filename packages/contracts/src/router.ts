@@ -1,6 +1,7 @@
 import type { TRPCBuiltRouter, TRPCMutationProcedure, TRPCQueryProcedure } from '@trpc/server';
 import type { z } from 'zod';
 import type { LeadErrorShape } from './common/errors.js';
+import { auditContracts } from './audit/contracts.js';
 import type { Contract, LeadMeta } from './contract.js';
 import { healthContract } from './health.js';
 import { leadContracts } from './leads/contracts.js';
@@ -9,6 +10,7 @@ import { leadContracts } from './leads/contracts.js';
 export const contracts = {
   health: healthContract,
   leads: leadContracts,
+  audit: auditContracts,
 };
 export type Contracts = typeof contracts;
 
