@@ -47,7 +47,7 @@ export async function callProcedure(
       return encodeURIComponent(value);
     });
     const defined = Object.entries(rest).filter(([, v]) => v !== undefined);
-    if (method === 'GET' && defined.length) url += `?${new URLSearchParams(defined.map(([k, v]) => [k, String(v)]))}`;
+    if (method === 'GET' && defined.length) url += `?${new URLSearchParams(defined.map(([k, v]): [string, string] => [k, String(v)]))}`;
     const res = await t.rest(method, url, { headers, ...(method === 'GET' ? {} : { body: rest }) });
     return res.status < 400 ? { status: res.status, data: res.body } : { status: res.status, code: res.body?.code };
   }
