@@ -5,10 +5,11 @@ import { z } from 'zod';
 export interface User {
   /** The user id in the auth service. */
   id: string;
-  role: string;
+  /** Null when the token names no role: authenticated, but allowed nothing (403). */
+  role: string | null;
 }
 
-const Claims = z.object({ sub: z.uuid(), role: z.string().min(1) });
+const Claims = z.object({ sub: z.uuid(), role: z.string().min(1).nullish() });
 
 const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/;
 
@@ -44,7 +45,7 @@ export interface AuthOptions {
 class KeySetUnavailable extends Error {}
 
 /**
- * Bearer tokens: signature, `exp`, a UUID `sub`, a `role`, and `iss`/`aud` when configured.
+ * Bearer tokens: signature, `exp`, a UUID `sub`, the `role` if any, and `iss`/`aud` when configured.
  * Each algorithm is tied to the one kind of key it was made for: HS256 only ever verifies
  * against the shared secret, RS256/ES256 only against the key set, so a token "signed" with
  * HS256 using a public key (algorithm confusion) is refused, as is `alg: none`.
@@ -96,8 +97,8 @@ export function createAuthenticator(options: AuthOptions): Authenticator {
         throw unauthorized('Invalid token');
       }
       const claims = Claims.safeParse(payload);
-      if (!claims.success) throw unauthorized('Token must carry a UUID `sub` and a `role`');
-      return { id: claims.data.sub, role: claims.data.role };
+      if (!claims.success) throw unauthorized('Token must carry a UUID `sub`, and `role` must be a string');
+      return { id: claims.data.sub, role: claims.data.role ?? null };
     },
   };
 }
@@ -107,7 +108,7 @@ export const hs256Authenticator = (secret: string): Authenticator => createAuthe
 
 export async function signDevToken(
   secret: string,
-  user: User,
+  user: { id: string; role: string },
   ttlSeconds = 8 * 3600,
   claims: { issuer?: string; audience?: string } = {},
 ): Promise<string> {
