@@ -2,6 +2,8 @@ import type { Contract, LeadErrorShape, LeadMeta, ProcedureOf, ValidationIssue }
 import {
   AssignmentForbiddenError,
   AuditUnavailableError,
+  EventNotDeadError,
+  EventNotFoundError,
   LeadNotFoundError,
   StatusUnchangedError,
   type AuditEntry,
@@ -107,6 +109,8 @@ const mapErrors = t.middleware(async ({ next }) => {
     if (cause instanceof AuditUnavailableError) {
       throw new TRPCError({ code: 'SERVICE_UNAVAILABLE', message: 'The audit trail is unavailable, try again shortly', cause });
     }
+    if (cause instanceof EventNotFoundError) throw new TRPCError({ code: 'NOT_FOUND', message: cause.message });
+    if (cause instanceof EventNotDeadError) throw new TRPCError({ code: 'CONFLICT', message: cause.message, cause });
     if (isDatabaseUnavailable(cause)) {
       throw new TRPCError({ code: 'SERVICE_UNAVAILABLE', message: 'The database is unavailable, try again shortly', cause });
     }

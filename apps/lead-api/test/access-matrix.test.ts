@@ -61,6 +61,19 @@ const EXPECTED: Record<string, { input: (leadId: string) => Record<string, unkno
     input: () => ({}),
     status: { 'no token': 401, 'bad token': 401, admin: 200, cms: 403, 'sales owner': 403, 'sales non-owner': 403, 'unknown role': 403 },
   },
+  'events.list': {
+    input: () => ({}),
+    status: { 'no token': 401, 'bad token': 401, admin: 200, cms: 403, 'sales owner': 403, 'sales non-owner': 403, 'unknown role': 403 },
+  },
+  'events.stats': {
+    input: () => undefined,
+    status: { 'no token': 401, 'bad token': 401, admin: 200, cms: 403, 'sales owner': 403, 'sales non-owner': 403, 'unknown role': 403 },
+  },
+  // No such event: the admin gets past access control to a 404; everyone else never gets that far.
+  'events.retry': {
+    input: () => ({ event_id: '00000000-0000-4000-8000-000000000000' }),
+    status: { 'no token': 401, 'bad token': 401, admin: 404, cms: 403, 'sales owner': 403, 'sales non-owner': 403, 'unknown role': 403 },
+  },
 };
 
 const CODE: Record<number, string> = { 401: 'UNAUTHORIZED', 403: 'FORBIDDEN', 404: 'NOT_FOUND' };
@@ -98,6 +111,7 @@ async function snapshot(leadId: string) {
     activities: await t.sql('select * from lead.lead_activities where lead_id = ? order by id', [leadId]),
     leads: await t.sql('select count(*)::int as n from lead.leads'),
     audit: await t.sql('select count(*)::int as n from lead.audit_log'),
+    events: await t.sql('select count(*)::int as n, max(attempts) as attempts from lead.outbox_events'),
   };
 }
 
@@ -129,7 +143,8 @@ describe('every procedure × caller × surface', () => {
       return;
     }
     expect(res.status).toBe(surface === 'rest' ? restStatus : 200);
-    if (path === 'health') return;
+    // Reads of no lead data are not audited.
+    if (path === 'health' || path === 'events.stats') return;
     if (path === 'audit.list') {
       expect(res.data.total).toBeGreaterThan(0);
       return;
@@ -143,6 +158,11 @@ describe('every procedure × caller × surface', () => {
       return;
     }
     expect(audit).toMatchObject({ actor_sub: SUB[principal] });
+    if (path === 'events.list') {
+      expect(res.data.total).toBeGreaterThan(0);
+      expect(audit!.lead_ids).toEqual([...new Set(res.data.items.map((event: { lead_id: string }) => event.lead_id))]);
+      return;
+    }
 
     const [lead] = await t.sql<{ status: string; assigned_to: string }>('select status, assigned_to from lead.leads where id = ?', [leadId]);
     if (path === 'leads.list') {

@@ -40,6 +40,9 @@ describe('logs', () => {
       await call(surface, 'leads.assign', { lead_id: id, assigned_to: '77777777-7777-4777-8777-777777777777' }, admin);
       await call(surface, 'leads.addActivity', { lead_id: id, activity_type: 'note_added', description: p.description }, admin);
       await call(surface, 'audit.list', { lead_id: id }, admin);
+      await call(surface, 'events.list', {}, admin);
+      await call(surface, 'events.stats', undefined, admin);
+      await call(surface, 'events.retry', { event_id: '00000000-0000-4000-8000-000000000000' }, admin);
       await call(surface, 'health', undefined);
       // Refused calls carrying personal data: invalid input, a conflict, a role refused, a scoped 404.
       const refused = [

@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import type { LeadErrorShape } from './common/errors.js';
 import { auditContracts } from './audit/contracts.js';
 import type { Contract, LeadMeta } from './contract.js';
+import { eventContracts } from './events/contracts.js';
 import { healthContract } from './health.js';
 import { leadContracts } from './leads/contracts.js';
 
@@ -11,6 +12,7 @@ export const contracts = {
   health: healthContract,
   leads: leadContracts,
   audit: auditContracts,
+  events: eventContracts,
 };
 export type Contracts = typeof contracts;
 

@@ -28,3 +28,17 @@ export class AuditUnavailableError extends Error {
     super('The audit trail cannot be written', options);
   }
 }
+
+export class EventNotFoundError extends Error {
+  override readonly name = 'EventNotFoundError';
+  constructor(readonly eventId: string) {
+    super('Event not found');
+  }
+}
+
+export class EventNotDeadError extends Error {
+  override readonly name = 'EventNotDeadError';
+  constructor(readonly state: string) {
+    super(`Only a dead event can be retried; this one is ${state}`);
+  }
+}

@@ -4,6 +4,7 @@ import { LeadActivity, type ActivityType } from '../entities/lead-activity.js';
 import { CLOSED_STATUSES, Lead, type LeadPriority, type LeadSource, type LeadStatus } from '../entities/lead.js';
 import { AssignmentForbiddenError, LeadNotFoundError, StatusUnchangedError } from '../errors.js';
 import { writeAudit, type AuditEntry } from './audit.js';
+import { recordEvent } from './outbox.js';
 
 export interface NewLead {
   name: string;
@@ -46,12 +47,13 @@ const DEFAULT_PRIORITY: LeadPriority = 'medium';
  * The lead domain: every rule of the pipeline and of who may touch which lead lives here,
  * beside the data it guards. Each change is one transaction that includes its audit row; each
  * read writes its audit row before returning data. Time-ordered (v7) ids keep inserts local in
- * the primary key index and give rows of the same millisecond a stable order.
+ * the primary key index and give rows of the same millisecond a stable order. A change the
+ * notification service must hear of writes its event to the outbox in that same transaction.
  */
 export class LeadRepository {
   constructor(private readonly em: EntityManager) {}
 
-  /** A new lead, its `created` activity and its audit row, in one transaction. */
+  /** A new lead, its `created` activity, its `LeadCreated` event and its audit row, in one transaction. */
   async create(input: NewLead, audit: AuditEntry): Promise<Lead> {
     return this.em.transactional(async (em) => {
       const now = new Date();
@@ -74,6 +76,7 @@ export class LeadRepository {
         performedBy: null,
         createdAt: now,
       });
+      recordEvent(em, 'LeadCreated', lead.id, { email: input.email, source: input.source }, now);
       await em.flush();
       await writeAudit(em, audit, [lead.id]);
       return lead;
@@ -128,6 +131,7 @@ export class LeadRepository {
         performedBy: opts.actor,
         createdAt: now,
       });
+      recordEvent(em, 'LeadStatusChanged', lead.id, { old_status: from, new_status: status }, now);
       await em.flush();
       await writeAudit(em, opts.audit, [id]);
       return lead;
@@ -158,6 +162,7 @@ export class LeadRepository {
           performedBy: opts.actor,
           createdAt: now,
         });
+        recordEvent(em, 'LeadAssigned', lead.id, { old_assigned_to: from, new_assigned_to: assignee }, now);
         await em.flush();
       }
       await writeAudit(em, opts.audit, [id]);
