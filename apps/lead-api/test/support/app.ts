@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import superjson from 'superjson';
 import { afterAll, inject } from 'vitest';
-import { hs256Authenticator, signDevToken } from '../../src/auth.js';
+import { hs256Authenticator, signDevToken, type Authenticator } from '../../src/auth.js';
 import { buildServer, type ServerDeps } from '../../src/server.js';
 import { createDatabase, databaseUrl, dropDatabase, uniqueName } from './database.js';
 
@@ -36,6 +36,7 @@ export interface TestAppOptions {
   redis?: Redis;
   /** Share the database of another test app (two instances of one service). */
   database?: string;
+  auth?: Authenticator;
 }
 
 /**
@@ -60,7 +61,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     },
     redis: options.redis,
     orm,
-    auth: hs256Authenticator(TEST_SECRET),
+    auth: options.auth ?? hs256Authenticator(TEST_SECRET),
     logStream,
   });
   await app.listen({ port: 0, host: '127.0.0.1' });

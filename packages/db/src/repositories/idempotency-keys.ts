@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Lead } from '../entities/lead.js';
 import { IdempotencyKeyReusedError } from '../errors.js';
+import type { AuditEntry } from './audit.js';
 import { LeadRepository, type NewLead } from './leads.js';
 
 /** How long a key is remembered; after that the same key makes a new lead. */
@@ -21,7 +22,7 @@ export interface IdempotentRequest {
 export class IdempotencyKeyRepository {
   constructor(private readonly em: EntityManager) {}
 
-  async createLeadOnce(request: IdempotentRequest, input: NewLead): Promise<{ lead: Lead; replayed: boolean }> {
+  async createLeadOnce(request: IdempotentRequest, input: NewLead, audit: AuditEntry): Promise<{ lead: Lead; replayed: boolean }> {
     return this.em.transactional(async (em) => {
       const claimed = await em.execute(
         `insert into "lead"."idempotency_keys" ("key", "request_hash", "lead_id", "created_at")
@@ -33,7 +34,7 @@ export class IdempotencyKeyRepository {
         [request.key, request.requestHash],
       );
       if (claimed.length > 0) {
-        const lead = await new LeadRepository(em).create(input);
+        const lead = await new LeadRepository(em).create(input, audit);
         await em.execute(`update "lead"."idempotency_keys" set "lead_id" = ? where "key" = ?`, [lead.id, request.key]);
         return { lead, replayed: false };
       }

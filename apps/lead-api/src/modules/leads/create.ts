@@ -43,8 +43,8 @@ export const create = implementPublic(leadContracts.create, async ({ ctx, input 
     ctx.honeypotCaught();
     return created({ ...lead, id: uuidv7(), createdAt: new Date() });
   }
-  if (key === undefined) return created(await new LeadRepository(ctx.em).create(lead));
-  const result = await new IdempotencyKeyRepository(ctx.em).createLeadOnce({ key, requestHash: requestHash(lead) }, lead);
+  if (key === undefined) return created(await new LeadRepository(ctx.em).create(lead, ctx.audit));
+  const result = await new IdempotencyKeyRepository(ctx.em).createLeadOnce({ key, requestHash: requestHash(lead) }, lead, ctx.audit);
   if (result.replayed) ctx.setHeader('idempotent-replayed', 'true');
   return created(result.lead);
 });
