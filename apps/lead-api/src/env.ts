@@ -13,6 +13,19 @@ const bool = (fallback: boolean) =>
     .optional()
     .transform((v) => (v === undefined ? fallback : v === 'true' || v === '1'));
 
+/** A comma-separated list of browser origins (`https://www.example.com`), or `*` for any. */
+const originList = z
+  .string()
+  .transform((v) => v.split(',').map((o) => o.trim()).filter(Boolean))
+  .pipe(
+    z.array(
+      z.string().refine((o) => o === '*' || URL.canParse(o) && new URL(o).origin === o, {
+        error: (issue) => `${String(issue.input)} is not an origin like https://www.example.com (scheme, host, optional port; no path or trailing slash)`,
+      }),
+    ),
+  )
+  .default([]);
+
 /** Every setting of the service, validated once at start-up. Nothing else reads `process.env`. */
 const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -30,6 +43,8 @@ const EnvSchema = z.object({
   AUTH_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   MIGRATE_ON_START: bool(true),
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(64 * 1024),
+  CORS_ORIGINS: originList,
+  CORS_ADMIN_ORIGINS: originList,
 });
 
 export type Env = z.output<typeof EnvSchema>;

@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import superjson from 'superjson';
 import { afterAll, inject } from 'vitest';
 import { hs256Authenticator, signDevToken } from '../../src/auth.js';
-import { buildServer } from '../../src/server.js';
+import { buildServer, type ServerDeps } from '../../src/server.js';
 import { createDatabase, databaseUrl, dropDatabase } from './database.js';
 
 export const TEST_SECRET = 'test-secret-that-is-at-least-32-characters-long';
@@ -33,14 +33,14 @@ export interface TestApp {
  * The real service on a real port, over a database of its own cloned from the migrated
  * template. Closed (and the database dropped) after the file's tests.
  */
-export async function startTestApp(): Promise<TestApp> {
+export async function startTestApp(env: Partial<ServerDeps['env']> = {}): Promise<TestApp> {
   const name = await createDatabase(inject('templateDatabase'));
   const orm = await createOrm({ clientUrl: databaseUrl(name) });
   let logged = '';
   const logStream = new PassThrough();
   logStream.on('data', (chunk: Buffer) => (logged += chunk.toString()));
   const app = await buildServer({
-    env: { LOG_LEVEL: 'DEBUG', BODY_LIMIT_BYTES: 64 * 1024 },
+    env: { LOG_LEVEL: 'DEBUG', BODY_LIMIT_BYTES: 64 * 1024, ...env },
     orm,
     auth: hs256Authenticator(TEST_SECRET),
     logStream,
