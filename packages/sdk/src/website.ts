@@ -27,25 +27,32 @@ export class LeadError extends Error {
     readonly requestId?: string,
   ) {
     super(message);
-    this.name = new.target.name;
   }
+  // Spelled out: minifiers rename classes, and `name` is what logs and error trackers show.
+  override name = 'LeadError';
 }
 
 /** The input was refused; `issues` names each field at fault (`path`, `message`). */
 export class LeadValidationError extends LeadError {
+  override name = 'LeadValidationError';
   issues: ValidationIssue[] = [];
 }
 
 /** Too many submissions; try again after `retryAfterSeconds` (null when the service did not say). */
 export class LeadRateLimitedError extends LeadError {
+  override name = 'LeadRateLimitedError';
   retryAfterSeconds: number | null = null;
 }
 
 /** The service could not be reached (offline, DNS, CORS refusal, aborted), even after retries. */
-export class LeadNetworkError extends LeadError {}
+export class LeadNetworkError extends LeadError {
+  override name = 'LeadNetworkError';
+}
 
 /** The service failed or answered unexpectedly. */
-export class LeadServerError extends LeadError {}
+export class LeadServerError extends LeadError {
+  override name = 'LeadServerError';
+}
 
 interface ErrorBody {
   code?: string;
