@@ -72,6 +72,8 @@ export async function startService(env: Record<string, string> = {}): Promise<Se
       DATABASE_URL: databaseUrl.toString(),
       DATA_DIR: dataDir,
       AUTH_JWT_SECRET: SECRET,
+      // Tests create several leads from one address; the browser test sets its own limit.
+      RATE_LIMIT_CREATE_PER_HOUR: '1000',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
