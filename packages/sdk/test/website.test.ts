@@ -60,6 +60,27 @@ describe('submitLead against the live service', () => {
     expect(given.keys).toEqual(['form-7f3a']);
   });
 
+  it('stores a lead once when its answer was lost and the submission retried', async () => {
+    // The request reaches the service, the answer never reaches the page: the retry carries the
+    // same key, so the service answers the first result again instead of storing a second lead.
+    const keys: (string | null)[] = [];
+    const answers: Response[] = [];
+    const lossy: typeof fetch = async (input, init) => {
+      keys.push(new Headers(init?.headers).get('idempotency-key'));
+      const response = await fetch(input, init);
+      answers.push(response);
+      if (answers.length === 1) throw new TypeError('network connection lost');
+      return response;
+    };
+    const email = uniqueEmail();
+    const lead = await submitLead({ name: 'Lost answer', email }, { baseUrl: service.url, fetch: lossy });
+    expect(keys).toHaveLength(2);
+    expect(keys[1]).toBe(keys[0]);
+    expect(answers.map((a) => a.status)).toEqual([201, 201]);
+    expect(answers[1]!.headers.get('idempotent-replayed')).toBe('true');
+    expect(await service.sql('select id from lead.leads where email = $1', [email])).toEqual([{ id: lead.id }]);
+  });
+
   it('throws a validation error naming the fields at fault', async () => {
     const error = await rejection(submitLead({ name: '', email: 'nope' }, { baseUrl: service.url }));
     expect(error).toBeInstanceOf(LeadValidationError);
