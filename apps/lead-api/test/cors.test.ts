@@ -8,7 +8,7 @@ const STRANGER = 'https://evil.example.net';
 
 let t: TestApp;
 beforeAll(async () => {
-  t = await startTestApp({ CORS_ORIGINS: [WEBSITE], CORS_ADMIN_ORIGINS: [CMS] });
+  t = await startTestApp({ env: { CORS_ORIGINS: [WEBSITE], CORS_ADMIN_ORIGINS: [CMS] } });
 });
 
 const preflight = (path: string, origin: string, method = 'POST') =>

@@ -33,14 +33,18 @@ export interface TestApp {
  * The real service on a real port, over a database of its own cloned from the migrated
  * template. Closed (and the database dropped) after the file's tests.
  */
-export async function startTestApp(env: Partial<ServerDeps['env']> = {}): Promise<TestApp> {
+export interface TestAppOptions {
+  env?: Partial<ServerDeps['env']>;
+}
+
+export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const name = await createDatabase(inject('templateDatabase'));
   const orm = await createOrm({ clientUrl: databaseUrl(name) });
   let logged = '';
   const logStream = new PassThrough();
   logStream.on('data', (chunk: Buffer) => (logged += chunk.toString()));
   const app = await buildServer({
-    env: { LOG_LEVEL: 'DEBUG', BODY_LIMIT_BYTES: 64 * 1024, ...env },
+    env: { LOG_LEVEL: 'DEBUG', BODY_LIMIT_BYTES: 64 * 1024, ...options.env },
     orm,
     auth: hs256Authenticator(TEST_SECRET),
     logStream,
