@@ -29,14 +29,14 @@ export interface TestApp {
   sql<T = Record<string, unknown>>(query: string, params?: unknown[]): Promise<T[]>;
 }
 
-/**
- * The real service on a real port, over a database of its own cloned from the migrated
- * template. Closed (and the database dropped) after the file's tests.
- */
 export interface TestAppOptions {
   env?: Partial<ServerDeps['env']>;
 }
 
+/**
+ * The real service on a real port, over a database of its own cloned from the migrated
+ * template. Closed (and the database dropped) after the file's tests.
+ */
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const name = await createDatabase(inject('templateDatabase'));
   const orm = await createOrm({ clientUrl: databaseUrl(name) });
