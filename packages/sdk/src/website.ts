@@ -61,12 +61,16 @@ interface ErrorBody {
   issues?: ValidationIssue[];
 }
 
+// randomUUID exists only in secure contexts; a site still on plain http gets 128 random bits in hex.
+const newKey = (): string =>
+  crypto.randomUUID?.() ?? Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
+
 const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Sends one website enquiry to `POST /api/v1/leads`. */
 export async function submitLead(input: CreateLeadInput, options: SubmitLeadOptions): Promise<CreatedLead> {
   const doFetch = options.fetch ?? fetch;
-  const key = options.idempotencyKey ?? crypto.randomUUID();
+  const key = options.idempotencyKey ?? newKey();
   let response: Response | undefined;
   for (let attempt = 0; !response; attempt++) {
     try {

@@ -9,6 +9,8 @@ import { startService, uniqueEmail, type Service } from './support/service.js';
 
 const run = promisify(execFile);
 const SDK_DIR = fileURLToPath(new URL('..', import.meta.url));
+// The workspace's pinned pnpm, whether or not one is installed globally.
+const PNPM = fileURLToPath(new URL('../../../tooling/scripts/pnpm.mjs', import.meta.url));
 
 /** What a CMS or website developer writes after `npm install @lead-service/sdk`. */
 const CONSUMER = `
@@ -67,7 +69,8 @@ beforeAll(async () => {
   project = await mkdtemp(join(tmpdir(), 'lead-sdk-consumer-'));
   const [, started] = await Promise.all([
     (async () => {
-      await run('pnpm', ['pack', '--pack-destination', project], { cwd: SDK_DIR });
+      // pnpm's pack, as \`changeset publish\` uses it: it turns catalog: and workspace: versions into real ones.
+      await run(process.execPath, [PNPM, '--dir', SDK_DIR, 'pack', '--pack-destination', project]);
       const tarball = (await readdir(project)).find((f) => f.endsWith('.tgz'))!;
       await writeFile(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
       await writeFile(join(project, 'consumer.ts'), CONSUMER);
