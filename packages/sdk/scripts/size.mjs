@@ -15,7 +15,11 @@ async function bundled(entry) {
     format: 'esm',
     platform: 'browser',
     write: false,
+    metafile: true,
   });
+  // The website entry must stand alone: no zod, tRPC or superjson pulled in behind it.
+  const inputs = Object.keys(result.metafile.inputs);
+  if (inputs.length !== 1) throw new Error(`${entry} bundles other modules: ${inputs.join(', ')}`);
   return result.outputFiles[0].contents;
 }
 
