@@ -40,6 +40,20 @@ const trustProxy = z
     return entries;
   })
   .optional();
+
+/** A comma-separated list of browser origins (`https://www.example.com`), or `*` for any. */
+const originList = z
+  .string()
+  .transform((v) => v.split(',').map((o) => o.trim()).filter(Boolean))
+  .pipe(
+    z.array(
+      z.string().refine((o) => o === '*' || URL.canParse(o) && new URL(o).origin === o, {
+        error: (issue) => `${String(issue.input)} is not an origin like https://www.example.com (scheme, host, optional port; no path or trailing slash)`,
+      }),
+    ),
+  )
+  .default([]);
+
 const ms = (fallback: number, min: number) =>
   z.coerce.number({ error: 'must be a number of milliseconds' }).int().min(min).default(fallback);
 
@@ -69,6 +83,10 @@ const EnvSchema = z.object({
   RATE_LIMIT_CREATE_PER_HOUR: z.coerce.number({ error: 'must be a whole number' }).int().min(1).default(10),
   RATE_LIMIT_ADMIN_PER_MINUTE: z.coerce.number({ error: 'must be a whole number' }).int().min(1).default(600),
   RATE_LIMIT_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{1,64}$/, 'must be 1-64 of A-Z a-z 0-9 : _ -').default('lead-api'),
+
+  // ---- browsers allowed to call the service (http/cors.ts) ----
+  CORS_ORIGINS: originList,
+  CORS_ADMIN_ORIGINS: originList,
 
   // ---- event delivery to the notification service (events/dispatcher.ts) ----
   NOTIFICATION_SIGNING_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),

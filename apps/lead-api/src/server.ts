@@ -8,6 +8,7 @@ import type { Redis } from 'ioredis';
 import { fastifyTRPCOpenApiPlugin } from 'trpc-to-openapi';
 import type { Authenticator } from './auth.js';
 import { contextFactory } from './http/context.js';
+import { registerCors } from './http/cors.js';
 import { createLimitHook } from './http/create-limit.js';
 import { errorBody } from './http/error-body.js';
 import { Counters } from './http/metrics.js';
@@ -22,7 +23,8 @@ export interface ServerDeps {
   env: Pick<
     Env,
     'LOG_LEVEL' | 'BODY_LIMIT_BYTES' | 'TRUST_PROXY' | 'RATE_LIMIT_CREATE_PER_HOUR' | 'RATE_LIMIT_ADMIN_PER_MINUTE' | 'RATE_LIMIT_KEY_PREFIX'
-  >;
+  > &
+    Partial<Pick<Env, 'CORS_ORIGINS' | 'CORS_ADMIN_ORIGINS'>>;
   orm: MikroORM;
   auth: Authenticator;
   /** Where rate limits are counted, shared by all instances; in memory without it. */
@@ -88,6 +90,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     onConstructorPoisoning: 'error',
     trustProxy: trustProxy(deps.env.TRUST_PROXY),
   });
+
+  await registerCors(app, { public: deps.env.CORS_ORIGINS ?? [], admin: deps.env.CORS_ADMIN_ORIGINS ?? [] });
 
   app.addHook('onRequest', (req, reply, done) => {
     void reply.header('x-request-id', req.id);
