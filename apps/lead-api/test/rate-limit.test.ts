@@ -111,6 +111,20 @@ describe('create rate limit, counted in Redis', () => {
   });
 });
 
+describe('what counts as a create request', () => {
+  it('only POSTs: preflights and other methods on the create paths cost nothing', async () => {
+    const t = await startTestApp({ env: { RATE_LIMIT_CREATE_PER_HOUR: 1 } });
+    const preflight = { origin: 'https://elsewhere.example', 'access-control-request-method': 'POST' };
+    for (const path of ['/api/v1/leads', '/trpc/leads.create']) {
+      await fetch(`${t.url}${path}`, { method: 'OPTIONS', headers: preflight });
+      await fetch(`${t.url}${path}`);
+    }
+    const res = await createRest(t);
+    expect(res.status).toBe(201);
+    expect(res.headers.get('ratelimit-remaining')).toBe('0');
+  });
+});
+
 describe('create rate limit while Redis goes away and comes back', () => {
   let server: PrivateRedis;
   beforeAll(async () => {

@@ -11,9 +11,11 @@ const CREATE_PROCEDURE = 'leads.create';
  * counted before the body is read: malformed and invalid submissions count like valid ones.
  */
 export function createCalls(req: FastifyRequest): { count: number; procedures: string[] | null } {
+  // Creation only ever happens on POST; a browser's CORS preflight (OPTIONS) must not cost a submission.
+  if (req.method !== 'POST') return { count: 0, procedures: null };
   const [rawPath = '', query = ''] = req.url.split('?', 2);
   const path = rawPath.length > 1 ? rawPath.replace(/\/$/, '') : rawPath;
-  if (path === CREATE_REST_PATH) return { count: req.method === 'POST' ? 1 : 0, procedures: null };
+  if (path === CREATE_REST_PATH) return { count: 1, procedures: null };
   if (!path.startsWith('/trpc/')) return { count: 0, procedures: null };
   let procedures: string[];
   try {
