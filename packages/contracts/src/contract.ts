@@ -22,6 +22,15 @@ export interface LeadMeta {
   access: Access;
   /** The HTTP status the REST surface answers on success. */
   successStatus: 200 | 201;
+  /** What an error status means for this operation, where the generic wording would be vague. */
+  errorDescriptions?: Record<number, string>;
+  /** A request body and a success body, shown in the OpenAPI document. */
+  examples?: ContractExamples;
+}
+
+export interface ContractExamples {
+  request?: Record<string, unknown>;
+  response?: Record<string, unknown>;
 }
 
 export interface Contract<
@@ -35,9 +44,20 @@ export interface Contract<
   meta: LeadMeta;
 }
 
-/** Errors every operation can answer besides its own. */
-const COMMON_ERRORS = [400, 413, 500] as const;
-const ADMIN_ERRORS = [401, 403] as const;
+/**
+ * Errors an operation can answer besides its own, by what it is: 400 when it takes input,
+ * 413/415 when it takes a body (Fastify parses none for GET), 401/403 when protected, and
+ * 500/503 always (503 when the database is unreachable).
+ */
+function commonErrors(spec: { input: z.ZodType; method: string; access: Access }): number[] {
+  return [
+    ...(spec.input._zod.def.type === 'void' ? [] : [400]),
+    ...(spec.method === 'GET' ? [] : [413, 415]),
+    ...(spec.access === 'public' ? [] : [401, 403]),
+    500,
+    503,
+  ];
+}
 
 interface ContractSpec<TType extends 'query' | 'mutation', TInput extends z.ZodType, TOutput extends z.ZodType> {
   type: TType;
@@ -51,15 +71,20 @@ interface ContractSpec<TType extends 'query' | 'mutation', TInput extends z.ZodT
   description?: string;
   tags: string[];
   successStatus?: 200 | 201;
-  /** Statuses this operation answers besides the common ones (400, 413, 500, and 401/403 when protected). */
-  errors?: number[];
+  /**
+   * Statuses this operation answers besides the common ones (see `commonErrors`); as a record,
+   * with what each means for this operation.
+   */
+  errors?: number[] | Record<number, string>;
+  examples?: ContractExamples;
 }
 
 export function defineContract<TType extends 'query' | 'mutation', TInput extends z.ZodType, TOutput extends z.ZodType>(
   spec: ContractSpec<TType, TInput, TOutput>,
 ): Contract<TType, TInput, TOutput> {
   const isProtected = spec.access !== 'public';
-  const errors = [...COMMON_ERRORS, ...(isProtected ? ADMIN_ERRORS : []), ...(spec.errors ?? [])].sort((a, b) => a - b);
+  const declared = Array.isArray(spec.errors) ? spec.errors : Object.keys(spec.errors ?? {}).map(Number);
+  const errors = [...commonErrors(spec), ...declared].sort((a, b) => a - b);
   return {
     type: spec.type,
     input: spec.input,
@@ -77,6 +102,8 @@ export function defineContract<TType extends 'query' | 'mutation', TInput extend
         protect: isProtected,
         errorResponses: [...new Set(errors)],
       },
+      ...(spec.errors && !Array.isArray(spec.errors) ? { errorDescriptions: spec.errors } : {}),
+      ...(spec.examples ? { examples: spec.examples } : {}),
     },
   };
 }

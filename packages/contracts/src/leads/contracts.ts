@@ -1,4 +1,5 @@
 import { defineContract } from '../contract.js';
+import { leadExamples } from './examples.js';
 import {
   Activity,
   AddActivityInput,
@@ -15,6 +16,7 @@ import {
 } from './schemas.js';
 
 const tags = ['Leads'];
+const NO_SUCH_LEAD = 'No lead has this id';
 
 export const leadContracts = {
   create: defineContract({
@@ -27,6 +29,7 @@ export const leadContracts = {
     operationId: 'createLead',
     summary: 'Create a lead from a website enquiry',
     description: 'Public. Stores the enquiry as a `new` lead of `medium` priority.',
+    examples: leadExamples.create,
     tags,
     successStatus: 201,
   }),
@@ -40,6 +43,7 @@ export const leadContracts = {
     operationId: 'listLeads',
     summary: 'List leads',
     description: 'Filters combine with AND. Newest first.',
+    examples: leadExamples.list,
     tags,
   }),
   get: defineContract({
@@ -51,8 +55,9 @@ export const leadContracts = {
     path: '/api/v1/leads/{lead_id}',
     operationId: 'getLead',
     summary: 'Get a lead with its activities',
+    examples: leadExamples.get,
     tags,
-    errors: [404],
+    errors: { 404: NO_SUCH_LEAD },
   }),
   updateStatus: defineContract({
     type: 'mutation',
@@ -65,8 +70,9 @@ export const leadContracts = {
     summary: 'Move a lead through the pipeline',
     description:
       'Records a `status_changed` activity. Closing (`closed_won`, `closed_lost`) sets `closed_at`; reopening clears it. Setting the status the lead already has answers 409.',
+    examples: leadExamples.updateStatus,
     tags,
-    errors: [404, 409],
+    errors: { 404: NO_SUCH_LEAD, 409: 'The lead already has this status' },
   }),
   assign: defineContract({
     type: 'mutation',
@@ -78,8 +84,9 @@ export const leadContracts = {
     operationId: 'assignLead',
     summary: 'Assign a lead to a team member, or unassign it',
     description: 'Records an `assigned` activity when the assignee changes.',
+    examples: leadExamples.assign,
     tags,
-    errors: [404],
+    errors: { 404: NO_SUCH_LEAD },
   }),
   addActivity: defineContract({
     type: 'mutation',
@@ -90,8 +97,9 @@ export const leadContracts = {
     path: '/api/v1/leads/{lead_id}/activities',
     operationId: 'addLeadActivity',
     summary: 'Add a note or a contact to the lead timeline',
+    examples: leadExamples.addActivity,
     tags,
     successStatus: 201,
-    errors: [404],
+    errors: { 404: NO_SUCH_LEAD },
   }),
 };
