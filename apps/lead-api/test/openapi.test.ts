@@ -12,7 +12,7 @@ import { startTestApp, type TestApp } from './support/app.js';
 const addFormats = (addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ?? addFormatsModule;
 
 const STALE =
-  'apps/lead-api/openapi.json is out of date: run `pnpm run openapi:update` (or `pnpm --filter @lead/api run openapi:update`) and review the diff: it is a change to the public REST contract';
+  'apps/lead-api/openapi.json is out of date: run `npm run openapi:update` at the repository root (or `pnpm --filter @lead/api run openapi:update`) and review the diff: it is a change to the public REST contract';
 
 let t: TestApp;
 let doc: any;
