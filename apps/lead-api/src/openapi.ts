@@ -20,7 +20,7 @@ const TAG_DESCRIPTIONS: Record<string, string> = {
 
 /** The generic meaning of each error status; a contract may say more for its own operation. */
 const ERROR_DESCRIPTIONS: Record<number, string> = {
-  400: 'Invalid input: `issues` names each field at fault (`PARSE_ERROR` when the body is not JSON)',
+  400: 'Invalid input: `issues` names each field at fault',
   401: 'Missing, malformed, expired or invalid bearer token',
   403: 'The token is valid but its role may not do this',
   404: 'Not found',
@@ -99,13 +99,14 @@ function headersFor(names: string[], optional: string[] = []): Record<string, oa
   ]);
 }
 
-function errorResponse(status: number, description: string | undefined, rateLimited: boolean): oas31.ResponseObject {
+function errorResponse(status: number, description: string | undefined, opts: { rateLimited: boolean; hasBody: boolean }): oas31.ResponseObject {
+  const generic = status === 400 && opts.hasBody ? `${ERROR_DESCRIPTIONS[400]} (\`PARSE_ERROR\` when the body is not JSON)` : ERROR_DESCRIPTIONS[status];
   return {
-    description: description ?? ERROR_DESCRIPTIONS[status] ?? 'Error',
+    description: description ?? generic ?? 'Error',
     headers:
       status === 429
         ? headersFor(['X-Request-Id', 'Retry-After', ...RATE_LIMIT_HEADERS])
-        : headersFor(['X-Request-Id'], rateLimited ? RATE_LIMIT_HEADERS : []),
+        : headersFor(['X-Request-Id'], opts.rateLimited ? RATE_LIMIT_HEADERS : []),
     content: {
       'application/json': {
         schema: ref('schemas', 'Error'),
@@ -123,6 +124,11 @@ function completeOperation(operation: oas31.OperationObject, contract: Contract)
   const success = operation.responses?.['200'] as oas31.ResponseObject;
   const successContent = success.content?.['application/json'];
   if (successContent && meta.examples?.response) successContent.example = meta.examples.response;
+  // Readers show a parameter's own description, not its schema's.
+  for (const parameter of (operation.parameters ?? []) as oas31.ParameterObject[]) {
+    const described = (parameter.schema as oas31.SchemaObject | undefined)?.description;
+    if (described && !parameter.description) parameter.description = described;
+  }
   const requestContent = (operation.requestBody as oas31.RequestBodyObject | undefined)?.content?.['application/json'];
   if (requestContent && meta.examples?.request) requestContent.example = meta.examples.request;
 
@@ -134,7 +140,7 @@ function completeOperation(operation: oas31.OperationObject, contract: Contract)
     },
   };
   for (const status of errors) {
-    responses[String(status)] = errorResponse(status, meta.errorDescriptions?.[status], rateLimited);
+    responses[String(status)] = errorResponse(status, meta.errorDescriptions?.[status], { rateLimited, hasBody: meta.openapi.method !== 'GET' });
   }
   operation.responses = responses;
 }

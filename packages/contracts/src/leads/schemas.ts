@@ -33,7 +33,7 @@ export type CreateLeadInput = z.input<typeof CreateLeadInput>;
 export const ListLeadsInput = z.object({
   status: LeadStatus.optional(),
   source: LeadSource.optional(),
-  assigned_to: Uuid.optional().meta({ description: 'Only leads assigned to this user.' }),
+  assigned_to: Uuid.meta({ description: 'Only leads assigned to this user.' }).optional(),
   page: z.coerce.number().int().min(1).max(1_000_000).default(1).meta({ description: 'Page number, from 1.' }),
   limit: z.coerce.number().int().min(1).max(100).default(20).meta({ description: 'Items per page, at most 100.' }),
 });
