@@ -38,7 +38,7 @@ beforeAll(async () => {
   });
   page = await context.newPage();
   await page.goto(`${t.url}/docs`);
-  await page.locator('.opblock').first().waitFor({ timeout: 20_000 });
+  await page.locator('.opblock').first().waitFor({ timeout: 45_000 });
 });
 
 afterAll(async () => {
@@ -78,7 +78,7 @@ describe('/docs', () => {
     await block.locator('button.try-out__btn').click();
     await block.locator('button.execute').click();
     const status = block.locator('.live-responses-table tbody .response-col_status').first();
-    await expect.poll(() => status.innerText(), { timeout: 10_000 }).toBe('200');
+    await expect.poll(() => status.innerText(), { timeout: 20_000 }).toBe('200');
     expect(await block.locator('.live-responses-table tbody .microlight').first().innerText()).toContain('"database": "ok"');
     // The document's server is relative: the call goes to the host the page came from.
     expect(requested).toContain(`${t.url}/health`);
