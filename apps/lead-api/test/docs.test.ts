@@ -91,6 +91,6 @@ describe('/docs', () => {
       expect(res.status, path).toBe(200);
     }
     expect((await fetch(`${t.url}/docs/index.html`)).status).toBe(404);
-    expect((await fetch(`${t.url}/docs/../package.json`)).status).toBe(404);
+    expect((await fetch(`${t.url}/docs/%2e%2e/package.json`)).status).toBe(404);
   });
 });
