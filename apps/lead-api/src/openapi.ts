@@ -15,6 +15,7 @@ const SERVER = { url: '/', description: 'This service: the host serving this doc
 
 const TAG_DESCRIPTIONS: Record<string, string> = {
   Leads: 'Website enquiries and the sales pipeline they go through.',
+  Events: 'Lead events on their way to the notification service (the outbox).',
   Operations: 'Health and the description of this API.',
 };
 
