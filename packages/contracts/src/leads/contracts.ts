@@ -1,4 +1,5 @@
 import { defineContract, PUBLIC, type Role } from '../contract.js';
+import { leadExamples } from './examples.js';
 import {
   Activity,
   AddActivityInput,
@@ -15,6 +16,7 @@ import {
 } from './schemas.js';
 
 const tags = ['Leads'];
+const NO_SUCH_LEAD = 'No lead has this id, or (for `sales`) a lead not assigned to the caller';
 
 /** Staff who work leads. `sales` see and change only the leads assigned to them. */
 const STAFF: Role[] = ['admin', 'cms', 'sales'];
@@ -31,9 +33,9 @@ export const leadContracts = {
     operationId: 'createLead',
     summary: 'Create a lead from a website enquiry',
     description: 'Public. Stores the enquiry as a `new` lead of `medium` priority.',
+    examples: leadExamples.create,
     tags,
     successStatus: 201,
-    errors: [503],
   }),
   list: defineContract({
     type: 'query',
@@ -45,6 +47,7 @@ export const leadContracts = {
     operationId: 'listLeads',
     summary: 'List leads',
     description: 'Filters combine with AND. Newest first. A `sales` caller sees only the leads assigned to them.',
+    examples: leadExamples.list,
     tags,
   }),
   get: defineContract({
@@ -57,8 +60,9 @@ export const leadContracts = {
     operationId: 'getLead',
     summary: 'Get a lead with its activities',
     description: `Every read is recorded in the audit trail.${NOT_FOUND_FOR_SALES}`,
+    examples: leadExamples.get,
     tags,
-    errors: [404],
+    errors: { 404: NO_SUCH_LEAD },
   }),
   updateStatus: defineContract({
     type: 'mutation',
@@ -71,8 +75,9 @@ export const leadContracts = {
     summary: 'Move a lead through the pipeline',
     description:
       'Records a `status_changed` activity. Closing (`closed_won`, `closed_lost`) sets `closed_at`; reopening clears it. Setting the status the lead already has answers 409.' + NOT_FOUND_FOR_SALES,
+    examples: leadExamples.updateStatus,
     tags,
-    errors: [404, 409],
+    errors: { 404: NO_SUCH_LEAD, 409: 'The lead already has this status' },
   }),
   assign: defineContract({
     type: 'mutation',
@@ -86,8 +91,9 @@ export const leadContracts = {
     description:
       'Records an `assigned` activity when the assignee changes. A `sales` caller may assign a lead to themselves or unassign it; assigning it to anyone else answers 403.' +
       NOT_FOUND_FOR_SALES,
+    examples: leadExamples.assign,
     tags,
-    errors: [404],
+    errors: { 404: NO_SUCH_LEAD },
   }),
   addActivity: defineContract({
     type: 'mutation',
@@ -99,8 +105,9 @@ export const leadContracts = {
     operationId: 'addLeadActivity',
     summary: 'Add a note or a contact to the lead timeline',
     description: NOT_FOUND_FOR_SALES.trim(),
+    examples: leadExamples.addActivity,
     tags,
     successStatus: 201,
-    errors: [404],
+    errors: { 404: NO_SUCH_LEAD },
   }),
 };
