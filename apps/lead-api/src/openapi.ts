@@ -1,68 +1,226 @@
-import { ApiError, contracts, type Contract } from '@lead/contracts';
-import { generateOpenApiDocument, type OpenAPIObject } from 'trpc-to-openapi';
-import { createSchema } from 'zod-openapi';
+import { ApiError, contracts, ERROR_STATUS, type Contract } from '@lead/contracts';
+import { generateOpenApiDocument, type OpenAPIObject, type OpenApiRouter } from 'trpc-to-openapi';
+import { createSchema, type oas31 } from 'zod-openapi';
 import { openApiRouter } from './router.js';
 
+export const OPENAPI_PATH = '/api/v1/openapi.json';
+/** The committed copy, `apps/lead-api/openapi.json` (the same from `src/` and from `dist/`). */
+export const COMMITTED_OPENAPI_FILE = new URL('../openapi.json', import.meta.url);
+
+/**
+ * Relative, so the committed document and the served one are the same bytes, and a reader
+ * (Swagger UI, a generated client) calls the host it got the document from.
+ */
+const SERVER = { url: '/', description: 'This service: the host serving this document' };
+
+const TAG_DESCRIPTIONS: Record<string, string> = {
+  Leads: 'Website enquiries and the sales pipeline they go through.',
+  Events: 'Lead events on their way to the notification service (the outbox).',
+  Operations: 'Health and the description of this API.',
+};
+
+/** The generic meaning of each error status; a contract may say more for its own operation. */
 const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: 'Invalid input: `issues` names each field at fault',
   401: 'Missing, malformed, expired or invalid bearer token',
   403: 'The token is valid but its role may not do this (for `sales`: assign a lead to someone else)',
-  404: 'No such lead, or (for `sales`) a lead not assigned to the caller',
-  409: 'The lead already has this status',
-  413: 'Request body too large',
-  422: 'The `Idempotency-Key` was already used with a different body',
-  429: 'Too many requests: wait `Retry-After` seconds',
+  404: 'Not found',
+  409: 'Conflicts with the current state',
+  413: 'Request body larger than the limit',
+  415: 'The body is not `application/json`',
+  422: 'Well-formed but refused',
+  429: 'Too many requests: try again after `Retry-After` seconds',
   500: 'Internal error: quote `request_id` when reporting it',
-  503: 'A dependency is unavailable: the database, the audit trail or the auth service key set',
+  503: 'A dependency is unavailable (the database, the audit trail or the auth service key set): try again shortly',
 };
 
-const header = (description: string) => ({ description, schema: { type: 'integer', minimum: 0 } });
-
-/** What a refused request is told about its budget. */
-const RATE_LIMITED_HEADERS = {
-  'Retry-After': header('Seconds to wait before trying again.'),
-  'RateLimit-Limit': header('Requests allowed in the window.'),
-  'RateLimit-Remaining': header('Requests left in the window (0).'),
-  'RateLimit-Reset': header('Seconds until the window starts again.'),
+const ERROR_EXAMPLES: Record<number, Partial<ApiError>> = {
+  400: {
+    message: 'Input validation failed',
+    issues: [{ code: 'invalid_format', path: ['email'], message: 'Invalid email address' }],
+  },
+  401: { message: 'Missing bearer token' },
+  403: { message: 'This operation needs the admin role' },
+  404: { message: 'Lead not found' },
+  409: { message: 'The lead is already contacted' },
+  413: { message: 'Request body too large' },
+  415: { message: 'Content-Type must be application/json' },
+  429: { message: 'Too many requests, try again later' },
+  500: { message: 'Internal server error' },
+  503: { message: 'The database is unavailable, try again shortly' },
 };
 
-function allContracts(node: object = contracts): Contract[] {
+const EXAMPLE_REQUEST_ID = '0f8fad5b-d9cb-469f-a165-70867728950e';
+
+/** The first stable code for a status, e.g. 400 → BAD_REQUEST. */
+const codeFor = (status: number) =>
+  Object.entries(ERROR_STATUS).find(([, s]) => s === status)?.[0] ?? 'INTERNAL_SERVER_ERROR';
+
+const ref = (kind: 'schemas' | 'headers', name: string): oas31.ReferenceObject => ({ $ref: `#/components/${kind}/${name}` });
+
+const HEADERS: Record<string, oas31.HeaderObject> = {
+  'X-Request-Id': {
+    description:
+      'Identifies this request: the caller\'s own `X-Request-Id` when it is 1-128 of `A-Za-z0-9._-`, otherwise a new UUID. Error bodies carry it as `request_id`.',
+    required: true,
+    schema: { type: 'string', example: EXAMPLE_REQUEST_ID },
+  },
+  'Retry-After': {
+    description: 'Seconds until a request may be accepted again.',
+    required: true,
+    schema: { type: 'integer', minimum: 0, example: 3600 },
+  },
+  'RateLimit-Limit': {
+    description: 'Requests allowed in the current window.',
+    required: true,
+    schema: { type: 'integer', minimum: 0, example: 10 },
+  },
+  'RateLimit-Remaining': {
+    description: 'Requests left in the current window.',
+    required: true,
+    schema: { type: 'integer', minimum: 0, example: 0 },
+  },
+  'RateLimit-Reset': {
+    description: 'Seconds until the current window resets.',
+    required: true,
+    schema: { type: 'integer', minimum: 0, example: 3600 },
+  },
+};
+const RATE_LIMIT_HEADERS = ['RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset'];
+
+/** On the success of an operation that takes an `Idempotency-Key`: the answer is a replay. */
+const REPLAYED_HEADER: oas31.HeaderObject = {
+  description: 'Present (`true`) when this is the stored answer to an earlier request with the same `Idempotency-Key`.',
+  required: false,
+  schema: { type: 'string', const: 'true' },
+};
+
+function allContracts(node: object): Contract[] {
   return Object.values(node).flatMap((v) => ('meta' in v && 'input' in v ? [v as Contract] : allContracts(v)));
 }
 
+function headersFor(names: string[], optional: string[] = []): Record<string, oas31.ReferenceObject | oas31.HeaderObject> {
+  return Object.fromEntries([
+    ...names.map((name) => [name, ref('headers', name)]),
+    // The same header, but only sometimes there (e.g. the rate-limit state on a success).
+    ...optional.map((name) => [name, { ...HEADERS[name], required: false }]),
+  ]);
+}
+
+function errorResponse(status: number, description: string | undefined, opts: { rateLimited: boolean; hasBody: boolean }): oas31.ResponseObject {
+  const generic = status === 400 && opts.hasBody ? `${ERROR_DESCRIPTIONS[400]} (\`PARSE_ERROR\` when the body is not JSON)` : ERROR_DESCRIPTIONS[status];
+  return {
+    description: description ?? generic ?? 'Error',
+    headers:
+      status === 429
+        ? headersFor(['X-Request-Id', 'Retry-After', ...RATE_LIMIT_HEADERS])
+        : headersFor(['X-Request-Id'], opts.rateLimited ? RATE_LIMIT_HEADERS : []),
+    content: {
+      'application/json': {
+        schema: ref('schemas', 'Error'),
+        example: { code: codeFor(status), message: 'Error', ...ERROR_EXAMPLES[status], request_id: EXAMPLE_REQUEST_ID },
+      },
+    },
+  };
+}
+
+/** Finishes one operation from its contract: real success status, examples, headers, errors. */
+function completeOperation(operation: oas31.OperationObject, contract: Contract): void {
+  const { meta } = contract;
+  const errors = meta.openapi.errorResponses;
+  const rateLimited = errors.includes(429);
+  const success = operation.responses?.['200'] as oas31.ResponseObject;
+  const successContent = success.content?.['application/json'];
+  if (successContent && meta.examples?.response) successContent.example = meta.examples.response;
+  // Readers show a parameter's own description, not its schema's.
+  for (const parameter of (operation.parameters ?? []) as oas31.ParameterObject[]) {
+    const described = (parameter.schema as oas31.SchemaObject | undefined)?.description;
+    if (described && !parameter.description) parameter.description = described;
+  }
+  const requestContent = (operation.requestBody as oas31.RequestBodyObject | undefined)?.content?.['application/json'];
+  if (requestContent && meta.examples?.request) requestContent.example = meta.examples.request;
+
+  const responses: oas31.ResponsesObject = {
+    [String(meta.successStatus)]: {
+      description: meta.successStatus === 201 ? 'Created' : 'OK',
+      headers: {
+        ...headersFor(['X-Request-Id'], rateLimited ? RATE_LIMIT_HEADERS : []),
+        ...(meta.openapi.requestHeaders?.shape['Idempotency-Key'] ? { 'Idempotent-Replayed': REPLAYED_HEADER } : {}),
+      },
+      ...(success.content ? { content: success.content } : {}),
+    },
+  };
+  for (const status of errors) {
+    responses[String(status)] = errorResponse(status, meta.errorDescriptions?.[status], { rateLimited, hasBody: meta.openapi.method !== 'GET' });
+  }
+  operation.responses = responses;
+}
+
+/** This document itself, which no contract describes because it is not a procedure. */
+const documentOperation: oas31.OperationObject = {
+  operationId: 'getOpenApiDocument',
+  summary: 'This OpenAPI document',
+  tags: ['Operations'],
+  responses: {
+    '200': {
+      description: 'OK',
+      headers: headersFor(['X-Request-Id']),
+      content: {
+        'application/json': {
+          schema: { type: 'object', required: ['openapi', 'info', 'paths'], properties: { openapi: { type: 'string', const: '3.1.0' } } },
+        },
+      },
+    },
+  },
+};
+
 /**
- * The OpenAPI 3.1 document of the REST surface. trpc-to-openapi documents every success as 200
- * and errors with its own schema; this states the real success status of each operation and
- * points every error at the one shared `Error` schema the service really answers with.
+ * The OpenAPI 3.1 document of the REST surface, derived from the contracts: trpc-to-openapi
+ * gives paths, parameters and schemas; each contract's meta then states its real success
+ * status, its examples and every error it can answer, all through the one shared `Error` schema
+ * the service really answers with. The same input gives the same bytes (it is committed).
  */
-export function buildOpenApiDocument(baseUrl: string): OpenAPIObject {
-  const doc = generateOpenApiDocument(openApiRouter, {
+export function buildOpenApiDocument(source: { router: OpenApiRouter; contracts: object } = { router: openApiRouter, contracts }): OpenAPIObject {
+  const doc = generateOpenApiDocument(source.router, {
     title: 'Lead Service',
     version: '1.0.0',
     description:
-      'Captures enquiries from the public website and lets the sales team and CMS work them through the pipeline.',
-    baseUrl,
-    securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      'Captures enquiries from the public website and lets the sales team and CMS work them through the pipeline `new → contacted → qualified → proposal → closed_won | closed_lost`.\n\n' +
+      'Errors share one shape, `Error`: a stable `code`, a `message` safe to show, the `request_id` (also the `X-Request-Id` header), and on invalid input the `issues` naming each field at fault.',
+    baseUrl: SERVER.url,
+    securitySchemes: {
+      bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'An HS256 JWT with `exp`, a UUID `sub` and a `role`.' },
+    },
   });
-  // ApiError carries `id: 'Error'`, so this yields a $ref and the named schemas it needs.
-  const { schema: errorRef, components } = createSchema(ApiError);
-  const ownSchemas = Object.entries(doc.components?.schemas ?? {}).filter(([name]) => !name.startsWith('error.'));
-  doc.components = { ...doc.components, schemas: { ...Object.fromEntries(ownSchemas), ...components } };
+  doc.servers = [SERVER];
 
-  for (const contract of allContracts()) {
+  const contractList = allContracts(source.contracts);
+  for (const contract of contractList) {
     const { path, method } = contract.meta.openapi;
     const operation = doc.paths?.[path]?.[method.toLowerCase() as 'get'];
-    if (!operation?.responses) continue;
-    const { ['200']: success, ...rest } = operation.responses;
-    const responses: Record<string, unknown> = { [String(contract.meta.successStatus)]: success };
-    for (const status of Object.keys(rest)) {
-      responses[status] = {
-        description: ERROR_DESCRIPTIONS[Number(status)] ?? 'Error',
-        ...(status === '429' ? { headers: RATE_LIMITED_HEADERS } : {}),
-        content: { 'application/json': { schema: errorRef } },
-      };
-    }
-    operation.responses = responses;
+    if (operation) completeOperation(operation, contract);
   }
+  doc.paths = { ...doc.paths, [OPENAPI_PATH]: { get: documentOperation } };
+
+  // ApiError carries `id: 'Error'`, so this yields a $ref and the named schemas it needs; the
+  // error schemas trpc-to-openapi made for its own error shape are no longer referenced.
+  const { components: errorSchemas } = createSchema(ApiError);
+  const schemas = { ...doc.components?.schemas, ...errorSchemas };
+  doc.components = {
+    ...doc.components,
+    schemas: Object.fromEntries(
+      Object.entries(schemas)
+        .filter(([name]) => !name.startsWith('error.'))
+        .sort(([a], [b]) => a.localeCompare(b)),
+    ),
+    headers: HEADERS,
+  };
+
+  // The API's own areas first, the operational endpoints last.
+  const tagNames = [...new Set([...contractList.flatMap((c) => c.meta.openapi.tags).filter((n) => n !== 'Operations'), 'Operations'])];
+  doc.tags = tagNames.map((name) => ({ name, ...(TAG_DESCRIPTIONS[name] ? { description: TAG_DESCRIPTIONS[name] } : {}) }));
   return doc;
 }
+
+/** The document as committed (`openapi.json`) and served: pretty, with a final newline. */
+export const serializeOpenApiDocument = (doc: OpenAPIObject): string => `${JSON.stringify(doc, null, 2)}\n`;

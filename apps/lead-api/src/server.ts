@@ -14,7 +14,8 @@ import { errorBody } from './http/error-body.js';
 import { Counters } from './http/metrics.js';
 import { createRateLimit } from './http/rate-limit.js';
 import { loggerOptions } from './logger.js';
-import { buildOpenApiDocument } from './openapi.js';
+import { docsRoutes } from './http/docs.js';
+import { buildOpenApiDocument, OPENAPI_PATH, serializeOpenApiDocument } from './openapi.js';
 import { requestScope } from './request-context.js';
 import { appRouter, openApiRouter } from './router.js';
 import type { Env } from './env.js';
@@ -149,11 +150,9 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     },
   });
 
-  let document: object | undefined;
-  app.get('/api/v1/openapi.json', async (req) => {
-    document ??= buildOpenApiDocument(`${req.protocol}://${req.host}`);
-    return document;
-  });
+  const document = serializeOpenApiDocument(buildOpenApiDocument());
+  app.get(OPENAPI_PATH, (_req, reply) => reply.type('application/json; charset=utf-8').send(document));
+  await app.register(docsRoutes);
 
   return app;
 }

@@ -11,9 +11,10 @@ beforeAll(async () => {
 });
 
 const caught = async () => {
-  const res = await t.rest('GET', '/metrics');
+  // Plain text for scrapers, outside the OpenAPI document (like /docs), so not through `rest()`.
+  const res = await fetch(`${t.url}/metrics`);
   expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
-  return Number(/^lead_honeypot_caught_total (\d+)$/m.exec(res.body)?.[1]);
+  return Number(/^lead_honeypot_caught_total (\d+)$/m.exec(await res.text())?.[1]);
 };
 const count = async (query: string, params: unknown[] = []) => Number((await t.sql<{ n: string }>(query, params))[0]!.n);
 

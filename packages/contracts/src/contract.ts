@@ -27,13 +27,20 @@ export interface LeadMeta {
     errorResponses: number[];
     /** Request headers the operation reads, for the OpenAPI document. */
     requestHeaders?: z.ZodObject;
-    /** Headers of the success response, for the OpenAPI document. */
-    responseHeaders?: z.ZodObject;
   };
   /** Who may call it; empty means public. The server enforces exactly this list. */
   roles: readonly Role[];
   /** The HTTP status the REST surface answers on success. */
   successStatus: 200 | 201;
+  /** What an error status means for this operation, where the generic wording would be vague. */
+  errorDescriptions?: Record<number, string>;
+  /** A request body and a success body, shown in the OpenAPI document. */
+  examples?: ContractExamples;
+}
+
+export interface ContractExamples {
+  request?: Record<string, unknown>;
+  response?: Record<string, unknown>;
 }
 
 export interface Contract<
@@ -47,13 +54,22 @@ export interface Contract<
   meta: LeadMeta;
 }
 
-/** Errors every operation can answer besides its own. */
-const COMMON_ERRORS = [400, 413, 500] as const;
 /**
- * A protected operation also answers these: bad credentials, a role it does not allow, the
- * per-user rate limit, and an audit row that cannot be written.
+ * Errors an operation can answer besides its own, by what it is: 400 when it takes input,
+ * 413/415 when it takes a body (Fastify parses none for GET), 401/403/429 when protected, and
+ * 500/503 always (503 when the database is unreachable or, for protected operations, when the
+ * audit row cannot be written).
  */
-const PROTECTED_ERRORS = [401, 403, 429, 503] as const;
+function commonErrors(spec: { input: z.ZodType; method: string; roles: readonly Role[] }): number[] {
+  return [
+    ...(spec.input._zod.def.type === 'void' ? [] : [400]),
+    ...(spec.method === 'GET' ? [] : [413, 415]),
+    // 429: the per-user rate limit of protected operations.
+    ...(spec.roles.length === 0 ? [] : [401, 403, 429]),
+    500,
+    503,
+  ];
+}
 
 interface ContractSpec<TType extends 'query' | 'mutation', TInput extends z.ZodType, TOutput extends z.ZodType> {
   type: TType;
@@ -67,17 +83,22 @@ interface ContractSpec<TType extends 'query' | 'mutation', TInput extends z.ZodT
   description?: string;
   tags: string[];
   successStatus?: 200 | 201;
-  /** Statuses this operation answers besides the common ones (400, 413, 500, and 401/403/429/503 when protected). */
-  errors?: number[];
+  /**
+   * Statuses this operation answers besides the common ones (see `commonErrors`); as a record,
+   * with what each means for this operation.
+   */
+  errors?: number[] | Record<number, string>;
+  examples?: ContractExamples;
+  /** Request headers the operation reads (documented as header parameters). */
   requestHeaders?: z.ZodObject;
-  responseHeaders?: z.ZodObject;
 }
 
 export function defineContract<TType extends 'query' | 'mutation', TInput extends z.ZodType, TOutput extends z.ZodType>(
   spec: ContractSpec<TType, TInput, TOutput>,
 ): Contract<TType, TInput, TOutput> {
   const isProtected = spec.roles.length > 0;
-  const errors = [...COMMON_ERRORS, ...(isProtected ? PROTECTED_ERRORS : []), ...(spec.errors ?? [])].sort((a, b) => a - b);
+  const declared = Array.isArray(spec.errors) ? spec.errors : Object.keys(spec.errors ?? {}).map(Number);
+  const errors = [...commonErrors(spec), ...declared].sort((a, b) => a - b);
   const description = isProtected
     ? [spec.description, `Roles: ${spec.roles.map((r) => `\`${r}\``).join(', ')}.`].filter(Boolean).join('\n\n')
     : spec.description;
@@ -98,8 +119,9 @@ export function defineContract<TType extends 'query' | 'mutation', TInput extend
         protect: isProtected,
         errorResponses: [...new Set(errors)],
         ...(spec.requestHeaders ? { requestHeaders: spec.requestHeaders } : {}),
-        ...(spec.responseHeaders ? { responseHeaders: spec.responseHeaders } : {}),
       },
+      ...(spec.errors && !Array.isArray(spec.errors) ? { errorDescriptions: spec.errors } : {}),
+      ...(spec.examples ? { examples: spec.examples } : {}),
     },
   };
 }

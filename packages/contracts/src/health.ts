@@ -20,5 +20,6 @@ export const healthContract = defineContract({
   summary: 'Liveness and database reachability',
   description: 'Answers 503 when the database cannot be reached.',
   tags: ['Operations'],
-  errors: [503],
+  errors: { 503: 'The database cannot be reached' },
+  examples: { response: { status: 'ok', database: 'ok' } },
 });

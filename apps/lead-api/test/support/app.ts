@@ -9,6 +9,7 @@ import { afterAll, inject } from 'vitest';
 import { hs256Authenticator, signDevToken, type Authenticator } from '../../src/auth.js';
 import { buildServer, type ServerDeps } from '../../src/server.js';
 import { createDatabase, databaseUrl, dropDatabase, uniqueName } from './database.js';
+import { assertDocumentedResponse } from './openapi-validator.js';
 
 export const TEST_SECRET = 'test-secret-that-is-at-least-32-characters-long';
 export const ADMIN_ID = '11111111-1111-4111-8111-111111111111';
@@ -21,7 +22,7 @@ export interface TestApp {
   logs(): string;
   token(role?: string, sub?: string): Promise<string>;
   trpc(token?: string): TRPCClient<AppRouter>;
-  /** REST call with JSON in and out. */
+  /** REST call with JSON in and out; throws if the answer is not what the OpenAPI document says. */
   rest(method: string, path: string, opts?: { body?: unknown; token?: string; headers?: Record<string, string> }): Promise<{
     status: number;
     headers: Headers;
@@ -107,6 +108,8 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       } catch {
         // not JSON: keep the text
       }
+      // Every REST answer any test gets is held to the OpenAPI document.
+      assertDocumentedResponse({ method, url: path, status: res.status, headers: res.headers, body });
       return { status: res.status, headers: res.headers, body };
     },
     sql: (query, params = []) => orm.em.fork().getConnection().execute(query, params as never[]),

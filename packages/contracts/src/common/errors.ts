@@ -21,8 +21,9 @@ export const ERROR_STATUS = {
 } as const;
 export type ErrorCode = keyof typeof ERROR_STATUS;
 
+// Loose: over REST each issue also carries Zod's details for its code (`minimum`, `expected`…).
 export const ValidationIssue = z
-  .object({
+  .looseObject({
     code: z.string().meta({ description: 'Zod issue code, e.g. `invalid_format`, `too_big`, `invalid_value`.' }),
     path: z
       .array(z.union([z.string(), z.number()]))
@@ -35,7 +36,9 @@ export type ValidationIssue = z.infer<typeof ValidationIssue>;
 /** The body of every REST error response. */
 export const ApiError = z
   .object({
-    code: z.string().meta({ description: 'Machine-readable error code.', example: 'BAD_REQUEST' }),
+    code: z
+      .enum(Object.keys(ERROR_STATUS) as [ErrorCode, ...ErrorCode[]])
+      .meta({ description: 'Machine-readable error code; each maps to one HTTP status.', example: 'BAD_REQUEST' }),
     message: z.string().meta({ description: 'Human-readable summary; safe to show, never internal details.' }),
     request_id: z.string().meta({ description: 'Quote this when reporting a problem; it is in the server logs.' }),
     issues: z.array(ValidationIssue).optional().meta({ description: 'Present on input validation errors.' }),

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineContract, PUBLIC, type Role } from '../contract.js';
+import { leadExamples } from './examples.js';
 import {
   Activity,
   AddActivityInput,
@@ -16,6 +17,7 @@ import {
 } from './schemas.js';
 
 const tags = ['Leads'];
+const NO_SUCH_LEAD = 'No lead has this id, or (for `sales`) a lead not assigned to the caller';
 
 /** Staff who work leads. `sales` see and change only the leads assigned to them. */
 const STAFF: Role[] = ['admin', 'cms', 'sales'];
@@ -36,9 +38,13 @@ export const leadContracts = {
       '(IPv6: per /64) to a number of requests an hour, valid or not (default 10); beyond it 429 with `Retry-After`. ' +
       'Resending with the same `Idempotency-Key` and body within 24 hours answers the first response again ' +
       '(header `Idempotent-Replayed: true`) instead of creating another lead; the same key with another body answers 422.',
+    examples: leadExamples.create,
     tags,
     successStatus: 201,
-    errors: [422, 429, 503],
+    errors: {
+      422: 'The `Idempotency-Key` was already used with a different body',
+      429: 'Too many create requests from this client address this hour',
+    },
     requestHeaders: z.object({
       'Idempotency-Key': z
         .string()
@@ -46,15 +52,6 @@ export const leadContracts = {
         .max(255)
         .optional()
         .meta({ description: 'Any unique string (e.g. a UUID) per submission, so that retries create one lead.' }),
-    }),
-    responseHeaders: z.object({
-      'RateLimit-Limit': z.string().meta({ description: 'Create requests allowed per hour from this client.' }),
-      'RateLimit-Remaining': z.string().meta({ description: 'Create requests left in the current hour.' }),
-      'RateLimit-Reset': z.string().meta({ description: 'Seconds until the budget is whole again.' }),
-      'Idempotent-Replayed': z
-        .literal('true')
-        .optional()
-        .meta({ description: 'Present when this is the stored answer to an earlier request with the same `Idempotency-Key`.' }),
     }),
   }),
   list: defineContract({
@@ -67,6 +64,7 @@ export const leadContracts = {
     operationId: 'listLeads',
     summary: 'List leads',
     description: 'Filters combine with AND. Newest first. A `sales` caller sees only the leads assigned to them.',
+    examples: leadExamples.list,
     tags,
   }),
   get: defineContract({
@@ -79,8 +77,9 @@ export const leadContracts = {
     operationId: 'getLead',
     summary: 'Get a lead with its activities',
     description: `Every read is recorded in the audit trail.${NOT_FOUND_FOR_SALES}`,
+    examples: leadExamples.get,
     tags,
-    errors: [404],
+    errors: { 404: NO_SUCH_LEAD },
   }),
   updateStatus: defineContract({
     type: 'mutation',
@@ -93,8 +92,9 @@ export const leadContracts = {
     summary: 'Move a lead through the pipeline',
     description:
       'Records a `status_changed` activity. Closing (`closed_won`, `closed_lost`) sets `closed_at`; reopening clears it. Setting the status the lead already has answers 409.' + NOT_FOUND_FOR_SALES,
+    examples: leadExamples.updateStatus,
     tags,
-    errors: [404, 409],
+    errors: { 404: NO_SUCH_LEAD, 409: 'The lead already has this status' },
   }),
   assign: defineContract({
     type: 'mutation',
@@ -108,8 +108,9 @@ export const leadContracts = {
     description:
       'Records an `assigned` activity when the assignee changes. A `sales` caller may assign a lead to themselves or unassign it; assigning it to anyone else answers 403.' +
       NOT_FOUND_FOR_SALES,
+    examples: leadExamples.assign,
     tags,
-    errors: [404],
+    errors: { 404: NO_SUCH_LEAD },
   }),
   addActivity: defineContract({
     type: 'mutation',
@@ -121,8 +122,9 @@ export const leadContracts = {
     operationId: 'addLeadActivity',
     summary: 'Add a note or a contact to the lead timeline',
     description: NOT_FOUND_FOR_SALES.trim(),
+    examples: leadExamples.addActivity,
     tags,
     successStatus: 201,
-    errors: [404],
+    errors: { 404: NO_SUCH_LEAD },
   }),
 };

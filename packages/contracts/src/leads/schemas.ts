@@ -45,7 +45,7 @@ export type CreateLeadInput = z.input<typeof CreateLeadInput>;
 export const ListLeadsInput = z.object({
   status: LeadStatus.optional(),
   source: LeadSource.optional(),
-  assigned_to: Uuid.optional().meta({ description: 'Only leads assigned to this user.' }),
+  assigned_to: Uuid.meta({ description: 'Only leads assigned to this user.' }).optional(),
   page: PageNumber,
   limit: PageLimit,
 });

@@ -1,0 +1,90 @@
+import type { ContractExamples } from '../contract.js';
+
+// The spec's examples, completed with the fields the spec leaves out, so that each one is a
+// body the service can really send or accept (a test validates them against the document).
+
+const LEAD_ID = '550e8400-e29b-41d4-a716-446655440000';
+const USER_ID = '7c9e6679-7425-40de-944b-e07fc1f90ae7';
+const CREATED_AT = '2024-01-15T10:30:00Z';
+const UPDATED_AT = '2024-01-15T11:00:00Z';
+
+export const leadExamples = {
+  create: {
+    request: {
+      name: 'John Doe',
+      email: 'john@example.com',
+      phone: '+919876543210',
+      company: 'Acme Corp',
+      message: 'Interested in your services',
+      source: 'website',
+    },
+    response: { id: LEAD_ID, name: 'John Doe', email: 'john@example.com', status: 'new', created_at: CREATED_AT },
+  },
+  list: {
+    response: {
+      items: [
+        {
+          id: LEAD_ID,
+          name: 'John Doe',
+          email: 'john@example.com',
+          company: 'Acme Corp',
+          status: 'new',
+          source: 'website',
+          priority: 'medium',
+          assigned_to: null,
+          created_at: CREATED_AT,
+          updated_at: CREATED_AT,
+        },
+      ],
+      total: 100,
+      page: 1,
+      limit: 20,
+    },
+  },
+  get: {
+    response: {
+      id: LEAD_ID,
+      name: 'John Doe',
+      email: 'john@example.com',
+      phone: '+919876543210',
+      company: 'Acme Corp',
+      message: 'Interested in your services',
+      source: 'website',
+      status: 'new',
+      priority: 'medium',
+      assigned_to: null,
+      activities: [
+        {
+          id: '660e8400-e29b-41d4-a716-446655440000',
+          activity_type: 'created',
+          description: 'Lead created from website',
+          details: null,
+          performed_by: null,
+          created_at: CREATED_AT,
+        },
+      ],
+      created_at: CREATED_AT,
+      updated_at: CREATED_AT,
+      closed_at: null,
+    },
+  },
+  updateStatus: {
+    request: { status: 'contacted', notes: 'Called customer, interested in proposal' },
+    response: { id: LEAD_ID, status: 'contacted', updated_at: UPDATED_AT, closed_at: null },
+  },
+  assign: {
+    request: { assigned_to: USER_ID },
+    response: { id: LEAD_ID, assigned_to: USER_ID, updated_at: UPDATED_AT },
+  },
+  addActivity: {
+    request: { activity_type: 'note_added', description: 'Customer requested pricing information' },
+    response: {
+      id: '770e8400-e29b-41d4-a716-446655440000',
+      activity_type: 'note_added',
+      description: 'Customer requested pricing information',
+      details: null,
+      performed_by: USER_ID,
+      created_at: UPDATED_AT,
+    },
+  },
+} satisfies Record<string, ContractExamples>;
