@@ -1,5 +1,6 @@
 export * from './entities/lead.js';
 export * from './entities/lead-activity.js';
+export * from './entities/lead-count.js';
 export * from './errors.js';
 export * from './migrate.js';
 export * from './orm.js';

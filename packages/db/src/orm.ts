@@ -2,9 +2,10 @@ import { Migrator } from '@mikro-orm/migrations';
 import { defineConfig, MikroORM, type Options } from '@mikro-orm/postgresql';
 import { Lead } from './entities/lead.js';
 import { LeadActivity } from './entities/lead-activity.js';
+import { LeadCount } from './entities/lead-count.js';
 import { migrationsList } from './migrations/index.js';
 
-export const entities = [Lead, LeadActivity];
+export const entities = [Lead, LeadActivity, LeadCount];
 
 export interface OrmOptions {
   clientUrl: string;
