@@ -96,11 +96,15 @@ describe('list total (maintained counts)', () => {
     await expectTotalsExact();
   });
 
-  it('ignores refused changes and follows deletes', async () => {
+  it('ignores refused changes and follows deletes and truncation', async () => {
     const [id] = await createLeads(1);
     expect((await t.rest('PATCH', `/api/v1/leads/${id}/status`, { token: admin, body: { status: 'new' } })).status).toBe(409);
     await expectTotalsExact();
     await t.sql('delete from lead.leads where id = ?', [id]);
+    await expectTotalsExact();
+    await t.sql('truncate lead.leads cascade');
+    await createLeads(3);
+    expect(await total('')).toBe(3);
     await expectTotalsExact();
   });
 });

@@ -33,11 +33,22 @@ $$;`);
     this.addSql(`create constraint trigger "lead_counts_on_insert_or_delete" after insert or delete on "lead"."leads" deferrable initially deferred for each row execute function "lead"."lead_counts_apply"();`);
     this.addSql(`create constraint trigger "lead_counts_on_update" after update of "status", "source", "assigned_to" on "lead"."leads" deferrable initially deferred for each row when (old.status is distinct from new.status or old.source is distinct from new.source or old.assigned_to is distinct from new.assigned_to) execute function "lead"."lead_counts_apply"();`);
 
+    // TRUNCATE fires no row triggers: it empties the counts with the leads.
+    this.addSql(`create function "lead"."lead_counts_clear"() returns trigger language plpgsql as $$
+begin
+  delete from lead.lead_counts;
+  return null;
+end
+$$;`);
+    this.addSql(`create trigger "lead_counts_on_truncate" after truncate on "lead"."leads" for each statement execute function "lead"."lead_counts_clear"();`);
+
     // The triggers exist (and hold a lock that keeps writers out) before the existing rows are counted.
     this.addSql(`insert into "lead"."lead_counts" ("status", "source", "assigned_to", "n") select "status", "source", coalesce("assigned_to", '00000000-0000-0000-0000-000000000000'::uuid), count(*) from "lead"."leads" group by 1, 2, 3;`);
   }
 
   override async down(): Promise<void> {
+    this.addSql(`drop trigger if exists "lead_counts_on_truncate" on "lead"."leads";`);
+    this.addSql(`drop function if exists "lead"."lead_counts_clear"();`);
     this.addSql(`drop trigger if exists "lead_counts_on_update" on "lead"."leads";`);
     this.addSql(`drop trigger if exists "lead_counts_on_insert_or_delete" on "lead"."leads";`);
     this.addSql(`drop function if exists "lead"."lead_counts_apply"();`);
