@@ -13,6 +13,9 @@ const bool = (fallback: boolean) =>
     .optional()
     .transform((v) => (v === undefined ? fallback : v === 'true' || v === '1'));
 
+const ms = (fallback: number, min: number) =>
+  z.coerce.number({ error: 'must be a number of milliseconds' }).int().min(min).default(fallback);
+
 /** Every setting of the service, validated once at start-up. Nothing else reads `process.env`. */
 const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -30,6 +33,16 @@ const EnvSchema = z.object({
   AUTH_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   MIGRATE_ON_START: bool(true),
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(64 * 1024),
+
+  // ---- event delivery to the notification service (events/dispatcher.ts) ----
+  NOTIFICATION_SIGNING_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  EVENT_POLL_INTERVAL_MS: ms(500, 10),
+  EVENT_BATCH_SIZE: z.coerce.number({ error: 'must be a number' }).int().min(1).max(1000).default(50),
+  EVENT_DELIVERY_TIMEOUT_MS: ms(10_000, 100),
+  EVENT_LEASE_MS: ms(60_000, 200),
+  EVENT_RETRY_BASE_MS: ms(1_000, 1),
+  EVENT_RETRY_MAX_DELAY_MS: ms(15 * 60_000, 1),
+  EVENT_RETRY_MAX_AGE_SECONDS: z.coerce.number({ error: 'must be a number' }).positive().default(72 * 3600),
 });
 
 export type Env = z.output<typeof EnvSchema>;
@@ -51,6 +64,10 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
   if (env.NODE_ENV === 'production') {
     const missing = (['DATABASE_URL', 'AUTH_JWT_SECRET'] as const).filter((k) => !env[k]);
     if (missing.length) throw new ConfigError(missing.map((k) => `${k}: is required when NODE_ENV=production`));
+  }
+  // A lease shorter than a delivery would let a second dispatcher send an event still in flight.
+  if (env.EVENT_LEASE_MS <= env.EVENT_DELIVERY_TIMEOUT_MS) {
+    throw new ConfigError(['EVENT_LEASE_MS: must be longer than EVENT_DELIVERY_TIMEOUT_MS']);
   }
   return env;
 }

@@ -4,6 +4,7 @@ import { hs256Authenticator } from './auth.js';
 import { devJwtSecret } from './dev-secret.js';
 import type { EmbeddedDatabase } from './embedded-db.js';
 import { ConfigError, loadEnv, type Env } from './env.js';
+import { dispatcherConfig, EventDispatcher } from './events/dispatcher.js';
 import { buildServer } from './server.js';
 
 let env: Env;
@@ -37,12 +38,19 @@ if (env.MIGRATE_ON_START) {
   app.log.info({ applied }, applied.length ? 'migrations applied' : 'database schema is up to date');
 }
 
+// Events are always written to the outbox; without a receiver they wait there, none is dropped.
+const delivery = dispatcherConfig(env);
+const dispatcher = delivery ? new EventDispatcher(orm, delivery, app.log.child({ component: 'events' })) : undefined;
+if (dispatcher) dispatcher.start();
+else app.log.warn('NOTIFICATION_SERVICE_URL is not set: events are kept in the outbox until it is');
+
 let closing = false;
 async function shutdown(signal: string) {
   if (closing) return;
   closing = true;
   app.log.info({ signal }, 'shutting down');
   await app.close();
+  await dispatcher?.stop();
   await orm.close();
   await embedded?.stop();
   process.exit(0);

@@ -1,5 +1,5 @@
 import type { Contract, LeadErrorShape, LeadMeta, ProcedureOf, ValidationIssue } from '@lead/contracts';
-import { LeadNotFoundError, StatusUnchangedError, type EntityManager } from '@lead/db';
+import { EventNotDeadError, EventNotFoundError, LeadNotFoundError, StatusUnchangedError, type EntityManager } from '@lead/db';
 import { initTRPC, TRPCError } from '@trpc/server';
 import superjson from 'superjson';
 import type { z } from 'zod';
@@ -88,6 +88,8 @@ const mapErrors = t.middleware(async ({ next }) => {
     const cause = result.error.cause;
     if (cause instanceof LeadNotFoundError) throw new TRPCError({ code: 'NOT_FOUND', message: cause.message });
     if (cause instanceof StatusUnchangedError) throw new TRPCError({ code: 'CONFLICT', message: cause.message, cause });
+    if (cause instanceof EventNotFoundError) throw new TRPCError({ code: 'NOT_FOUND', message: cause.message });
+    if (cause instanceof EventNotDeadError) throw new TRPCError({ code: 'CONFLICT', message: cause.message, cause });
     if (isDatabaseUnavailable(cause)) {
       throw new TRPCError({ code: 'SERVICE_UNAVAILABLE', message: 'The database is unavailable, try again shortly', cause });
     }

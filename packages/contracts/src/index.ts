@@ -2,6 +2,8 @@ export * from './common/errors.js';
 export * from './common/ids.js';
 export * from './common/text.js';
 export * from './contract.js';
+export * from './events/contracts.js';
+export * from './events/schemas.js';
 export * from './health.js';
 export * from './leads/contracts.js';
 export * from './leads/enums.js';

@@ -2,6 +2,7 @@ import type { TRPCBuiltRouter, TRPCMutationProcedure, TRPCQueryProcedure } from 
 import type { z } from 'zod';
 import type { LeadErrorShape } from './common/errors.js';
 import type { Contract, LeadMeta } from './contract.js';
+import { eventContracts } from './events/contracts.js';
 import { healthContract } from './health.js';
 import { leadContracts } from './leads/contracts.js';
 
@@ -9,6 +10,7 @@ import { leadContracts } from './leads/contracts.js';
 export const contracts = {
   health: healthContract,
   leads: leadContracts,
+  events: eventContracts,
 };
 export type Contracts = typeof contracts;
 

@@ -12,3 +12,17 @@ export class StatusUnchangedError extends Error {
     super(`The lead is already ${status}`);
   }
 }
+
+export class EventNotFoundError extends Error {
+  override readonly name = 'EventNotFoundError';
+  constructor(readonly eventId: string) {
+    super('Event not found');
+  }
+}
+
+export class EventNotDeadError extends Error {
+  override readonly name = 'EventNotDeadError';
+  constructor(readonly state: string) {
+    super(`Only a dead event can be retried; this one is ${state}`);
+  }
+}

@@ -3,9 +3,10 @@ import { defineConfig, MikroORM, type Options } from '@mikro-orm/postgresql';
 import { Lead } from './entities/lead.js';
 import { LeadActivity } from './entities/lead-activity.js';
 import { LeadCount } from './entities/lead-count.js';
+import { OutboxEvent } from './entities/outbox-event.js';
 import { migrationsList } from './migrations/index.js';
 
-export const entities = [Lead, LeadActivity, LeadCount];
+export const entities = [Lead, LeadActivity, LeadCount, OutboxEvent];
 
 export interface OrmOptions {
   clientUrl: string;

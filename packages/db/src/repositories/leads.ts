@@ -3,6 +3,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { LeadActivity, type ActivityType } from '../entities/lead-activity.js';
 import { CLOSED_STATUSES, Lead, type LeadPriority, type LeadSource, type LeadStatus } from '../entities/lead.js';
 import { LeadNotFoundError, StatusUnchangedError } from '../errors.js';
+import { recordEvent } from './outbox.js';
 
 export interface NewLead {
   name: string;
@@ -29,12 +30,13 @@ const DEFAULT_PRIORITY: LeadPriority = 'medium';
 /**
  * The lead domain: every rule of the pipeline lives here, beside the data it guards. Each
  * method is one transaction; time-ordered (v7) ids keep inserts local in the primary key index
- * and give rows of the same millisecond a stable order.
+ * and give rows of the same millisecond a stable order. A change the notification service must
+ * hear of writes its event to the outbox in that same transaction.
  */
 export class LeadRepository {
   constructor(private readonly em: EntityManager) {}
 
-  /** A new lead and its `created` activity, in one transaction. */
+  /** A new lead, its `created` activity and its `LeadCreated` event, in one transaction. */
   async create(input: NewLead): Promise<Lead> {
     const now = new Date();
     const lead = this.em.create(Lead, {
@@ -56,6 +58,7 @@ export class LeadRepository {
       performedBy: null,
       createdAt: now,
     });
+    recordEvent(this.em, 'LeadCreated', lead.id, { email: input.email, source: input.source }, now);
     await this.em.flush();
     return lead;
   }
@@ -131,6 +134,7 @@ export class LeadRepository {
         performedBy: opts.actor,
         createdAt: now,
       });
+      recordEvent(em, 'LeadStatusChanged', lead.id, { old_status: from, new_status: status }, now);
       return lead;
     });
   }
@@ -154,6 +158,7 @@ export class LeadRepository {
         performedBy: opts.actor,
         createdAt: now,
       });
+      recordEvent(em, 'LeadAssigned', lead.id, { old_assigned_to: from, new_assigned_to: assignee }, now);
       return lead;
     });
   }

@@ -1,0 +1,12 @@
+import { eventContracts } from '@lead/contracts';
+import { OutboxRepository } from '@lead/db';
+import { implementAdmin } from '../../trpc.js';
+import { toLeadEvent } from './serialize.js';
+
+export const list = implementAdmin(eventContracts.list, async ({ ctx, input }) => {
+  const { items, total } = await new OutboxRepository(ctx.em).listPage(
+    { state: input.state },
+    { page: input.page, limit: input.limit },
+  );
+  return { items: items.map(toLeadEvent), total, page: input.page, limit: input.limit };
+});

@@ -1,0 +1,180 @@
+import { LockMode, type EntityManager, type FilterQuery } from '@mikro-orm/postgresql';
+import { v7 as uuidv7 } from 'uuid';
+import { OutboxEvent, type EventPayload, type EventState, type EventType } from '../entities/outbox-event.js';
+import { EventNotDeadError, EventNotFoundError } from '../errors.js';
+import type { PageRequest } from './leads.js';
+
+/**
+ * Adds an event to the unit of work of `em`: it is written by the same flush, in the same
+ * transaction, as the change it reports.
+ */
+export function recordEvent(
+  em: EntityManager,
+  type: EventType,
+  leadId: string,
+  fields: Record<string, string | null>,
+  at: Date,
+): OutboxEvent {
+  const eventId = uuidv7();
+  const payload: EventPayload = { event_id: eventId, event_type: type, lead_id: leadId, ...fields, timestamp: at.toISOString() };
+  return em.create(OutboxEvent, {
+    eventId,
+    eventType: type,
+    leadId,
+    payload,
+    state: 'pending',
+    attempts: 0,
+    nextAttemptAt: at,
+    lockedUntil: null,
+    firstAttemptAt: null,
+    lastError: null,
+    createdAt: at,
+    deliveredAt: null,
+  });
+}
+
+/** An event a dispatcher holds a lease on. `attempts` identifies this claim when its result is recorded. */
+export interface ClaimedEvent {
+  eventId: string;
+  eventType: EventType;
+  leadId: string;
+  payload: EventPayload;
+  attempts: number;
+}
+
+export type DeliveryFailure =
+  | { permanent: true; error: string }
+  | { permanent: false; error: string; retryInMs: number; maxAgeMs: number };
+
+export interface OutboxStats {
+  pending: number;
+  delivered: number;
+  dead: number;
+  /** Age of the oldest event not yet delivered (nor dead), or null when there is none. */
+  oldestPendingAgeSeconds: number | null;
+}
+
+const seconds = (ms: number) => ms / 1000;
+
+/** The outbox's rules: who may deliver an event, when, and what its result means. */
+export class OutboxRepository {
+  constructor(private readonly em: EntityManager) {}
+
+  /**
+   * Leases up to `limit` due events for `leaseMs`, in one statement. Rows another dispatcher is
+   * claiming are skipped, not waited for, and an event is only due when no earlier event of its
+   * lead is still pending (leased or waiting to retry): a lead's events go out in the order they
+   * happened. A lease that runs out (its dispatcher died) makes the event due again.
+   */
+  async claim(limit: number, leaseMs: number): Promise<ClaimedEvent[]> {
+    const rows = await this.em.getConnection().execute<Array<Record<string, unknown>>>(
+      `with due as (
+         select e.event_id from lead.outbox_events e
+          where e.state = 'pending'
+            and e.next_attempt_at <= now()
+            and (e.locked_until is null or e.locked_until <= now())
+            and not exists (
+              select 1 from lead.outbox_events earlier
+               where earlier.lead_id = e.lead_id and earlier.state = 'pending' and earlier.seq < e.seq)
+          order by e.seq
+          limit ?
+          for update skip locked)
+       update lead.outbox_events o
+          set locked_until = now() + make_interval(secs => ?),
+              attempts = o.attempts + 1,
+              first_attempt_at = coalesce(o.first_attempt_at, now())
+         from due
+        where o.event_id = due.event_id
+       returning o.event_id, o.event_type, o.lead_id, o.payload, o.attempts, o.seq`,
+      [limit, seconds(leaseMs)],
+    );
+    return rows
+      .sort((a, b) => Number(a.seq) - Number(b.seq))
+      .map((r) => ({
+        eventId: r.event_id as string,
+        eventType: r.event_type as EventType,
+        leadId: r.lead_id as string,
+        payload: (typeof r.payload === 'string' ? JSON.parse(r.payload) : r.payload) as EventPayload,
+        attempts: Number(r.attempts),
+      }));
+  }
+
+  /** The receiver accepted the event. */
+  async markDelivered(event: Pick<ClaimedEvent, 'eventId'>): Promise<void> {
+    await this.em
+      .getConnection()
+      .execute(
+        `update lead.outbox_events set state = 'delivered', delivered_at = now(), locked_until = null, last_error = null
+          where event_id = ? and state = 'pending'`,
+        [event.eventId],
+      );
+  }
+
+  /**
+   * The attempt failed: the event is due again after `retryInMs`, or dead when the failure is
+   * permanent or its retry window (from the first attempt) has passed. Ignored when the lease
+   * was lost meanwhile: the dispatcher that took the event over records its own result.
+   */
+  async markFailed(event: Pick<ClaimedEvent, 'eventId' | 'attempts'>, failure: DeliveryFailure): Promise<EventState | null> {
+    const rows = await this.em.getConnection().execute<Array<{ state: EventState }>>(
+      `update lead.outbox_events
+          set state = case when ? or first_attempt_at + make_interval(secs => ?) <= now() then 'dead' else 'pending' end,
+              next_attempt_at = now() + make_interval(secs => ?),
+              locked_until = null,
+              last_error = ?
+        where event_id = ? and attempts = ? and state = 'pending'
+       returning state`,
+      [
+        failure.permanent,
+        failure.permanent ? 0 : seconds(failure.maxAgeMs),
+        failure.permanent ? 0 : seconds(failure.retryInMs),
+        failure.error.slice(0, 200),
+        event.eventId,
+        event.attempts,
+      ],
+    );
+    return rows[0]?.state ?? null;
+  }
+
+  /** One page of events, newest first. */
+  async listPage(filter: { state?: EventState }, { page, limit }: PageRequest): Promise<{ items: OutboxEvent[]; total: number }> {
+    const where: FilterQuery<OutboxEvent> = filter.state ? { state: filter.state } : {};
+    const [items, total] = await this.em.findAndCount(OutboxEvent, where, {
+      orderBy: { seq: 'desc' },
+      limit,
+      offset: (page - 1) * limit,
+      disableIdentityMap: true,
+    });
+    return { items, total };
+  }
+
+  async stats(): Promise<OutboxStats> {
+    const rows = await this.em.getConnection().execute<Array<{ state: EventState; count: string; oldest: string | null }>>(
+      `select state, count(*) as count, extract(epoch from now() - min(created_at)) as oldest
+         from lead.outbox_events group by state`,
+    );
+    const stats: OutboxStats = { pending: 0, delivered: 0, dead: 0, oldestPendingAgeSeconds: null };
+    for (const row of rows) {
+      stats[row.state] = Number(row.count);
+      if (row.state === 'pending' && row.oldest !== null) stats.oldestPendingAgeSeconds = Math.max(0, Number(row.oldest));
+    }
+    return stats;
+  }
+
+  /** Gives a dead event a fresh retry window; it is due at once. */
+  async retry(eventId: string): Promise<OutboxEvent> {
+    return this.em.transactional(async (em) => {
+      const event = await em.findOne(OutboxEvent, { eventId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+      if (!event) throw new EventNotFoundError(eventId);
+      if (event.state !== 'dead') throw new EventNotDeadError(event.state);
+      Object.assign(event, {
+        state: 'pending',
+        attempts: 0,
+        nextAttemptAt: new Date(),
+        firstAttemptAt: null,
+        lockedUntil: null,
+      });
+      return event;
+    });
+  }
+}
