@@ -21,6 +21,17 @@ function uuidv7() {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
+/** The lead change's event, in the same transaction (as the service's outbox does). */
+function recordEvent(client, type, leadId, fields, at) {
+  const eventId = uuidv7();
+  const payload = { event_id: eventId, event_type: type, lead_id: leadId, ...fields, timestamp: at.toISOString() };
+  return client.query(
+    `insert into lead.outbox_events (event_id, event_type, lead_id, payload, state, attempts, next_attempt_at, created_at)
+     values ($1, $2, $3, $4, 'pending', 0, $5, $5)`,
+    [eventId, type, leadId, payload, at],
+  );
+}
+
 const LEAD_COLUMNS = 'id, name, email, phone, company, message, source, status, priority, assigned_to, created_at, updated_at, closed_at';
 
 async function transaction(fn) {
@@ -53,6 +64,7 @@ async function create(body) {
        values ($1, $2, 'created', $3, null, null, $4)`,
       [uuidv7(), id, `Lead created from ${source}`, now],
     );
+    await recordEvent(c, 'LeadCreated', id, { email: input.email, source }, now);
   });
   return [201, { id, name: input.name, email: input.email, status: 'new', created_at: now }];
 }
@@ -103,6 +115,7 @@ async function changeStatus(id, body) {
        values ($1, $2, 'status_changed', $3, $4, $5, $6)`,
       [uuidv7(), id, notes || `Status changed from ${lead.status} to ${status}`, { old_status: lead.status, new_status: status }, ADMIN, now],
     );
+    await recordEvent(c, 'LeadStatusChanged', id, { old_status: lead.status, new_status: status }, now);
     return [200, { id, status, updated_at: now, closed_at: closedAt }];
   });
 }
