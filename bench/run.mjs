@@ -11,6 +11,7 @@ import { SignJWT } from 'jose';
 import pg from 'pg';
 import { seed } from './seed.mjs';
 
+const DEFAULT_OUT = fileURLToPath(new URL('RESULTS.md', import.meta.url));
 const { values: opt } = parseArgs({
   options: {
     sizes: { type: 'string', default: '10000,100000,1000000' },
@@ -22,7 +23,7 @@ const { values: opt } = parseArgs({
     'soak-minutes': { type: 'string', default: '5' },
     reuse: { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
-    out: { type: 'string', default: fileURLToPath(new URL('RESULTS.md', import.meta.url)) },
+    out: { type: 'string', default: DEFAULT_OUT },
     server: { type: 'string', default: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres' },
     redis: { type: 'string', default: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379' },
     // Another build of the service measured in the same run, beside the current one, e.g.
@@ -340,3 +341,13 @@ lines.push('', '| target | measured | met |', '|---|---|---|', ...checks, '');
 const report = lines.join('\n');
 writeFileSync(opt.out, report);
 console.log(report);
+// The README shows the last full table between its markers, with the command that produced it.
+if (opt.out === DEFAULT_OUT) {
+  const readme = fileURLToPath(new URL('README.md', import.meta.url));
+  const text = readFileSync(readme, 'utf8');
+  const [start, end] = ['<!-- results -->', '<!-- /results -->'];
+  const body = report.replace(/^# Benchmark results\n\n/, '');
+  if (text.includes(start) && text.includes(end)) {
+    writeFileSync(readme, text.slice(0, text.indexOf(start) + start.length) + '\n' + body + '\n' + text.slice(text.indexOf(end)));
+  }
+}
