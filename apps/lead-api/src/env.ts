@@ -31,6 +31,10 @@ const EnvSchema = z.object({
     .default('INFO'),
   NOTIFICATION_SERVICE_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
   AUTH_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  // Access control (issue 3): tokens from the auth service, verified against its key set.
+  AUTH_JWKS_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  AUTH_JWT_ISSUER: z.string().min(1).optional(),
+  AUTH_JWT_AUDIENCE: z.string().min(1).optional(),
   MIGRATE_ON_START: bool(true),
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(64 * 1024),
 
@@ -62,8 +66,11 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
   }
   const env = result.data;
   if (env.NODE_ENV === 'production') {
-    const missing = (['DATABASE_URL', 'AUTH_JWT_SECRET'] as const).filter((k) => !env[k]);
-    if (missing.length) throw new ConfigError(missing.map((k) => `${k}: is required when NODE_ENV=production`));
+    const problems = [
+      ...(env.DATABASE_URL ? [] : ['DATABASE_URL: is required when NODE_ENV=production']),
+      ...(env.AUTH_JWT_SECRET || env.AUTH_JWKS_URL ? [] : ['AUTH_JWT_SECRET: is required when NODE_ENV=production, unless AUTH_JWKS_URL is set']),
+    ];
+    if (problems.length) throw new ConfigError(problems);
   }
   // A lease shorter than a delivery would let a second dispatcher send an event still in flight.
   if (env.EVENT_LEASE_MS <= env.EVENT_DELIVERY_TIMEOUT_MS) {

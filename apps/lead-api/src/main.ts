@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { createOrm, migrate } from '@lead/db';
-import { hs256Authenticator } from './auth.js';
+import { createAuthenticator } from './auth.js';
 import { devJwtSecret } from './dev-secret.js';
 import type { EmbeddedDatabase } from './embedded-db.js';
 import { ConfigError, loadEnv, type Env } from './env.js';
@@ -27,11 +27,18 @@ if (!clientUrl) {
 }
 
 const orm = await createOrm({ clientUrl, ...(embedded ? { pool: { min: 0, max: 1 } } : {}) });
-const secret = env.AUTH_JWT_SECRET ?? (await devJwtSecret(env.DATA_DIR));
-const app = await buildServer({ env, orm, auth: hs256Authenticator(secret) });
+// In production HS256 is accepted only with an explicit secret; JWKS alone is enough there.
+const secret = env.AUTH_JWT_SECRET ?? (env.NODE_ENV === 'production' ? undefined : await devJwtSecret(env.DATA_DIR));
+const auth = createAuthenticator({
+  secret,
+  jwksUrl: env.AUTH_JWKS_URL,
+  issuer: env.AUTH_JWT_ISSUER,
+  audience: env.AUTH_JWT_AUDIENCE,
+});
+const app = await buildServer({ env, orm, auth });
 
 if (embedded) app.log.warn({ dataDir: join(env.DATA_DIR, 'pg') }, 'DATABASE_URL is not set: using the embedded PostgreSQL');
-if (!env.AUTH_JWT_SECRET) app.log.warn('AUTH_JWT_SECRET is not set: using the development secret (`pnpm token` signs with it)');
+if (!env.AUTH_JWT_SECRET && secret) app.log.warn('AUTH_JWT_SECRET is not set: using the development secret (`pnpm token` signs with it)');
 
 if (env.MIGRATE_ON_START) {
   const { applied } = await migrate(orm, { clientUrl, lock: !embedded });

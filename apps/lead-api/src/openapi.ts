@@ -6,13 +6,13 @@ import { openApiRouter } from './router.js';
 const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: 'Invalid input: `issues` names each field at fault',
   401: 'Missing, malformed, expired or invalid bearer token',
-  403: 'The token is valid but its role may not do this',
-  404: 'No such lead',
+  403: 'The token is valid but its role may not do this (for `sales`: assign a lead to someone else)',
+  404: 'No such lead, or (for `sales`) a lead not assigned to the caller',
   409: 'The lead already has this status',
   413: 'Request body too large',
   429: 'Too many requests',
   500: 'Internal error: quote `request_id` when reporting it',
-  503: 'A dependency (the database) is unavailable',
+  503: 'A dependency is unavailable: the database, the audit trail or the auth service key set',
 };
 
 function allContracts(node: object = contracts): Contract[] {

@@ -50,6 +50,13 @@ class RequestLogs extends LogController {
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 
+/** The human-readable API docs page loads scripts and styles, so it gets its own policy. */
+const DOCS_PAGE = /^\/docs(?:[/?]|$)/;
+/** Static and free of personal data: the only responses that may be cached. */
+const CACHEABLE = /^\/(?:docs(?:[/?]|$)|api\/v1\/openapi\.json(?:\?|$))/;
+/** Nothing may be loaded, framed or run from an API response. */
+const CONTENT_SECURITY_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
 /** Errors raised by Fastify itself (body parsing, limits) get the same shape as the API's own. */
 function fastifyErrorCode(error: FastifyError): { status: number; code: keyof typeof TRPC_ERROR_CODES_BY_KEY; message: string } {
   const status = error.statusCode ?? 500;
@@ -80,6 +87,9 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   app.addHook('onRequest', (req, reply, done) => {
     void reply.header('x-request-id', req.id);
     void reply.header('x-content-type-options', 'nosniff');
+    // Responses carry personal data: no browser, proxy or CDN may keep a copy.
+    if (!CACHEABLE.test(req.url)) void reply.header('cache-control', 'no-store');
+    if (!DOCS_PAGE.test(req.url)) void reply.header('content-security-policy', CONTENT_SECURITY_POLICY);
     requestScope.run({ requestId: req.id }, done);
   });
 

@@ -1,5 +1,15 @@
 import type { Contract, LeadErrorShape, LeadMeta, ProcedureOf, ValidationIssue } from '@lead/contracts';
-import { EventNotDeadError, EventNotFoundError, LeadNotFoundError, StatusUnchangedError, type EntityManager } from '@lead/db';
+import {
+  AssignmentForbiddenError,
+  AuditUnavailableError,
+  EventNotDeadError,
+  EventNotFoundError,
+  LeadNotFoundError,
+  StatusUnchangedError,
+  type AuditEntry,
+  type EntityManager,
+  type LeadScope,
+} from '@lead/db';
 import { initTRPC, TRPCError } from '@trpc/server';
 import superjson from 'superjson';
 import type { z } from 'zod';
@@ -20,8 +30,15 @@ export interface Context {
   setHeader(name: string, value: string): void;
 }
 
-export interface AuthedContext extends Context {
+/** Every procedure knows the audit row its reads and changes must write. */
+export interface PublicContext extends Context {
+  audit: AuditEntry;
+}
+
+export interface AuthedContext extends PublicContext {
   user: User;
+  /** The leads this user may see: a `sales` user only their own. */
+  scope: LeadScope;
 }
 
 export function createInnerContext(
@@ -88,6 +105,10 @@ const mapErrors = t.middleware(async ({ next }) => {
     const cause = result.error.cause;
     if (cause instanceof LeadNotFoundError) throw new TRPCError({ code: 'NOT_FOUND', message: cause.message });
     if (cause instanceof StatusUnchangedError) throw new TRPCError({ code: 'CONFLICT', message: cause.message, cause });
+    if (cause instanceof AssignmentForbiddenError) throw new TRPCError({ code: 'FORBIDDEN', message: cause.message });
+    if (cause instanceof AuditUnavailableError) {
+      throw new TRPCError({ code: 'SERVICE_UNAVAILABLE', message: 'The audit trail is unavailable, try again shortly', cause });
+    }
     if (cause instanceof EventNotFoundError) throw new TRPCError({ code: 'NOT_FOUND', message: cause.message });
     if (cause instanceof EventNotDeadError) throw new TRPCError({ code: 'CONFLICT', message: cause.message, cause });
     if (isDatabaseUnavailable(cause)) {
@@ -102,12 +123,29 @@ function isDatabaseUnavailable(error: unknown): boolean {
   return error.name === 'ConnectionException' || /Timeout acquiring a connection|ECONNREFUSED/.test(error.message);
 }
 
-const publicProcedure = t.procedure.use(mapErrors);
+const auditEntry = (ctx: Context, action: string, user: User | null): AuditEntry => ({
+  actorSub: user?.id ?? null,
+  actorRole: user?.role ?? null,
+  action,
+  requestId: ctx.requestId,
+  clientIp: ctx.ip,
+  userAgent: ctx.userAgent,
+});
 
-const adminProcedure = publicProcedure.use(async ({ ctx, next }) => {
+const publicProcedure = t.procedure
+  .use(mapErrors)
+  .use(({ ctx, path, next }) => next({ ctx: { audit: auditEntry(ctx, path, null) } }));
+
+/** A `sales` user works only the leads assigned to them; the repository enforces it. */
+const scopeOf = (user: User): LeadScope => (user.role === 'sales' ? { assignedTo: user.id } : {});
+
+/** The contract's own list of roles decides, so the server enforces what the OpenAPI document says. */
+const protectedProcedure = publicProcedure.use(async ({ ctx, meta, path, next }) => {
   const user = await ctx.auth.authenticate(ctx.authorization);
-  if (user.role !== 'admin') throw new TRPCError({ code: 'FORBIDDEN', message: 'This operation needs the admin role' });
-  return next({ ctx: { user } });
+  if (!meta?.roles.some((role) => role === user.role)) {
+    throw new TRPCError({ code: 'FORBIDDEN', message: 'Your role may not do this' });
+  }
+  return next({ ctx: { user, scope: scopeOf(user), audit: auditEntry(ctx, path, user) } });
 });
 
 type Handler<TCtx, C extends Contract> = (opts: { ctx: TCtx; input: z.output<C['input']> }) => Promise<z.input<C['output']>>;
@@ -124,13 +162,13 @@ function build<C extends Contract>(base: typeof publicProcedure, contract: C, ha
 }
 
 /** Attaches a handler to a public contract. */
-export function implementPublic<C extends Contract>(contract: C, handler: Handler<Context, C>) {
-  if (contract.meta.access !== 'public') throw new Error(`${contract.meta.openapi.operationId} is not public`);
+export function implementPublic<C extends Contract>(contract: C, handler: Handler<PublicContext, C>) {
+  if (contract.meta.roles.length > 0) throw new Error(`${contract.meta.openapi.operationId} is not public`);
   return build(publicProcedure, contract, handler as Handler<never, C>);
 }
 
-/** Attaches a handler to a contract that needs an authenticated user. */
-export function implementAdmin<C extends Contract>(contract: C, handler: Handler<AuthedContext, C>) {
-  if (contract.meta.access === 'public') throw new Error(`${contract.meta.openapi.operationId} is public`);
-  return build(adminProcedure as unknown as typeof publicProcedure, contract, handler as Handler<never, C>);
+/** Attaches a handler to a contract that needs an authenticated user in one of its roles. */
+export function implementProtected<C extends Contract>(contract: C, handler: Handler<AuthedContext, C>) {
+  if (contract.meta.roles.length === 0) throw new Error(`${contract.meta.openapi.operationId} is public`);
+  return build(protectedProcedure as unknown as typeof publicProcedure, contract, handler as Handler<never, C>);
 }

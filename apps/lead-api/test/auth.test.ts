@@ -28,7 +28,7 @@ const badCredentials: Array<[string, () => Promise<string | undefined>]> = [
   ['an expired token', async () => `Bearer ${await sign({ role: 'admin' }, { exp: Math.floor(Date.now() / 1000) - 60 })}`],
   ['a token without sub', async () => `Bearer ${await sign({ role: 'admin' }, { sub: null })}`],
   ['a token whose sub is not a UUID', async () => `Bearer ${await sign({ role: 'admin' }, { sub: 'alice' })}`],
-  ['a token without role', async () => `Bearer ${await sign({})}`],
+  ['a role that is not a string', async () => `Bearer ${await sign({ role: ['admin'] })}`],
 ];
 
 const adminCalls: Array<[string, string, (id: string) => string, unknown]> = [
@@ -51,8 +51,8 @@ describe('admin endpoints need a valid admin bearer token', () => {
       expect(await t.sql('select 1 from lead.lead_activities where lead_id = ?', [leadId])).toHaveLength(1);
     });
 
-    it('403 for a valid token of another role', async () => {
-      const res = await t.rest(method, path(leadId), { body, token: await sign({ role: 'visitor' }) });
+    it.each([['another role', { role: 'visitor' }], ['no role', {}]])('403 for a valid token with %s', async (_what, claims) => {
+      const res = await t.rest(method, path(leadId), { body, token: await sign(claims) });
       expect(res.status).toBe(403);
       expect(res.body.code).toBe('FORBIDDEN');
     });

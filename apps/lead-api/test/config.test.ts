@@ -36,6 +36,13 @@ describe('configuration', () => {
     expect(() => parseEnv({ NODE_ENV: 'production' })).toThrow(/DATABASE_URL: is required[\s\S]*AUTH_JWT_SECRET: is required/);
   });
 
+  it('reads the auth service settings, and takes its JWKS instead of a secret in production', () => {
+    const auth = { AUTH_JWKS_URL: 'https://auth.example/.well-known/jwks.json', AUTH_JWT_ISSUER: 'https://auth.example', AUTH_JWT_AUDIENCE: 'lead-service' };
+    expect(parseEnv(auth)).toMatchObject(auth);
+    expect(() => parseEnv({ NODE_ENV: 'production', DATABASE_URL: 'postgres://u@db/leads', ...auth })).not.toThrow();
+    expect(() => parseEnv({ AUTH_JWKS_URL: 'file:///etc/keys.json' })).toThrow(/AUTH_JWKS_URL: must be an http\(s\) URL/);
+  });
+
   it('treats empty variables as unset', () => {
     const env = parseEnv({ PORT: '', DATABASE_URL: '' });
     expect(env.PORT).toBe(3000);

@@ -27,7 +27,7 @@ async function createLeads(n: number): Promise<string[]> {
         company: null,
         message: null,
         source: SOURCES[i % SOURCES.length]!,
-      }),
+      }, { actorSub: null, actorRole: null, action: 'leads.create', requestId: `counts-${i}`, clientIp: '127.0.0.1', userAgent: null }),
     ),
   );
   return leads.map((l) => l.id);

@@ -1,34 +1,70 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from './support/app.js';
+import { allProcedures, callProcedure, SURFACES, type Surface } from './support/surfaces.js';
 
 let t: TestApp;
 beforeAll(async () => {
   t = await startTestApp();
 });
 
-describe('logs', () => {
-  it('are JSON lines with a request id, and never contain personal data', async () => {
-    const secret = {
-      name: 'Zebulon Quixote-Marchetti',
-      email: 'zq.marchetti@personal-mail.example',
-      phone: '+44 20 7946 0958',
-      company: 'Quixote Holdings',
-      message: 'Please call me about the secret project Bluebird',
-    };
-    const created = await t.rest('POST', '/api/v1/leads', { body: secret });
-    expect(created.status).toBe(201);
-    const token = await t.token();
-    await t.rest('GET', `/api/v1/leads/${created.body.id}`, { token });
-    await t.rest('PATCH', `/api/v1/leads/${created.body.id}/status`, { token, body: { status: 'contacted', notes: 'Spoke to Zebulon at home' } });
-    // Refused input is not logged either.
-    await t.rest('POST', '/api/v1/leads', { body: { ...secret, email: 'zq.marchetti@' } });
-    await t.rest('POST', '/api/v1/leads', { body: `{"name": "${secret.name}", ` });
+/** Values no log line could contain by accident: one set per surface. */
+const personal = (surface: Surface) => ({
+  name: `Zebulon Quixote-Marchetti ${surface}`,
+  email: `zq.marchetti.${surface}@personal-mail.example`,
+  phone: surface === 'rest' ? '+44 20 7946 0958' : '+44 20 7946 0777',
+  company: `Quixote Holdings ${surface}`,
+  message: `Please call me about the secret project Bluebird ${surface}`,
+  notes: `Spoke to Zebulon at home ${surface}`,
+  description: `Zebulon's home address is 12 Larkspur Lane ${surface}`,
+});
 
+describe('logs', () => {
+  it('are JSON lines with a request id, and never contain personal data, on every procedure and both surfaces', async () => {
+    const admin = `Bearer ${await t.token()}`;
+    const sales = `Bearer ${await t.token('sales', '77777777-7777-4777-8777-777777777777')}`;
+    const called = new Set<string>();
+    const call = async (surface: Surface, path: string, input: Record<string, unknown> | undefined, auth?: string) => {
+      called.add(path);
+      return callProcedure(t, surface, path, input, auth);
+    };
+
+    for (const surface of SURFACES) {
+      const p = personal(surface);
+      const lead = { name: p.name, email: p.email, phone: p.phone, company: p.company, message: p.message };
+      const created = await call(surface, 'leads.create', lead);
+      expect(created.status).toBeLessThan(300);
+      const id = created.data.id as string;
+      await call(surface, 'leads.list', { limit: 100 }, admin);
+      await call(surface, 'leads.get', { lead_id: id }, admin);
+      await call(surface, 'leads.updateStatus', { lead_id: id, status: 'contacted', notes: p.notes }, admin);
+      await call(surface, 'leads.assign', { lead_id: id, assigned_to: '77777777-7777-4777-8777-777777777777' }, admin);
+      await call(surface, 'leads.addActivity', { lead_id: id, activity_type: 'note_added', description: p.description }, admin);
+      await call(surface, 'audit.list', { lead_id: id }, admin);
+      await call(surface, 'events.list', {}, admin);
+      await call(surface, 'events.stats', undefined, admin);
+      await call(surface, 'events.retry', { event_id: '00000000-0000-4000-8000-000000000000' }, admin);
+      await call(surface, 'health', undefined);
+      // Refused calls carrying personal data: invalid input, a conflict, a role refused, a scoped 404.
+      const refused = [
+        await call(surface, 'leads.create', { ...lead, email: `${p.email}@` }),
+        await call(surface, 'leads.updateStatus', { lead_id: id, status: 'contacted', notes: p.notes }, admin),
+        await call(surface, 'leads.addActivity', { lead_id: id, activity_type: 'created', description: p.description }, admin),
+        await call(surface, 'leads.updateStatus', { lead_id: id, status: 'qualified', notes: p.notes }, `Bearer ${await t.token('visitor')}`),
+        await call(surface, 'leads.addActivity', { lead_id: '00000000-0000-4000-8000-000000000000', activity_type: 'note_added', description: p.description }, sales),
+      ];
+      expect(refused.map((r) => r.status)).toEqual([400, 409, 400, 403, 404]);
+    }
+    // A body that is not even JSON still holds personal data.
+    await t.rest('POST', '/api/v1/leads', { body: `{"name": "${personal('rest').name}", ` });
+
+    expect([...called].sort()).toEqual(allProcedures().map(([path]) => path).sort());
     const logs = t.logs();
     const lines = logs.trim().split('\n').map((l) => JSON.parse(l) as { reqId?: string });
-    expect(lines.filter((l) => l.reqId).length).toBeGreaterThan(5);
-    for (const value of [...Object.values(secret), 'Zebulon', 'zq.marchetti', 'Bluebird']) {
-      expect(logs).not.toContain(value);
+    expect(lines.filter((l) => l.reqId).length).toBeGreaterThan(40);
+    for (const surface of SURFACES) {
+      for (const value of [...Object.values(personal(surface)), 'Zebulon', 'zq.marchetti', 'Bluebird', 'Larkspur', '7946']) {
+        expect(logs).not.toContain(value);
+      }
     }
   });
 

@@ -1,6 +1,7 @@
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from './support/app.js';
+import { allProcedures } from './support/surfaces.js';
 
 let t: TestApp;
 let doc: any;
@@ -36,5 +37,31 @@ describe('GET /api/v1/openapi.json', () => {
     expect(doc.components.schemas.Error.required).toEqual(expect.arrayContaining(['code', 'message', 'request_id']));
     expect(get.security).toEqual([{ bearerAuth: [] }]);
     expect(doc.paths['/api/v1/leads'].post.security).toBeUndefined();
+  });
+});
+
+describe('access control in the OpenAPI document', () => {
+  it.each(allProcedures())('%s: bearer security and 401/403/503 exactly when the contract names roles', (_path, contract) => {
+    const { path, method } = contract.meta.openapi;
+    const operation = doc.paths[path][method.toLowerCase()];
+    const statuses = Object.keys(operation.responses);
+    if (contract.meta.roles.length === 0) {
+      expect(operation.security).toBeUndefined();
+      expect(statuses).not.toContain('401');
+      expect(statuses).not.toContain('403');
+    } else {
+      expect(operation.security).toEqual([{ bearerAuth: [] }]);
+      expect(statuses).toEqual(expect.arrayContaining(['401', '403', '503']));
+      for (const role of contract.meta.roles) expect(operation.description).toContain(`\`${role}\``);
+    }
+  });
+
+  it('documents the audit trail as admin-only, and the sales rules where they apply', () => {
+    const audit = doc.paths['/api/v1/audit'].get;
+    expect(audit.description).toContain('Roles: `admin`.');
+    expect(audit.parameters.map((p: { name: string }) => p.name)).toEqual(['lead_id', 'actor', 'from', 'to', 'page', 'limit']);
+    expect(doc.paths['/api/v1/leads/{lead_id}'].get.responses['404'].description).toMatch(/not assigned/);
+    expect(doc.paths['/api/v1/leads/{lead_id}/assign'].post.description).toMatch(/answers 403/);
+    expect(doc.components.schemas.AuditEntry).toBeDefined();
   });
 });

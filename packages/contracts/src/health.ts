@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineContract } from './contract.js';
+import { defineContract, PUBLIC } from './contract.js';
 
 export const Health = z
   .object({
@@ -13,7 +13,7 @@ export const healthContract = defineContract({
   type: 'query',
   input: z.void(),
   output: Health,
-  access: 'public',
+  roles: PUBLIC,
   method: 'GET',
   path: '/health',
   operationId: 'health',

@@ -1,6 +1,7 @@
 import type { TRPCBuiltRouter, TRPCMutationProcedure, TRPCQueryProcedure } from '@trpc/server';
 import type { z } from 'zod';
 import type { LeadErrorShape } from './common/errors.js';
+import { auditContracts } from './audit/contracts.js';
 import type { Contract, LeadMeta } from './contract.js';
 import { eventContracts } from './events/contracts.js';
 import { healthContract } from './health.js';
@@ -10,6 +11,7 @@ import { leadContracts } from './leads/contracts.js';
 export const contracts = {
   health: healthContract,
   leads: leadContracts,
+  audit: auditContracts,
   events: eventContracts,
 };
 export type Contracts = typeof contracts;

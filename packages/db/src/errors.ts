@@ -13,6 +13,22 @@ export class StatusUnchangedError extends Error {
   }
 }
 
+/** A sales user may take a lead or release it, never hand it to someone else. */
+export class AssignmentForbiddenError extends Error {
+  override readonly name = 'AssignmentForbiddenError';
+  constructor() {
+    super('You may only assign a lead to yourself or unassign it');
+  }
+}
+
+/** The audit row could not be written, so the read or change it describes must not happen. */
+export class AuditUnavailableError extends Error {
+  override readonly name = 'AuditUnavailableError';
+  constructor(options: { cause: unknown }) {
+    super('The audit trail cannot be written', options);
+  }
+}
+
 export class EventNotFoundError extends Error {
   override readonly name = 'EventNotFoundError';
   constructor(readonly eventId: string) {

@@ -1,3 +1,4 @@
+export * from './entities/audit-log.js';
 export * from './entities/lead.js';
 export * from './entities/lead-activity.js';
 export * from './entities/lead-count.js';
@@ -5,6 +6,7 @@ export * from './entities/outbox-event.js';
 export * from './errors.js';
 export * from './migrate.js';
 export * from './orm.js';
+export * from './repositories/audit.js';
 export * from './repositories/leads.js';
 export * from './repositories/outbox.js';
 export { MikroORM, RequestContext, type EntityManager } from '@mikro-orm/postgresql';

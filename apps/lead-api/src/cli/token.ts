@@ -1,4 +1,4 @@
-// `pnpm -s token [--role admin] [--sub <uuid>] [--ttl <seconds>]`: prints a signed bearer token
+// `pnpm -s token [--role admin|cms|sales] [--sub <uuid>] [--ttl <seconds>]`: prints a signed bearer token
 // for local use, signed with AUTH_JWT_SECRET or the development secret the service uses.
 import { parseArgs } from 'node:util';
 import { randomUUID } from 'node:crypto';
@@ -15,4 +15,5 @@ const { values } = parseArgs({
 });
 const env = loadEnv();
 const secret = env.AUTH_JWT_SECRET ?? (await devJwtSecret(env.DATA_DIR));
-console.log(await signDevToken(secret, { id: values.sub, role: values.role }, Number(values.ttl)));
+const claims = { issuer: env.AUTH_JWT_ISSUER, audience: env.AUTH_JWT_AUDIENCE };
+console.log(await signDevToken(secret, { id: values.sub, role: values.role }, Number(values.ttl), claims));

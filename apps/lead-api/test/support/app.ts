@@ -5,7 +5,7 @@ import { createTRPCClient, httpLink, type TRPCClient } from '@trpc/client';
 import type { FastifyInstance } from 'fastify';
 import superjson from 'superjson';
 import { afterAll, inject } from 'vitest';
-import { hs256Authenticator, signDevToken } from '../../src/auth.js';
+import { hs256Authenticator, signDevToken, type Authenticator } from '../../src/auth.js';
 import { buildServer } from '../../src/server.js';
 import { createDatabase, databaseUrl, dropDatabase } from './database.js';
 
@@ -33,7 +33,7 @@ export interface TestApp {
  * The real service on a real port, over a database of its own cloned from the migrated
  * template. Closed (and the database dropped) after the file's tests.
  */
-export async function startTestApp(): Promise<TestApp> {
+export async function startTestApp(opts: { auth?: Authenticator } = {}): Promise<TestApp> {
   const name = await createDatabase(inject('templateDatabase'));
   const orm = await createOrm({ clientUrl: databaseUrl(name) });
   let logged = '';
@@ -42,7 +42,7 @@ export async function startTestApp(): Promise<TestApp> {
   const app = await buildServer({
     env: { LOG_LEVEL: 'DEBUG', BODY_LIMIT_BYTES: 64 * 1024 },
     orm,
-    auth: hs256Authenticator(TEST_SECRET),
+    auth: opts.auth ?? hs256Authenticator(TEST_SECRET),
     logStream,
   });
   await app.listen({ port: 0, host: '127.0.0.1' });

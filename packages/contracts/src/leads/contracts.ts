@@ -1,4 +1,4 @@
-import { defineContract } from '../contract.js';
+import { defineContract, PUBLIC, type Role } from '../contract.js';
 import {
   Activity,
   AddActivityInput,
@@ -16,12 +16,16 @@ import {
 
 const tags = ['Leads'];
 
+/** Staff who work leads. `sales` see and change only the leads assigned to them. */
+const STAFF: Role[] = ['admin', 'cms', 'sales'];
+const NOT_FOUND_FOR_SALES = ' A lead not assigned to a `sales` caller answers 404, exactly like one that does not exist.';
+
 export const leadContracts = {
   create: defineContract({
     type: 'mutation',
     input: CreateLeadInput,
     output: CreatedLead,
-    access: 'public',
+    roles: PUBLIC,
     method: 'POST',
     path: '/api/v1/leads',
     operationId: 'createLead',
@@ -29,28 +33,30 @@ export const leadContracts = {
     description: 'Public. Stores the enquiry as a `new` lead of `medium` priority.',
     tags,
     successStatus: 201,
+    errors: [503],
   }),
   list: defineContract({
     type: 'query',
     input: ListLeadsInput,
     output: LeadPage,
-    access: 'admin',
+    roles: STAFF,
     method: 'GET',
     path: '/api/v1/leads',
     operationId: 'listLeads',
     summary: 'List leads',
-    description: 'Filters combine with AND. Newest first.',
+    description: 'Filters combine with AND. Newest first. A `sales` caller sees only the leads assigned to them.',
     tags,
   }),
   get: defineContract({
     type: 'query',
     input: LeadIdInput,
     output: LeadDetail,
-    access: 'admin',
+    roles: STAFF,
     method: 'GET',
     path: '/api/v1/leads/{lead_id}',
     operationId: 'getLead',
     summary: 'Get a lead with its activities',
+    description: `Every read is recorded in the audit trail.${NOT_FOUND_FOR_SALES}`,
     tags,
     errors: [404],
   }),
@@ -58,13 +64,13 @@ export const leadContracts = {
     type: 'mutation',
     input: UpdateLeadStatusInput,
     output: LeadStatusResult,
-    access: 'admin',
+    roles: STAFF,
     method: 'PATCH',
     path: '/api/v1/leads/{lead_id}/status',
     operationId: 'updateLeadStatus',
     summary: 'Move a lead through the pipeline',
     description:
-      'Records a `status_changed` activity. Closing (`closed_won`, `closed_lost`) sets `closed_at`; reopening clears it. Setting the status the lead already has answers 409.',
+      'Records a `status_changed` activity. Closing (`closed_won`, `closed_lost`) sets `closed_at`; reopening clears it. Setting the status the lead already has answers 409.' + NOT_FOUND_FOR_SALES,
     tags,
     errors: [404, 409],
   }),
@@ -72,12 +78,14 @@ export const leadContracts = {
     type: 'mutation',
     input: AssignLeadInput,
     output: LeadAssignment,
-    access: 'admin',
+    roles: STAFF,
     method: 'POST',
     path: '/api/v1/leads/{lead_id}/assign',
     operationId: 'assignLead',
     summary: 'Assign a lead to a team member, or unassign it',
-    description: 'Records an `assigned` activity when the assignee changes.',
+    description:
+      'Records an `assigned` activity when the assignee changes. A `sales` caller may assign a lead to themselves or unassign it; assigning it to anyone else answers 403.' +
+      NOT_FOUND_FOR_SALES,
     tags,
     errors: [404],
   }),
@@ -85,11 +93,12 @@ export const leadContracts = {
     type: 'mutation',
     input: AddActivityInput,
     output: Activity,
-    access: 'admin',
+    roles: STAFF,
     method: 'POST',
     path: '/api/v1/leads/{lead_id}/activities',
     operationId: 'addLeadActivity',
     summary: 'Add a note or a contact to the lead timeline',
+    description: NOT_FOUND_FOR_SALES.trim(),
     tags,
     successStatus: 201,
     errors: [404],

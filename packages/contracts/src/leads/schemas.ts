@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Timestamp, Uuid } from '../common/ids.js';
+import { PageLimit, PageNumber } from '../common/pagination.js';
 import { optionalText, requiredText, TEXT_LIMITS } from '../common/text.js';
 import { ActivityType, ClientActivityType, LeadPriority, LeadSource, LeadStatus } from './enums.js';
 
@@ -34,8 +35,8 @@ export const ListLeadsInput = z.object({
   status: LeadStatus.optional(),
   source: LeadSource.optional(),
   assigned_to: Uuid.optional().meta({ description: 'Only leads assigned to this user.' }),
-  page: z.coerce.number().int().min(1).max(1_000_000).default(1).meta({ description: 'Page number, from 1.' }),
-  limit: z.coerce.number().int().min(1).max(100).default(20).meta({ description: 'Items per page, at most 100.' }),
+  page: PageNumber,
+  limit: PageLimit,
 });
 export type ListLeadsInput = z.input<typeof ListLeadsInput>;
 

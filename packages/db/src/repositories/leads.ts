@@ -2,7 +2,8 @@ import { LockMode, type EntityManager, type FilterQuery } from '@mikro-orm/postg
 import { v7 as uuidv7 } from 'uuid';
 import { LeadActivity, type ActivityType } from '../entities/lead-activity.js';
 import { CLOSED_STATUSES, Lead, type LeadPriority, type LeadSource, type LeadStatus } from '../entities/lead.js';
-import { LeadNotFoundError, StatusUnchangedError } from '../errors.js';
+import { AssignmentForbiddenError, LeadNotFoundError, StatusUnchangedError } from '../errors.js';
+import { writeAudit, type AuditEntry } from './audit.js';
 import { recordEvent } from './outbox.js';
 
 export interface NewLead {
@@ -25,42 +26,61 @@ export interface PageRequest {
   limit: number;
 }
 
+/**
+ * Which leads a caller may see at all. A lead outside the scope is treated exactly like one that
+ * does not exist (`LeadNotFoundError`), so its id reveals nothing.
+ */
+export interface LeadScope {
+  /** Only leads assigned to this user (a sales user's own leads). */
+  assignedTo?: string;
+}
+
+/** What every staff operation carries: the caller's scope and the audit row to write. */
+export interface Access {
+  scope: LeadScope;
+  audit: AuditEntry;
+}
+
 const DEFAULT_PRIORITY: LeadPriority = 'medium';
 
 /**
- * The lead domain: every rule of the pipeline lives here, beside the data it guards. Each
- * method is one transaction; time-ordered (v7) ids keep inserts local in the primary key index
- * and give rows of the same millisecond a stable order. A change the notification service must
- * hear of writes its event to the outbox in that same transaction.
+ * The lead domain: every rule of the pipeline and of who may touch which lead lives here,
+ * beside the data it guards. Each change is one transaction that includes its audit row; each
+ * read writes its audit row before returning data. Time-ordered (v7) ids keep inserts local in
+ * the primary key index and give rows of the same millisecond a stable order. A change the
+ * notification service must hear of writes its event to the outbox in that same transaction.
  */
 export class LeadRepository {
   constructor(private readonly em: EntityManager) {}
 
-  /** A new lead, its `created` activity and its `LeadCreated` event, in one transaction. */
-  async create(input: NewLead): Promise<Lead> {
-    const now = new Date();
-    const lead = this.em.create(Lead, {
-      id: uuidv7(),
-      ...input,
-      status: 'new',
-      priority: DEFAULT_PRIORITY,
-      assignedTo: null,
-      createdAt: now,
-      updatedAt: now,
-      closedAt: null,
+  /** A new lead, its `created` activity, its `LeadCreated` event and its audit row, in one transaction. */
+  async create(input: NewLead, audit: AuditEntry): Promise<Lead> {
+    return this.em.transactional(async (em) => {
+      const now = new Date();
+      const lead = em.create(Lead, {
+        id: uuidv7(),
+        ...input,
+        status: 'new',
+        priority: DEFAULT_PRIORITY,
+        assignedTo: null,
+        createdAt: now,
+        updatedAt: now,
+        closedAt: null,
+      });
+      em.create(LeadActivity, {
+        id: uuidv7(),
+        lead,
+        activityType: 'created',
+        description: `Lead created from ${input.source}`,
+        details: null,
+        performedBy: null,
+        createdAt: now,
+      });
+      recordEvent(em, 'LeadCreated', lead.id, { email: input.email, source: input.source }, now);
+      await em.flush();
+      await writeAudit(em, audit, [lead.id]);
+      return lead;
     });
-    this.em.create(LeadActivity, {
-      id: uuidv7(),
-      lead,
-      activityType: 'created',
-      description: `Lead created from ${input.source}`,
-      details: null,
-      performedBy: null,
-      createdAt: now,
-    });
-    recordEvent(this.em, 'LeadCreated', lead.id, { email: input.email, source: input.source }, now);
-    await this.em.flush();
-    return lead;
   }
 
   /**
@@ -69,27 +89,30 @@ export class LeadRepository {
    * (`LeadCount`), so neither grows with the number of matching leads (deep pages still walk
    * the index up to their offset).
    */
-  async listPage(filter: LeadFilter, { page, limit }: PageRequest): Promise<{ items: Lead[]; total: number }> {
+  async listPage(filter: LeadFilter, { page, limit }: PageRequest, access: Access): Promise<{ items: Lead[]; total: number }> {
     const where: FilterQuery<Lead> = {};
     if (filter.status) where.status = filter.status;
     if (filter.source) where.source = filter.source;
     if (filter.assignedTo) where.assignedTo = filter.assignedTo;
-    const items = await this.em.find(Lead, where, {
+    const items = await this.em.find(Lead, { $and: [where, scoped(access.scope)] }, {
       orderBy: { createdAt: 'desc', id: 'desc' },
       limit,
       offset: (page - 1) * limit,
       disableIdentityMap: true,
     });
-    return { items, total: await this.countMatching(filter) };
+    const total = await this.countMatching(filter, access.scope);
+    await writeAudit(this.em, access.audit, items.map((lead) => lead.id));
+    return { items, total };
   }
 
-  private async countMatching(filter: LeadFilter): Promise<number> {
+  private async countMatching(filter: LeadFilter, scope: LeadScope): Promise<number> {
     const conditions: string[] = [];
     const params: string[] = [];
     for (const [column, value] of [
       ['status', filter.status],
       ['source', filter.source],
       ['assigned_to', filter.assignedTo],
+      ['assigned_to', scope.assignedTo],
     ] as const) {
       if (value === undefined) continue;
       params.push(value);
@@ -103,10 +126,11 @@ export class LeadRepository {
   }
 
   /** The lead and its activities, oldest first. */
-  async getWithActivities(id: string): Promise<{ lead: Lead; activities: LeadActivity[] }> {
-    const lead = await this.em.findOne(Lead, { id });
+  async getWithActivities(id: string, access: Access): Promise<{ lead: Lead; activities: LeadActivity[] }> {
+    const lead = await this.em.findOne(Lead, { id, ...scoped(access.scope) });
     if (!lead) throw new LeadNotFoundError(id);
     const activities = await this.em.find(LeadActivity, { lead: id }, { orderBy: { createdAt: 'asc', id: 'asc' } });
+    await writeAudit(this.em, access.audit, [id]);
     return { lead, activities };
   }
 
@@ -115,10 +139,9 @@ export class LeadRepository {
    * each record the status they really changed from. Closing sets `closedAt` (kept when moving
    * between the two closed states); reopening clears it.
    */
-  async changeStatus(id: string, status: LeadStatus, opts: { notes: string | null; actor: string }): Promise<Lead> {
+  async changeStatus(id: string, status: LeadStatus, opts: Access & { notes: string | null; actor: string }): Promise<Lead> {
     return this.em.transactional(async (em) => {
-      const lead = await em.findOne(Lead, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
-      if (!lead) throw new LeadNotFoundError(id);
+      const lead = await lockLead(em, id, opts.scope);
       if (lead.status === status) throw new StatusUnchangedError(status);
       const from = lead.status;
       const now = new Date();
@@ -135,30 +158,40 @@ export class LeadRepository {
         createdAt: now,
       });
       recordEvent(em, 'LeadStatusChanged', lead.id, { old_status: from, new_status: status }, now);
+      await em.flush();
+      await writeAudit(em, opts.audit, [id]);
       return lead;
     });
   }
 
-  /** Sets or clears the assignee; an actual change is recorded in the timeline. */
-  async assign(id: string, assignee: string | null, opts: { actor: string }): Promise<Lead> {
+  /**
+   * Sets or clears the assignee; an actual change is recorded in the timeline. A caller scoped
+   * to their own leads may keep or release a lead, never hand it to someone else.
+   */
+  async assign(id: string, assignee: string | null, opts: Access & { actor: string }): Promise<Lead> {
     return this.em.transactional(async (em) => {
-      const lead = await em.findOne(Lead, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
-      if (!lead) throw new LeadNotFoundError(id);
+      const lead = await lockLead(em, id, opts.scope);
+      if (opts.scope.assignedTo && assignee !== null && assignee !== opts.scope.assignedTo) {
+        throw new AssignmentForbiddenError();
+      }
       const from = lead.assignedTo ?? null;
-      if (from === assignee) return lead;
-      const now = new Date();
-      lead.assignedTo = assignee;
-      lead.updatedAt = now;
-      em.create(LeadActivity, {
-        id: uuidv7(),
-        lead,
-        activityType: 'assigned',
-        description: assignee ? `Assigned to ${assignee}` : 'Unassigned',
-        details: { assigned_from: from, assigned_to: assignee },
-        performedBy: opts.actor,
-        createdAt: now,
-      });
-      recordEvent(em, 'LeadAssigned', lead.id, { old_assigned_to: from, new_assigned_to: assignee }, now);
+      if (from !== assignee) {
+        const now = new Date();
+        lead.assignedTo = assignee;
+        lead.updatedAt = now;
+        em.create(LeadActivity, {
+          id: uuidv7(),
+          lead,
+          activityType: 'assigned',
+          description: assignee ? `Assigned to ${assignee}` : 'Unassigned',
+          details: { assigned_from: from, assigned_to: assignee },
+          performedBy: opts.actor,
+          createdAt: now,
+        });
+        recordEvent(em, 'LeadAssigned', lead.id, { old_assigned_to: from, new_assigned_to: assignee }, now);
+        await em.flush();
+      }
+      await writeAudit(em, opts.audit, [id]);
       return lead;
     });
   }
@@ -167,13 +200,13 @@ export class LeadRepository {
   async addActivity(
     id: string,
     activity: { type: Extract<ActivityType, 'note_added' | 'contacted'>; description: string; actor: string },
+    access: Access,
   ): Promise<LeadActivity> {
     return this.em.transactional(async (em) => {
-      const lead = await em.findOne(Lead, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
-      if (!lead) throw new LeadNotFoundError(id);
+      const lead = await lockLead(em, id, access.scope);
       const now = new Date();
       lead.updatedAt = now;
-      return em.create(LeadActivity, {
+      const created = em.create(LeadActivity, {
         id: uuidv7(),
         lead,
         activityType: activity.type,
@@ -182,6 +215,18 @@ export class LeadRepository {
         performedBy: activity.actor,
         createdAt: now,
       });
+      await em.flush();
+      await writeAudit(em, access.audit, [id]);
+      return created;
     });
   }
+}
+
+const scoped = (scope: LeadScope): { assignedTo?: string } => (scope.assignedTo ? { assignedTo: scope.assignedTo } : {});
+
+/** The lead, locked for the transaction so concurrent changes serialise; out of scope is not found. */
+async function lockLead(em: EntityManager, id: string, scope: LeadScope): Promise<Lead> {
+  const lead = await em.findOne(Lead, { id, ...scoped(scope) }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+  if (!lead) throw new LeadNotFoundError(id);
+  return lead;
 }

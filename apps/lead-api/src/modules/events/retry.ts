@@ -1,9 +1,9 @@
 import { eventContracts } from '@lead/contracts';
 import { OutboxRepository } from '@lead/db';
-import { implementAdmin } from '../../trpc.js';
+import { implementProtected } from '../../trpc.js';
 import { toLeadEvent } from './serialize.js';
 
-export const retry = implementAdmin(eventContracts.retry, async ({ ctx, input }) => {
+export const retry = implementProtected(eventContracts.retry, async ({ ctx, input }) => {
   const event = await new OutboxRepository(ctx.em).retry(input.event_id);
   return toLeadEvent(event);
 });

@@ -1,8 +1,8 @@
 import { eventContracts } from '@lead/contracts';
 import { OutboxRepository } from '@lead/db';
-import { implementAdmin } from '../../trpc.js';
+import { implementProtected } from '../../trpc.js';
 
-export const stats = implementAdmin(eventContracts.stats, async ({ ctx }) => {
+export const stats = implementProtected(eventContracts.stats, async ({ ctx }) => {
   const { pending, delivered, dead, oldestPendingAgeSeconds } = await new OutboxRepository(ctx.em).stats();
   return { pending, delivered, dead, oldest_pending_age_seconds: oldestPendingAgeSeconds };
 });

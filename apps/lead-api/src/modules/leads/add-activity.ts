@@ -1,13 +1,13 @@
 import { leadContracts } from '@lead/contracts';
 import { LeadRepository } from '@lead/db';
-import { implementAdmin } from '../../trpc.js';
+import { implementProtected } from '../../trpc.js';
 import { toActivity } from './serialize.js';
 
-export const addActivity = implementAdmin(leadContracts.addActivity, async ({ ctx, input }) => {
+export const addActivity = implementProtected(leadContracts.addActivity, async ({ ctx, input }) => {
   const activity = await new LeadRepository(ctx.em).addActivity(input.lead_id, {
     type: input.activity_type,
     description: input.description,
     actor: ctx.user.id,
-  });
+  }, ctx);
   return toActivity(activity);
 });

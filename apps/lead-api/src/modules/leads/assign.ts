@@ -1,8 +1,8 @@
 import { leadContracts } from '@lead/contracts';
 import { LeadRepository } from '@lead/db';
-import { implementAdmin } from '../../trpc.js';
+import { implementProtected } from '../../trpc.js';
 
-export const assign = implementAdmin(leadContracts.assign, async ({ ctx, input }) => {
-  const lead = await new LeadRepository(ctx.em).assign(input.lead_id, input.assigned_to, { actor: ctx.user.id });
+export const assign = implementProtected(leadContracts.assign, async ({ ctx, input }) => {
+  const lead = await new LeadRepository(ctx.em).assign(input.lead_id, input.assigned_to, { scope: ctx.scope, audit: ctx.audit, actor: ctx.user.id });
   return { id: lead.id, assigned_to: lead.assignedTo ?? null, updated_at: lead.updatedAt };
 });

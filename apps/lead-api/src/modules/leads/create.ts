@@ -13,6 +13,6 @@ export const create = implementPublic(leadContracts.create, async ({ ctx, input 
     company: orNull(input.company),
     message: orNull(input.message),
     source: input.source,
-  });
+  }, ctx.audit);
   return { id: lead.id, name: lead.name, email: lead.email, status: lead.status, created_at: lead.createdAt };
 });

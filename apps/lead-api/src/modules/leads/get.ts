@@ -1,9 +1,9 @@
 import { leadContracts } from '@lead/contracts';
 import { LeadRepository } from '@lead/db';
-import { implementAdmin } from '../../trpc.js';
+import { implementProtected } from '../../trpc.js';
 import { toDetail } from './serialize.js';
 
-export const get = implementAdmin(leadContracts.get, async ({ ctx, input }) => {
-  const { lead, activities } = await new LeadRepository(ctx.em).getWithActivities(input.lead_id);
+export const get = implementProtected(leadContracts.get, async ({ ctx, input }) => {
+  const { lead, activities } = await new LeadRepository(ctx.em).getWithActivities(input.lead_id, ctx);
   return toDetail(lead, activities);
 });

@@ -1,12 +1,13 @@
 import { leadContracts } from '@lead/contracts';
 import { LeadRepository } from '@lead/db';
-import { implementAdmin } from '../../trpc.js';
+import { implementProtected } from '../../trpc.js';
 import { toSummary } from './serialize.js';
 
-export const list = implementAdmin(leadContracts.list, async ({ ctx, input }) => {
+export const list = implementProtected(leadContracts.list, async ({ ctx, input }) => {
   const { items, total } = await new LeadRepository(ctx.em).listPage(
     { status: input.status, source: input.source, assignedTo: input.assigned_to },
     { page: input.page, limit: input.limit },
+    ctx,
   );
   return { items: items.map(toSummary), total, page: input.page, limit: input.limit };
 });

@@ -1,11 +1,13 @@
 import { leadContracts } from '@lead/contracts';
 import { LeadRepository } from '@lead/db';
-import { implementAdmin } from '../../trpc.js';
+import { implementProtected } from '../../trpc.js';
 
-export const updateStatus = implementAdmin(leadContracts.updateStatus, async ({ ctx, input }) => {
+export const updateStatus = implementProtected(leadContracts.updateStatus, async ({ ctx, input }) => {
   const lead = await new LeadRepository(ctx.em).changeStatus(input.lead_id, input.status, {
     notes: input.notes || null,
     actor: ctx.user.id,
+    scope: ctx.scope,
+    audit: ctx.audit,
   });
   return { id: lead.id, status: lead.status, updated_at: lead.updatedAt, closed_at: lead.closedAt ?? null };
 });

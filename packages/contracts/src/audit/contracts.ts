@@ -1,0 +1,17 @@
+import { defineContract } from '../contract.js';
+import { AuditPage, ListAuditInput } from './schemas.js';
+
+export const auditContracts = {
+  list: defineContract({
+    type: 'query',
+    input: ListAuditInput,
+    output: AuditPage,
+    roles: ['admin'],
+    method: 'GET',
+    path: '/api/v1/audit',
+    operationId: 'listAudit',
+    summary: 'The audit trail: who read or changed which leads, when and from where',
+    description: 'Filters combine with AND. Newest first. The trail is append-only.',
+    tags: ['Audit'],
+  }),
+};

@@ -1,0 +1,5 @@
+import { z } from 'zod';
+
+/** Page-number pagination, shared by every list. */
+export const PageNumber = z.coerce.number().int().min(1).max(1_000_000).default(1).meta({ description: 'Page number, from 1.' });
+export const PageLimit = z.coerce.number().int().min(1).max(100).default(20).meta({ description: 'Items per page, at most 100.' });
