@@ -32,6 +32,18 @@ function recordEvent(client, type, leadId, fields, at) {
   );
 }
 
+/** The audit row every call writes (in the change's transaction, or before a read answers). */
+function audit(client, req, action, leadIds, actor) {
+  return client.query(
+    `insert into lead.audit_log (id, actor_sub, actor_role, action, lead_ids, request_id, client_ip, user_agent, created_at)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, now())`,
+    [uuidv7(), actor, actor ? 'admin' : null, action, leadIds, uuidv7(), clientIp(req), req.headers['user-agent'] ?? null],
+  );
+}
+
+/** As the service sees it behind a trusted proxy on loopback. */
+const clientIp = (req) => String(req.headers['x-forwarded-for'] ?? req.socket.remoteAddress).split(',')[0].trim();
+
 const LEAD_COLUMNS = 'id, name, email, phone, company, message, source, status, priority, assigned_to, created_at, updated_at, closed_at';
 
 async function transaction(fn) {
@@ -49,7 +61,7 @@ async function transaction(fn) {
   }
 }
 
-async function create(body) {
+async function create(req, body) {
   const input = JSON.parse(body);
   const id = uuidv7();
   const now = new Date();
@@ -65,11 +77,12 @@ async function create(body) {
       [uuidv7(), id, `Lead created from ${source}`, now],
     );
     await recordEvent(c, 'LeadCreated', id, { email: input.email, source }, now);
+    await audit(c, req, 'leads.create', [id], null);
   });
   return [201, { id, name: input.name, email: input.email, status: 'new', created_at: now }];
 }
 
-async function list(query) {
+async function list(req, query) {
   const page = Number(query.get('page') ?? 1);
   const limit = Number(query.get('limit') ?? 20);
   const conditions = [];
@@ -87,20 +100,22 @@ async function list(query) {
     params,
   );
   const total = await pool.query(`select coalesce(sum(n), 0) as total from lead.lead_counts${where}`, params);
+  await audit(pool, req, 'leads.list', items.rows.map((r) => r.id), ADMIN);
   return [200, { items: items.rows, total: Number(total.rows[0].total), page, limit }];
 }
 
-async function get(id) {
+async function get(req, id) {
   const lead = await pool.query(`select ${LEAD_COLUMNS} from lead.leads where id = $1`, [id]);
   if (!lead.rows[0]) return [404, { code: 'NOT_FOUND' }];
   const activities = await pool.query(
     'select id, activity_type, description, details, performed_by, created_at from lead.lead_activities where lead_id = $1 order by created_at, id',
     [id],
   );
+  await audit(pool, req, 'leads.get', [id], ADMIN);
   return [200, { ...lead.rows[0], activities: activities.rows }];
 }
 
-async function changeStatus(id, body) {
+async function changeStatus(req, id, body) {
   const { status, notes } = JSON.parse(body);
   return transaction(async (c) => {
     const found = await c.query(`select ${LEAD_COLUMNS} from lead.leads where id = $1 for update`, [id]);
@@ -116,6 +131,7 @@ async function changeStatus(id, body) {
       [uuidv7(), id, notes || `Status changed from ${lead.status} to ${status}`, { old_status: lead.status, new_status: status }, ADMIN, now],
     );
     await recordEvent(c, 'LeadStatusChanged', id, { old_status: lead.status, new_status: status }, now);
+    await audit(c, req, 'leads.updateStatus', [id], ADMIN);
     return [200, { id, status, updated_at: now, closed_at: closedAt }];
   });
 }
@@ -128,10 +144,10 @@ async function route(req, body) {
     return [200, { status: 'ok', database: 'ok' }];
   }
   if (parts[0] !== 'api' || parts[1] !== 'v1' || parts[2] !== 'leads') return [404, { code: 'NOT_FOUND' }];
-  if (parts.length === 3 && req.method === 'POST') return create(body);
-  if (parts.length === 3 && req.method === 'GET') return list(url.searchParams);
-  if (parts.length === 4 && req.method === 'GET') return get(parts[3]);
-  if (parts.length === 5 && parts[4] === 'status' && req.method === 'PATCH') return changeStatus(parts[3], body);
+  if (parts.length === 3 && req.method === 'POST') return create(req, body);
+  if (parts.length === 3 && req.method === 'GET') return list(req, url.searchParams);
+  if (parts.length === 4 && req.method === 'GET') return get(req, parts[3]);
+  if (parts.length === 5 && parts[4] === 'status' && req.method === 'PATCH') return changeStatus(req, parts[3], body);
   return [404, { code: 'NOT_FOUND' }];
 }
 
