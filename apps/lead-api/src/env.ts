@@ -13,6 +13,19 @@ const bool = (fallback: boolean) =>
     .optional()
     .transform((v) => (v === undefined ? fallback : v === 'true' || v === '1'));
 
+/** A comma-separated list of browser origins (`https://www.example.com`), or `*` for any. */
+const originList = z
+  .string()
+  .transform((v) => v.split(',').map((o) => o.trim()).filter(Boolean))
+  .pipe(
+    z.array(
+      z.string().refine((o) => o === '*' || URL.canParse(o) && new URL(o).origin === o, {
+        error: (issue) => `${String(issue.input)} is not an origin like https://www.example.com (scheme, host, optional port; no path or trailing slash)`,
+      }),
+    ),
+  )
+  .default([]);
+
 const ms = (fallback: number, min: number) =>
   z.coerce.number({ error: 'must be a number of milliseconds' }).int().min(min).default(fallback);
 
@@ -37,6 +50,10 @@ const EnvSchema = z.object({
   AUTH_JWT_AUDIENCE: z.string().min(1).optional(),
   MIGRATE_ON_START: bool(true),
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(64 * 1024),
+
+  // ---- browsers allowed to call the service (http/cors.ts) ----
+  CORS_ORIGINS: originList,
+  CORS_ADMIN_ORIGINS: originList,
 
   // ---- event delivery to the notification service (events/dispatcher.ts) ----
   NOTIFICATION_SIGNING_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),

@@ -7,6 +7,7 @@ import Fastify, { LogController, type FastifyError, type FastifyInstance, type F
 import { fastifyTRPCOpenApiPlugin } from 'trpc-to-openapi';
 import type { Authenticator } from './auth.js';
 import { contextFactory } from './http/context.js';
+import { registerCors } from './http/cors.js';
 import { loggerOptions } from './logger.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { requestScope } from './request-context.js';
@@ -14,7 +15,7 @@ import { appRouter, openApiRouter } from './router.js';
 import type { Env } from './env.js';
 
 export interface ServerDeps {
-  env: Pick<Env, 'LOG_LEVEL' | 'BODY_LIMIT_BYTES'>;
+  env: Pick<Env, 'LOG_LEVEL' | 'BODY_LIMIT_BYTES'> & Partial<Pick<Env, 'CORS_ORIGINS' | 'CORS_ADMIN_ORIGINS'>>;
   orm: MikroORM;
   auth: Authenticator;
   /** Where logs go (default: stdout); tests capture them. */
@@ -83,6 +84,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     onConstructorPoisoning: 'error',
     logController: new RequestLogs(),
   });
+
+  await registerCors(app, { public: deps.env.CORS_ORIGINS ?? [], admin: deps.env.CORS_ADMIN_ORIGINS ?? [] });
 
   app.addHook('onRequest', (req, reply, done) => {
     void reply.header('x-request-id', req.id);

@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import superjson from 'superjson';
 import { afterAll, inject } from 'vitest';
 import { hs256Authenticator, signDevToken, type Authenticator } from '../../src/auth.js';
-import { buildServer } from '../../src/server.js';
+import { buildServer, type ServerDeps } from '../../src/server.js';
 import { createDatabase, databaseUrl, dropDatabase } from './database.js';
 
 export const TEST_SECRET = 'test-secret-that-is-at-least-32-characters-long';
@@ -29,20 +29,25 @@ export interface TestApp {
   sql<T = Record<string, unknown>>(query: string, params?: unknown[]): Promise<T[]>;
 }
 
+export interface TestAppOptions {
+  env?: Partial<ServerDeps['env']>;
+  auth?: Authenticator;
+}
+
 /**
  * The real service on a real port, over a database of its own cloned from the migrated
  * template. Closed (and the database dropped) after the file's tests.
  */
-export async function startTestApp(opts: { auth?: Authenticator } = {}): Promise<TestApp> {
+export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const name = await createDatabase(inject('templateDatabase'));
   const orm = await createOrm({ clientUrl: databaseUrl(name) });
   let logged = '';
   const logStream = new PassThrough();
   logStream.on('data', (chunk: Buffer) => (logged += chunk.toString()));
   const app = await buildServer({
-    env: { LOG_LEVEL: 'DEBUG', BODY_LIMIT_BYTES: 64 * 1024 },
+    env: { LOG_LEVEL: 'DEBUG', BODY_LIMIT_BYTES: 64 * 1024, ...options.env },
     orm,
-    auth: opts.auth ?? hs256Authenticator(TEST_SECRET),
+    auth: options.auth ?? hs256Authenticator(TEST_SECRET),
     logStream,
   });
   await app.listen({ port: 0, host: '127.0.0.1' });
