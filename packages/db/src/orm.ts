@@ -3,10 +3,11 @@ import { defineConfig, MikroORM, type Options } from '@mikro-orm/postgresql';
 import { AuditLog } from './entities/audit-log.js';
 import { Lead } from './entities/lead.js';
 import { LeadActivity } from './entities/lead-activity.js';
+import { LeadCount } from './entities/lead-count.js';
 import { OutboxEvent } from './entities/outbox-event.js';
 import { migrationsList } from './migrations/index.js';
 
-export const entities = [Lead, LeadActivity, OutboxEvent, AuditLog];
+export const entities = [Lead, LeadActivity, LeadCount, OutboxEvent, AuditLog];
 
 export interface OrmOptions {
   clientUrl: string;

@@ -2,6 +2,7 @@ import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261129131520 } from './Migration20261129131520.js';
 import { Migration20261129132635_outbox } from './Migration20261129132635_outbox.js';
 import { Migration20261129132704_audit_log } from './Migration20261129132704_audit_log.js';
+import { Migration20261129132717_lead_counts } from './Migration20261129132717_lead_counts.js';
 
 // Listed explicitly (no file globbing) so the same code runs from src/ and from a bundle.
 // A new migration: `DATABASE_URL=… pnpm --filter @lead/db migration:create`, then add it here.
@@ -9,4 +10,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261129131520', class: Migration20261129131520 },
   { name: 'Migration20261129132635_outbox', class: Migration20261129132635_outbox },
   { name: 'Migration20261129132704_audit_log', class: Migration20261129132704_audit_log },
+  { name: 'Migration20261129132717_lead_counts', class: Migration20261129132717_lead_counts },
 ];
