@@ -51,7 +51,10 @@ class KeySetUnavailable extends Error {}
  * HS256 using a public key (algorithm confusion) is refused, as is `alg: none`.
  */
 export function createAuthenticator(options: AuthOptions): Authenticator {
-  const secret = options.secret ? new TextEncoder().encode(options.secret) : undefined;
+  // Imported once: given raw bytes, jose imports the key through WebCrypto on every verification.
+  const secret = options.secret
+    ? crypto.subtle.importKey('raw', new TextEncoder().encode(options.secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['verify'])
+    : undefined;
   const keySet = options.jwksUrl
     ? createRemoteJWKSet(new URL(options.jwksUrl), {
         ...(options.jwks?.cooldownMs !== undefined ? { cooldownDuration: options.jwks.cooldownMs } : {}),

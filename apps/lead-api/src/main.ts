@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { createOrm, IdempotencyKeyRepository, migrate } from '@lead/db';
 import { createAuthenticator } from './auth.js';
 import { devJwtSecret } from './dev-secret.js';
-import { startEmbeddedDatabase, type EmbeddedDatabase } from './embedded-db.js';
+import type { EmbeddedDatabase } from './embedded-db.js';
 import { ConfigError, loadEnv, type Env } from './env.js';
 import { dispatcherConfig, EventDispatcher } from './events/dispatcher.js';
 import { connectRedis, redisClient } from './http/rate-limit.js';
@@ -20,6 +20,9 @@ try {
 let embedded: EmbeddedDatabase | undefined;
 let clientUrl = env.DATABASE_URL;
 if (!clientUrl) {
+  // Loaded only when used: a service with a real database neither pays for loading PGlite at
+  // start-up nor keeps it in memory.
+  const { startEmbeddedDatabase } = await import('./embedded-db.js');
   embedded = await startEmbeddedDatabase(join(env.DATA_DIR, 'pg'));
   clientUrl = embedded.url;
 }

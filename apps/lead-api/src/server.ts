@@ -3,7 +3,7 @@ import { contracts, type Contract, type LeadMeta } from '@lead/contracts';
 import type { MikroORM } from '@lead/db';
 import { fastifyTRPCPlugin } from '@trpc/server/adapters/fastify';
 import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import { fastifyTRPCOpenApiPlugin } from 'trpc-to-openapi';
 import type { Authenticator } from './auth.js';
@@ -43,6 +43,22 @@ function metaByPath(node: object = contracts, prefix = ''): Map<string, LeadMeta
     else for (const [p, m] of metaByPath(value, path)) map.set(p, m);
   }
   return map;
+}
+
+/**
+ * One line per request at INFO, written when it completes (with method, URL, status and time),
+ * instead of two: "incoming request" moves to DEBUG. The benchmark showed log writing as a
+ * visible share of a request's CPU.
+ */
+class RequestLogs extends LogController {
+  override incomingRequest(request: FastifyRequest): void {
+    request.log.debug({ req: request }, 'incoming request');
+  }
+
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    if (error) return super.requestCompleted(error, request, reply);
+    reply.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed');
+  }
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
@@ -90,6 +106,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     trustProxy: trustProxy(deps.env.TRUST_PROXY),
+    logController: new RequestLogs(),
   });
 
   await registerCors(app, { public: deps.env.CORS_ORIGINS ?? [], admin: deps.env.CORS_ADMIN_ORIGINS ?? [] });

@@ -67,4 +67,20 @@ describe('logs', () => {
       }
     }
   });
+
+  it('write one INFO line per request, when it completes; the incoming request only at DEBUG', async () => {
+    const res = await t.rest('GET', '/health', { headers: { 'x-request-id': 'log-lines-per-request' } });
+    expect(res.status).toBe(200);
+    const lines = t
+      .logs()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { reqId?: string; level: number; msg: string; req?: { method?: string; url?: string }; res?: { statusCode?: number }; responseTime?: number })
+      .filter((l) => l.reqId === 'log-lines-per-request');
+    const info = lines.filter((l) => l.level >= 30);
+    expect(info).toEqual([
+      expect.objectContaining({ msg: 'request completed', req: expect.objectContaining({ method: 'GET', url: '/health' }), res: { statusCode: 200 }, responseTime: expect.any(Number) }),
+    ]);
+    expect(lines.filter((l) => l.level === 20).map((l) => l.msg)).toEqual(['incoming request']);
+  });
 });

@@ -1,6 +1,7 @@
 export * from './entities/audit-log.js';
 export * from './entities/lead.js';
 export * from './entities/lead-activity.js';
+export * from './entities/lead-count.js';
 export * from './entities/outbox-event.js';
 export * from './entities/idempotency-key.js';
 export * from './errors.js';

@@ -4,10 +4,11 @@ import { AuditLog } from './entities/audit-log.js';
 import { IdempotencyKey } from './entities/idempotency-key.js';
 import { Lead } from './entities/lead.js';
 import { LeadActivity } from './entities/lead-activity.js';
+import { LeadCount } from './entities/lead-count.js';
 import { OutboxEvent } from './entities/outbox-event.js';
 import { migrationsList } from './migrations/index.js';
 
-export const entities = [Lead, LeadActivity, OutboxEvent, AuditLog, IdempotencyKey];
+export const entities = [Lead, LeadActivity, LeadCount, OutboxEvent, AuditLog, IdempotencyKey];
 
 export interface OrmOptions {
   clientUrl: string;

@@ -2,6 +2,7 @@ import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261129131520 } from './Migration20261129131520.js';
 import { Migration20261129132635_outbox } from './Migration20261129132635_outbox.js';
 import { Migration20261129132704_audit_log } from './Migration20261129132704_audit_log.js';
+import { Migration20261129132717_lead_counts } from './Migration20261129132717_lead_counts.js';
 import { Migration20261129132744_idempotency_keys } from './Migration20261129132744_idempotency_keys.js';
 
 // Listed explicitly (no file globbing) so the same code runs from src/ and from a bundle.
@@ -10,5 +11,6 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261129131520', class: Migration20261129131520 },
   { name: 'Migration20261129132635_outbox', class: Migration20261129132635_outbox },
   { name: 'Migration20261129132704_audit_log', class: Migration20261129132704_audit_log },
+  { name: 'Migration20261129132717_lead_counts', class: Migration20261129132717_lead_counts },
   { name: 'Migration20261129132744_idempotency_keys', class: Migration20261129132744_idempotency_keys },
 ];

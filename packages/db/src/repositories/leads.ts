@@ -83,20 +83,46 @@ export class LeadRepository {
     });
   }
 
-  /** One page, newest first (ties broken by id), and the number of all matches. */
+  /**
+   * One page, newest first (ties broken by id), and the number of all matches. The page reads
+   * the filter's (…, created_at, id) index backwards; the total sums the maintained counts
+   * (`LeadCount`), so neither grows with the number of matching leads (deep pages still walk
+   * the index up to their offset).
+   */
   async listPage(filter: LeadFilter, { page, limit }: PageRequest, access: Access): Promise<{ items: Lead[]; total: number }> {
     const where: FilterQuery<Lead> = {};
     if (filter.status) where.status = filter.status;
     if (filter.source) where.source = filter.source;
     if (filter.assignedTo) where.assignedTo = filter.assignedTo;
-    const [items, total] = await this.em.findAndCount(Lead, { $and: [where, scoped(access.scope)] }, {
+    const items = await this.em.find(Lead, { $and: [where, scoped(access.scope)] }, {
       orderBy: { createdAt: 'desc', id: 'desc' },
       limit,
       offset: (page - 1) * limit,
       disableIdentityMap: true,
     });
+    const total = await this.countMatching(filter, access.scope);
     await writeAudit(this.em, access.audit, items.map((lead) => lead.id));
     return { items, total };
+  }
+
+  private async countMatching(filter: LeadFilter, scope: LeadScope): Promise<number> {
+    const conditions: string[] = [];
+    const params: string[] = [];
+    for (const [column, value] of [
+      ['status', filter.status],
+      ['source', filter.source],
+      ['assigned_to', filter.assignedTo],
+      ['assigned_to', scope.assignedTo],
+    ] as const) {
+      if (value === undefined) continue;
+      params.push(value);
+      conditions.push(`${column} = ?`);
+    }
+    const where = conditions.length ? ` where ${conditions.join(' and ')}` : '';
+    const row = await this.em
+      .getConnection()
+      .execute<{ total: string }>(`select coalesce(sum(n), 0) as total from lead.lead_counts${where}`, params, 'get');
+    return Number(row.total);
   }
 
   /** The lead and its activities, oldest first. */

@@ -1,0 +1,110 @@
+import { LeadRepository, type LeadSource, type LeadStatus } from '@lead/db';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { sampleLead, startTestApp, type TestApp } from './support/app.js';
+
+// The list's `total` comes from maintained counts (lead.lead_counts), not from counting rows:
+// these tests hold it to a real count after every kind of write, including concurrent ones.
+
+let t: TestApp;
+let admin: string;
+beforeAll(async () => {
+  t = await startTestApp();
+  admin = await t.token();
+});
+
+const USERS = ['22222222-2222-4222-8222-222222222222', '33333333-3333-4333-8333-333333333333'];
+const SOURCES: LeadSource[] = ['website', 'referral', 'social', 'other'];
+const STATUSES: LeadStatus[] = ['new', 'contacted', 'qualified', 'proposal', 'closed_won', 'closed_lost'];
+
+/** Leads written through the repository, each in its own transaction, all at once. */
+async function createLeads(n: number): Promise<string[]> {
+  const leads = await Promise.all(
+    Array.from({ length: n }, (_, i) =>
+      new LeadRepository(t.orm.em.fork()).create({
+        name: `Lead ${i}`,
+        email: `lead${i}@example.com`,
+        phone: null,
+        company: null,
+        message: null,
+        source: SOURCES[i % SOURCES.length]!,
+      }, { actorSub: null, actorRole: null, action: 'leads.create', requestId: `counts-${i}`, clientIp: '127.0.0.1', userAgent: null }),
+    ),
+  );
+  return leads.map((l) => l.id);
+}
+
+async function total(query: string): Promise<number> {
+  const res = await t.rest('GET', `/api/v1/leads?limit=1${query}`, { token: admin });
+  expect(res.status).toBe(200);
+  return res.body.total;
+}
+
+/** The table against a recount, and the API's total for each filter alone and all three together. */
+async function expectTotalsExact() {
+  const filters: Array<Record<string, string>> = [
+    {},
+    ...STATUSES.map((status) => ({ status })),
+    ...SOURCES.map((source) => ({ source })),
+    ...USERS.map((assigned_to) => ({ assigned_to })),
+    { status: 'contacted', source: 'referral', assigned_to: USERS[1]! },
+  ];
+  for (const filter of filters) {
+    const entries = Object.entries(filter);
+    const where = entries.length ? `where ${entries.map(([k]) => `${k} = ?`).join(' and ')}` : '';
+    const [row] = await t.sql<{ n: string }>(`select count(*) as n from lead.leads ${where}`, entries.map(([, v]) => v));
+    const query = entries.map(([k, v]) => `&${k}=${v}`).join('');
+    expect({ filter, total: await total(query) }).toEqual({ filter, total: Number(row!.n) });
+  }
+  // And the table as a whole: no combination missing, none left over (zeros aside).
+  const maintained = await t.sql(
+    `select status, source, assigned_to::text, n::int from lead.lead_counts where n <> 0 order by 1, 2, 3`,
+  );
+  const recounted = await t.sql(
+    `select status, source, coalesce(assigned_to, '00000000-0000-0000-0000-000000000000')::text as assigned_to, count(*)::int as n
+     from lead.leads group by 1, 2, 3 order by 1, 2, 3`,
+  );
+  expect(maintained).toEqual(recounted);
+}
+
+describe('list total (maintained counts)', () => {
+  it('counts leads created over the API and concurrently through the repository', async () => {
+    for (const source of ['website', 'social']) {
+      expect((await t.rest('POST', '/api/v1/leads', { body: sampleLead({ source }) })).status).toBe(201);
+    }
+    await createLeads(40);
+    expect(await total('&status=new')).toBe(42);
+    await expectTotalsExact();
+  });
+
+  it('follows status changes and assignments, including many at once on the same combinations', async () => {
+    const ids = await createLeads(24);
+    const patch = (id: string, status: LeadStatus) =>
+      t.rest('PATCH', `/api/v1/leads/${id}/status`, { token: admin, body: { status } });
+    const assign = (id: string, assigned_to: string | null) =>
+      t.rest('POST', `/api/v1/leads/${id}/assign`, { token: admin, body: { assigned_to } });
+
+    // Half move new→contacted while the other half are assigned, all concurrently.
+    const first = await Promise.all(ids.map((id, i) => (i % 2 ? patch(id, 'contacted') : assign(id, USERS[i % 4 === 0 ? 0 : 1]!))));
+    expect(first.map((r) => r.status)).toEqual(ids.map(() => 200));
+    await expectTotalsExact();
+
+    // Opposite moves at once (contacted→new beside new→contacted) and reassignments.
+    const second = await Promise.all(
+      ids.map((id, i) => (i % 2 ? patch(id, i % 4 === 1 ? 'new' : 'closed_won') : i % 3 ? patch(id, 'contacted') : assign(id, null))),
+    );
+    expect(second.map((r) => r.status)).toEqual(ids.map(() => 200));
+    await expectTotalsExact();
+  });
+
+  it('ignores refused changes and follows deletes and truncation', async () => {
+    const [id] = await createLeads(1);
+    expect((await t.rest('PATCH', `/api/v1/leads/${id}/status`, { token: admin, body: { status: 'new' } })).status).toBe(409);
+    await expectTotalsExact();
+    await t.sql('delete from lead.leads where id = ?', [id]);
+    await expectTotalsExact();
+    await t.sql('truncate lead.leads cascade');
+    await createLeads(3);
+    expect(await total('')).toBe(3);
+    await expectTotalsExact();
+  });
+});

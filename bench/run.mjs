@@ -1,0 +1,354 @@
+#!/usr/bin/env node
+// The Lead Service benchmark: seeds PostgreSQL databases of each size, starts the built service
+// and the yardstick pinned to one core, drives both with wrk pinned to the other, and writes the
+// table to bench/RESULTS.md. See bench/README.md.
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { SignJWT } from 'jose';
+import pg from 'pg';
+import { seed } from './seed.mjs';
+
+const DEFAULT_OUT = fileURLToPath(new URL('RESULTS.md', import.meta.url));
+const { values: opt } = parseArgs({
+  options: {
+    sizes: { type: 'string', default: '10000,100000,1000000' },
+    scenarios: { type: 'string', default: 'list,get,status,create' },
+    duration: { type: 'string', default: '20' },
+    warmup: { type: 'string', default: '5' },
+    connections: { type: 'string', default: '64' },
+    soak: { type: 'boolean', default: false },
+    'soak-minutes': { type: 'string', default: '5' },
+    reuse: { type: 'boolean', default: false },
+    keep: { type: 'boolean', default: false },
+    out: { type: 'string', default: DEFAULT_OUT },
+    server: { type: 'string', default: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres' },
+    redis: { type: 'string', default: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379' },
+    // Another build of the service measured in the same run, beside the current one, e.g.
+    // `before=apps/lead-api/dist-before/main.js` (built inside apps/lead-api, so that it finds
+    // its dependencies): a before/after comparison that both sides' noise affects alike.
+    also: { type: 'string', multiple: true, default: [] },
+    // The build measured as "service" (npm run bench builds apps/lead-api/dist first).
+    service: { type: 'string', default: 'apps/lead-api/dist/main.js' },
+  },
+});
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const SERVICE = resolve(ROOT, opt.service);
+const YARDSTICK = fileURLToPath(new URL('yardstick.mjs', import.meta.url));
+const LUA = fileURLToPath(new URL('wrk/lead.lua', import.meta.url));
+const SECRET = 'bench-secret-that-is-at-least-32-characters-long';
+const ADMIN = '11111111-1111-4111-8111-111111111111';
+const SERVER_CORE = '0';
+const WRK_CORE = '1';
+const STATUS_SET_SIZE = 1500;
+const sizes = opt.sizes.split(',').map(Number);
+const scenarios = opt.scenarios.split(',');
+// Server logs and id lists of the last run, for a look after the fact (git-ignored).
+const work = fileURLToPath(new URL('.out', import.meta.url));
+rmSync(work, { recursive: true, force: true });
+mkdirSync(work, { recursive: true });
+const log = (...a) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}]`, ...a);
+
+const dbUrl = (name) => Object.assign(new URL(opt.server), { pathname: `/${name}` }).toString();
+async function withClient(url, fn) {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Resolves with the milliseconds from spawn to the first 200 from /health. */
+async function waitReady(port, child, started) {
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`server on port ${port} exited with ${child.exitCode}; see ${work}`);
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/health`);
+      if (res.status === 200) return performance.now() - started;
+    } catch {
+      // not listening yet
+    }
+    await sleep(10);
+  }
+}
+
+let nextPort = 3900 + (process.pid % 50) * 2;
+const extraBuilds = opt.also.map((spec) => {
+  const [label, path] = spec.split('=');
+  if (!label || !path) throw new Error(`--also wants label=path/to/main.js, got ${spec}`);
+  return { label, path };
+});
+
+async function startServer(kind, database, script = kind === 'service' ? SERVICE : YARDSTICK) {
+  const port = nextPort++;
+  const env = {
+    PATH: process.env.PATH,
+    NODE_ENV: 'production',
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    DATABASE_URL: dbUrl(database),
+    REDIS_URL: opt.redis,
+    AUTH_JWT_SECRET: SECRET,
+    LOG_LEVEL: 'INFO',
+    // Creates come from many client addresses through a proxy on loopback, at a rate no real
+    // client reaches: the limits are raised so the benchmark measures the work, not the refusals.
+    TRUST_PROXY: '127.0.0.1',
+    RATE_LIMIT_CREATE_PER_HOUR: '1000000000',
+    RATE_LIMIT_ADMIN_PER_MINUTE: '1000000000',
+  };
+  const out = openSync(join(work, `${kind}-${database}.log`), 'a');
+  const started = performance.now();
+  // Another build may not know this build's migrations: it serves the schema as it is.
+  if (script !== SERVICE && script !== YARDSTICK) env.MIGRATE_ON_START = 'false';
+  const child = spawn('taskset', ['-c', SERVER_CORE, process.execPath, script], {
+    env,
+    stdio: ['ignore', out, out],
+  });
+  const readyMs = await waitReady(port, child, started);
+  return {
+    kind,
+    port,
+    pid: child.pid,
+    readyMs,
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await Promise.race([exited, sleep(5000).then(() => child.kill('SIGKILL'))]);
+    },
+  };
+}
+
+function procStatus(pid, field) {
+  const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+/** CPU seconds (user + system) the process has used so far. */
+function cpuSeconds(pid) {
+  // Fields after the command name, which is in parentheses and may hold spaces.
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
+
+/** Peak RSS during `fn` (the kernel's high-water mark, reset first; polled RSS as a floor) and CPU per request. */
+async function measurePeakRss(pid, fn) {
+  let polled = 0;
+  let hwmReset = true;
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5');
+  } catch {
+    hwmReset = false;
+  }
+  const timer = setInterval(() => (polled = Math.max(polled, procStatus(pid, 'VmRSS'))), 100);
+  const cpuBefore = cpuSeconds(pid);
+  try {
+    const result = await fn();
+    const hwm = hwmReset ? procStatus(pid, 'VmHWM') : 0;
+    // CPU per request barely moves with other load on the machine, unlike req/s and latency.
+    const cpuMsPerRequest = ((cpuSeconds(pid) - cpuBefore) * 1000) / result.requests;
+    return { result: { ...result, cpuMsPerRequest }, peakRssMb: Math.max(hwm, polled) };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+function wrk(port, scenario, { seconds, token, idsFile }) {
+  const args = ['-c', WRK_CORE, 'wrk', '-t1', `-c${opt.connections}`, `-d${seconds}s`, '--timeout', '5s', '-s', LUA,
+    `http://127.0.0.1:${port}`, '--', scenario, token, idsFile ?? '-', String(Math.floor(Math.random() * 1000))];
+  return new Promise((resolve, reject) => {
+    const child = spawn('taskset', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    child.on('exit', (code) => {
+      const line = out.split('\n').find((l) => l.startsWith('BENCH_RESULT '));
+      if (code !== 0 || !line) return reject(new Error(`wrk failed (${code}): ${out}`));
+      const r = JSON.parse(line.slice('BENCH_RESULT '.length));
+      resolve({
+        rps: r.requests / (r.duration_us / 1e6),
+        p50: r.p50_us / 1000,
+        p99: r.p99_us / 1000,
+        requests: r.requests,
+        errors: r.connect + r.read + r.write + r.status + r.timeout,
+      });
+    });
+    child.on('error', reject);
+  });
+}
+
+async function prepareDatabase(size) {
+  const name = `lead_bench_${size}`;
+  const exists = await withClient(opt.server, async (c) =>
+    (await c.query('select 1 from pg_database where datname = $1', [name])).rowCount > 0);
+  if (exists && opt.reuse) {
+    log(`${name}: reusing`);
+    return { name, seedSeconds: null };
+  }
+  await withClient(opt.server, async (c) => {
+    await c.query(`drop database if exists "${name}" with (force)`);
+    await c.query(`create database "${name}"`);
+  });
+  // The service migrates an empty database on its first start.
+  const migrating = await startServer('service', name);
+  await migrating.stop();
+  const started = performance.now();
+  await withClient(dbUrl(name), (c) => seed(c, size));
+  const seedSeconds = (performance.now() - started) / 1000;
+  log(`${name}: seeded ${size} leads in ${seedSeconds.toFixed(1)} s`);
+  return { name, seedSeconds };
+}
+
+const token = await new SignJWT({ role: 'admin' })
+  .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+  .setSubject(ADMIN)
+  .setIssuedAt()
+  .setExpirationTime('12h')
+  .sign(new TextEncoder().encode(SECRET));
+
+const results = [];
+const ready = [];
+let soak;
+const commit = execFileSync('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD']).toString().trim();
+const dirty = execFileSync('git', ['-C', ROOT, 'status', '--porcelain', '--untracked-files=no']).toString().trim() ? '+changes' : '';
+
+for (const size of sizes) await benchSize(size);
+
+async function benchSize(size) {
+  const { name, seedSeconds } = await prepareDatabase(size);
+  const getIds = join(work, `get-${size}.txt`);
+  await withClient(dbUrl(name), async (c) => {
+    const { rows } = await c.query('select id from lead.leads order by random() limit 10000');
+    writeFileSync(getIds, rows.map((r) => r.id).join('\n') + '\n');
+  });
+  // Every wrk run that changes statuses gets leads of its own, all reset to `new` first: the
+  // requests a finished run leaves in flight then cannot turn a later run's change into a 409.
+  const changing = await withClient(dbUrl(name), async (c) => {
+    // A warm-up and a measured run for each server, and the soak.
+    const runs = 2 * (2 + extraBuilds.length) + 1;
+    const { rows } = await c.query(`select id from lead.leads order by random() limit ${runs * STATUS_SET_SIZE}`);
+    const ids = rows.map((r) => r.id);
+    await c.query(`update lead.leads set status = 'new', closed_at = null where id = any($1) and status <> 'new'`, [ids]);
+    return ids;
+  });
+  let statusSet = 0;
+  const nextStatusIds = () => {
+    const file = join(work, `status-${size}-${statusSet}.txt`);
+    writeFileSync(file, changing.slice(statusSet * STATUS_SET_SIZE, ++statusSet * STATUS_SET_SIZE).join('\n') + '\n');
+    return file;
+  };
+
+  const service = await startServer('service', name);
+  const extras = [];
+  for (const { label, path } of extraBuilds) extras.push(await startServer(label, name, resolve(ROOT, path)));
+  const yardstick = await startServer('yardstick', name);
+  ready.push({ size, readyMs: service.readyMs, yardstickReadyMs: yardstick.readyMs, seedSeconds });
+  log(`${name}: service ready in ${service.readyMs.toFixed(0)} ms`);
+  try {
+    for (const scenario of scenarios) {
+      // Service and yardstick back to back, so both meet the same noise.
+      for (const server of [service, ...extras, yardstick]) {
+        const idsFile = () => (scenario === 'get' ? getIds : scenario === 'status' ? nextStatusIds() : undefined);
+        await wrk(server.port, scenario, { seconds: Number(opt.warmup), token, idsFile: idsFile() });
+        const { result, peakRssMb } = await measurePeakRss(server.pid, () =>
+          wrk(server.port, scenario, { seconds: Number(opt.duration), token, idsFile: idsFile() }));
+        results.push({ size, scenario, server: server.kind, ...result, peakRssMb });
+        log(`${name} ${scenario} ${server.kind}: ${result.rps.toFixed(0)} req/s, ${result.cpuMsPerRequest.toFixed(2)} CPU ms/req, p50 ${result.p50.toFixed(1)} ms, p99 ${result.p99.toFixed(1)} ms, ${result.errors} errors, peak RSS ${peakRssMb.toFixed(0)} MB`);
+      }
+    }
+  } finally {
+    for (const server of [service, ...extras, yardstick]) await server.stop();
+  }
+
+  if (opt.soak && size === sizes.at(-1)) soak = await runSoak(name, nextStatusIds());
+  if (!opt.keep && !opt.reuse) await withClient(opt.server, (c) => c.query(`drop database if exists "${name}" with (force)`));
+}
+
+/** A mixed load for `--soak-minutes`, sampling the service's RSS every 5 s. */
+async function runSoak(name, idsFile) {
+  const service = await startServer('service', name);
+  const samples = [];
+  const startedAt = performance.now();
+  const timer = setInterval(() => samples.push({ s: (performance.now() - startedAt) / 1000, rss: procStatus(service.pid, 'VmRSS') }), 5000);
+  try {
+    log(`${name}: soak for ${opt['soak-minutes']} min`);
+    const result = await wrk(service.port, 'mix', { seconds: Number(opt['soak-minutes']) * 60, token, idsFile });
+    return { size: sizes.at(-1), result, samples, peakRssMb: procStatus(service.pid, 'VmHWM') };
+  } finally {
+    clearInterval(timer);
+    await service.stop();
+  }
+}
+
+const fmt = (n, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : '–');
+const find = (size, scenario, server) => results.find((r) => r.size === size && r.scenario === scenario && r.server === server);
+const lines = [];
+lines.push(`# Benchmark results`, '');
+lines.push(`\`npm run bench -- ${process.argv.slice(2).join(' ')}\` · commit ${commit}${dirty} · ${new Date().toISOString().slice(0, 16)}Z · `
+  + `${opt.duration} s per scenario after ${opt.warmup} s warm-up · ${opt.connections} connections · server on core ${SERVER_CORE}, wrk on core ${WRK_CORE} · Node ${process.version}`, '');
+lines.push('| leads | scenario | req/s | p50 ms | p99 ms | errors | peak RSS MB | CPU ms/req | yardstick req/s | yardstick p99 ms | yardstick CPU ms/req | req/s service / yardstick |');
+lines.push('|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+for (const size of sizes) {
+  for (const scenario of scenarios) for (const label of ['service', ...extraBuilds.map((b) => b.label)]) {
+    const s = find(size, scenario, label);
+    const y = find(size, scenario, 'yardstick');
+    if (!s) continue;
+    lines.push(`| ${size.toLocaleString('en')} | ${scenario}${label === 'service' ? '' : ` (${label})`} | ${fmt(s.rps)} | ${fmt(s.p50, 1)} | ${fmt(s.p99, 1)} | ${s.errors} | ${fmt(s.peakRssMb)} | ${fmt(s.cpuMsPerRequest, 2)} | ${fmt(y?.rps)} | ${fmt(y?.p99, 1)} | ${fmt(y?.cpuMsPerRequest, 2)} | ${fmt(s.rps / y?.rps, 2)} |`);
+  }
+}
+lines.push('', '| leads | seeded in s | service ready in ms (existing database) | yardstick ready in ms |', '|---:|---:|---:|---:|');
+for (const r of ready) lines.push(`| ${r.size.toLocaleString('en')} | ${r.seedSeconds === null ? 'reused' : fmt(r.seedSeconds, 1)} | ${fmt(r.readyMs)} | ${fmt(r.yardstickReadyMs)} |`);
+
+const checks = [];
+const small = sizes[0];
+const large = sizes.at(-1);
+const check = (label, value, pass) => checks.push(`| ${label} | ${value} | ${pass ? 'yes' : '**no**'} |`);
+const l0 = find(small, 'list', 'service');
+const l1 = find(large, 'list', 'service');
+if (l0 && l1 && small !== large) {
+  check(`list throughput at ${large} / at ${small} ≥ 0.5`, fmt(l1.rps / l0.rps, 2), l1.rps / l0.rps >= 0.5);
+  check(`list p99 at ${large} / at ${small} ≤ 2`, fmt(l1.p99 / l0.p99, 2), l1.p99 / l0.p99 <= 2);
+}
+for (const scenario of ['create', 'status']) {
+  const s = find(large, scenario, 'service');
+  const y = find(large, scenario, 'yardstick');
+  if (s && y) check(`${scenario} at ${large}: service / yardstick ≥ 0.5`, fmt(s.rps / y.rps, 2), s.rps / y.rps >= 0.5);
+}
+for (const r of results.filter((r) => r.size === large && r.server === 'service')) {
+  check(`${r.scenario} at ${large}: p99 < 200 ms, zero errors`, `${fmt(r.p99, 1)} ms, ${r.errors}`, r.p99 < 200 && r.errors === 0);
+}
+const peak = Math.max(...results.filter((r) => r.server === 'service').map((r) => r.peakRssMb), soak?.peakRssMb ?? 0);
+check('service peak RSS < 200 MB', `${fmt(peak)} MB`, peak < 200);
+const slowest = Math.max(...ready.map((r) => r.readyMs));
+check('ready within 2 s on an existing database', `${fmt(slowest)} ms`, slowest < 2000);
+if (soak) {
+  const minute = (from, to) => Math.max(...soak.samples.filter((x) => x.s >= from && x.s < to).map((x) => x.rss));
+  const end = soak.samples.at(-1)?.s ?? 0;
+  const first = minute(60, 120);
+  const last = minute(end - 60, end + 1);
+  check(`soak ${opt['soak-minutes']} min at ${soak.size}: RSS peak, 2nd minute → last minute`, `${fmt(first)} → ${fmt(last)} MB`, last <= first * 1.1);
+  lines.push('', `Soak (${opt['soak-minutes']} min, mixed load at ${soak.size.toLocaleString('en')} leads): ${fmt(soak.result.rps)} req/s, p99 ${fmt(soak.result.p99, 1)} ms, ${soak.result.errors} errors; RSS every 5 s (MB): ${soak.samples.map((x) => fmt(x.rss)).join(' ')}`);
+}
+lines.push('', '| target | measured | met |', '|---|---|---|', ...checks, '');
+
+const report = lines.join('\n');
+writeFileSync(opt.out, report);
+console.log(report);
+// The README shows the last full table between its markers, with the command that produced it.
+if (opt.out === DEFAULT_OUT) {
+  const readme = fileURLToPath(new URL('README.md', import.meta.url));
+  const text = readFileSync(readme, 'utf8');
+  const [start, end] = ['<!-- results -->', '<!-- /results -->'];
+  const body = report.replace(/^# Benchmark results\n\n/, '');
+  if (text.includes(start) && text.includes(end)) {
+    writeFileSync(readme, text.slice(0, text.indexOf(start) + start.length) + '\n' + body + '\n' + text.slice(text.indexOf(end)));
+  }
+}

@@ -1,0 +1,27 @@
+import { defineEntity, type InferEntity } from '@mikro-orm/core';
+import { LEAD_SOURCES, LEAD_STATUSES } from './lead.js';
+
+/**
+ * Unassigned leads are counted under the nil UUID: a primary key column cannot be null, and the
+ * nil UUID is never a user id.
+ */
+export const UNASSIGNED = '00000000-0000-0000-0000-000000000000';
+
+/**
+ * The number of leads for each combination of the three list filters, kept exact by deferred
+ * triggers on `lead.leads` (see the migration that creates it). The list's `total` for any
+ * filter is then a sum over a few rows instead of a count over every matching lead. Written
+ * only by those triggers.
+ */
+export const LeadCount = defineEntity({
+  name: 'LeadCount',
+  schema: 'lead',
+  tableName: 'lead_counts',
+  properties: (p) => ({
+    status: p.enum([...LEAD_STATUSES]).primary(),
+    source: p.enum([...LEAD_SOURCES]).primary(),
+    assignedTo: p.uuid().primary(),
+    n: p.bigint(),
+  }),
+});
+export type LeadCount = InferEntity<typeof LeadCount>;
