@@ -1,4 +1,4 @@
-import { createOrm, migrate } from '@lead/db';
+import { createOrm, migrate, type MikroORM } from '@lead/db';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createDatabase, databaseUrl, dropDatabase } from './support/database.js';
 
@@ -7,11 +7,28 @@ afterAll(async () => {
   for (const name of created) await dropDatabase(name);
 });
 
+/** A fresh, empty database of this file's own (dropped after the file). */
+async function emptyDatabase(): Promise<string> {
+  const name = await createDatabase();
+  created.push(name);
+  return databaseUrl(name);
+}
+
+/** Runs `check` against a database migrated from empty to the newest migration. */
+async function withMigratedDatabase(check: (orm: MikroORM) => Promise<void>): Promise<void> {
+  const clientUrl = await emptyDatabase();
+  const orm = await createOrm({ clientUrl });
+  try {
+    await migrate(orm, { clientUrl });
+    await check(orm);
+  } finally {
+    await orm.close();
+  }
+}
+
 describe('migrations', () => {
   it('two instances migrating an empty database at once apply each migration exactly once', async () => {
-    const name = await createDatabase();
-    created.push(name);
-    const clientUrl = databaseUrl(name);
+    const clientUrl = await emptyDatabase();
     const orms = await Promise.all([createOrm({ clientUrl }), createOrm({ clientUrl })]);
     try {
       const results = await Promise.all(orms.map((orm) => migrate(orm, { clientUrl })));
@@ -24,27 +41,14 @@ describe('migrations', () => {
     }
   });
 
-  it('leave the database exactly as the entities describe it (no pending schema diff)', async () => {
-    const name = await createDatabase();
-    created.push(name);
-    const clientUrl = databaseUrl(name);
-    const orm = await createOrm({ clientUrl });
-    try {
-      await migrate(orm, { clientUrl });
+  it('leave the database exactly as the entities describe it (no pending schema diff)', () =>
+    withMigratedDatabase(async (orm) => {
       const diff = await orm.getSchemaGenerator().getUpdateSchemaSQL({ wrap: false });
       expect(diff.trim()).toBe('');
-    } finally {
-      await orm.close();
-    }
-  });
+    }));
 
-  it('create the lead schema with check constraints for every enumeration', async () => {
-    const name = await createDatabase();
-    created.push(name);
-    const clientUrl = databaseUrl(name);
-    const orm = await createOrm({ clientUrl });
-    try {
-      await migrate(orm, { clientUrl });
+  it('create the lead schema with check constraints for every enumeration', () =>
+    withMigratedDatabase(async (orm) => {
       const conn = orm.em.fork().getConnection();
       await expect(
         conn.execute(
@@ -57,8 +61,5 @@ describe('migrations', () => {
           `insert into lead.lead_activities (id, lead_id, activity_type, created_at) values (gen_random_uuid(), gen_random_uuid(), 'created', now())`,
         ),
       ).rejects.toThrow(/foreign key/);
-    } finally {
-      await orm.close();
-    }
-  });
+    }));
 });
