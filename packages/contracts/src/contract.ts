@@ -71,17 +71,12 @@ function commonErrors(spec: { input: z.ZodType; method: string; roles: readonly 
   ];
 }
 
-interface ContractSpec<TType extends 'query' | 'mutation', TInput extends z.ZodType, TOutput extends z.ZodType> {
+interface ContractSpec<TType extends 'query' | 'mutation', TInput extends z.ZodType, TOutput extends z.ZodType>
+  extends Pick<LeadMeta['openapi'], 'method' | 'path' | 'operationId' | 'summary' | 'description' | 'tags' | 'requestHeaders'> {
   type: TType;
   input: TInput;
   output: TOutput;
   roles: readonly Role[];
-  method: 'GET' | 'POST' | 'PATCH';
-  path: `/${string}`;
-  operationId: string;
-  summary: string;
-  description?: string;
-  tags: string[];
   successStatus?: 200 | 201;
   /**
    * Statuses this operation answers besides the common ones (see `commonErrors`); as a record,
@@ -89,8 +84,6 @@ interface ContractSpec<TType extends 'query' | 'mutation', TInput extends z.ZodT
    */
   errors?: number[] | Record<number, string>;
   examples?: ContractExamples;
-  /** Request headers the operation reads (documented as header parameters). */
-  requestHeaders?: z.ZodObject;
 }
 
 export function defineContract<TType extends 'query' | 'mutation', TInput extends z.ZodType, TOutput extends z.ZodType>(

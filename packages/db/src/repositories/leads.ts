@@ -67,15 +67,7 @@ export class LeadRepository {
         updatedAt: now,
         closedAt: null,
       });
-      em.create(LeadActivity, {
-        id: uuidv7(),
-        lead,
-        activityType: 'created',
-        description: `Lead created from ${input.source}`,
-        details: null,
-        performedBy: null,
-        createdAt: now,
-      });
+      addToTimeline(em, lead, { type: 'created', description: `Lead created from ${input.source}`, actor: null, at: now });
       recordEvent(em, 'LeadCreated', lead.id, { email: input.email, source: input.source }, now);
       await em.flush();
       await writeAudit(em, audit, [lead.id]);
@@ -148,14 +140,12 @@ export class LeadRepository {
       lead.status = status;
       lead.updatedAt = now;
       lead.closedAt = CLOSED_STATUSES.includes(status) ? (lead.closedAt ?? now) : null;
-      em.create(LeadActivity, {
-        id: uuidv7(),
-        lead,
-        activityType: 'status_changed',
+      addToTimeline(em, lead, {
+        type: 'status_changed',
         description: opts.notes ?? `Status changed from ${from} to ${status}`,
         details: { old_status: from, new_status: status },
-        performedBy: opts.actor,
-        createdAt: now,
+        actor: opts.actor,
+        at: now,
       });
       recordEvent(em, 'LeadStatusChanged', lead.id, { old_status: from, new_status: status }, now);
       await em.flush();
@@ -179,14 +169,12 @@ export class LeadRepository {
         const now = new Date();
         lead.assignedTo = assignee;
         lead.updatedAt = now;
-        em.create(LeadActivity, {
-          id: uuidv7(),
-          lead,
-          activityType: 'assigned',
+        addToTimeline(em, lead, {
+          type: 'assigned',
           description: assignee ? `Assigned to ${assignee}` : 'Unassigned',
           details: { assigned_from: from, assigned_to: assignee },
-          performedBy: opts.actor,
-          createdAt: now,
+          actor: opts.actor,
+          at: now,
         });
         recordEvent(em, 'LeadAssigned', lead.id, { old_assigned_to: from, new_assigned_to: assignee }, now);
         await em.flush();
@@ -206,20 +194,29 @@ export class LeadRepository {
       const lead = await lockLead(em, id, access.scope);
       const now = new Date();
       lead.updatedAt = now;
-      const created = em.create(LeadActivity, {
-        id: uuidv7(),
-        lead,
-        activityType: activity.type,
-        description: activity.description,
-        details: null,
-        performedBy: activity.actor,
-        createdAt: now,
-      });
+      const created = addToTimeline(em, lead, { type: activity.type, description: activity.description, actor: activity.actor, at: now });
       await em.flush();
       await writeAudit(em, access.audit, [id]);
       return created;
     });
   }
+}
+
+/** One entry of a lead's timeline, flushed with the change that caused it. */
+function addToTimeline(
+  em: EntityManager,
+  lead: Lead,
+  entry: { type: ActivityType; description: string; details?: Record<string, string | null>; actor: string | null; at: Date },
+): LeadActivity {
+  return em.create(LeadActivity, {
+    id: uuidv7(),
+    lead,
+    activityType: entry.type,
+    description: entry.description,
+    details: entry.details ?? null,
+    performedBy: entry.actor,
+    createdAt: entry.at,
+  });
 }
 
 const scoped = (scope: LeadScope): { assignedTo?: string } => (scope.assignedTo ? { assignedTo: scope.assignedTo } : {});
