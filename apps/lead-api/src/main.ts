@@ -42,7 +42,7 @@ if (redis) await connectRedis(redis, app.log);
 
 if (embedded) app.log.warn({ dataDir: join(env.DATA_DIR, 'pg') }, 'DATABASE_URL is not set: using the embedded PostgreSQL');
 if (!redis) app.log.warn('REDIS_URL is not set: rate limits are counted in this process only');
-if (!env.AUTH_JWT_SECRET && secret) app.log.warn('AUTH_JWT_SECRET is not set: using the development secret (`pnpm token` signs with it)');
+if (!env.AUTH_JWT_SECRET && secret) app.log.warn('AUTH_JWT_SECRET is not set: using the development secret (`npm run -s token` signs with it)');
 
 if (env.MIGRATE_ON_START) {
   const { applied } = await migrate(orm, { clientUrl, lock: !embedded });

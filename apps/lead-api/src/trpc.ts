@@ -18,7 +18,7 @@ import type { Authenticator, User } from './auth.js';
 import { rateLimitHeaders, type RateLimit } from './http/rate-limit.js';
 import { currentRequestId } from './request-context.js';
 
-/** What every procedure sees. Built from an HTTP request by `http/context.ts`, or directly in tests. */
+/** What every procedure sees, built from the HTTP request by `http/context.ts`. */
 export interface Context {
   em: EntityManager;
   auth: Authenticator;
@@ -47,23 +47,6 @@ export interface AuthedContext extends PublicContext {
   user: User;
   /** The leads this user may see: a `sales` user only their own. */
   scope: LeadScope;
-}
-
-export function createInnerContext(
-  opts: Pick<Context, 'em' | 'auth'> & Partial<Omit<Context, 'em' | 'auth'>>,
-): Context {
-  return {
-    requestId: 'internal',
-    ip: '127.0.0.1',
-    userAgent: null,
-    authorization: undefined,
-    surface: 'trpc',
-    setHeader: () => {},
-    idempotencyKey: undefined,
-    userRateLimit: null,
-    honeypotCaught: () => {},
-    ...opts,
-  };
 }
 
 const INTERNAL_MESSAGE = 'Internal server error';
@@ -96,7 +79,7 @@ const t = initTRPC
         httpStatus: shape.data.httpStatus,
         ...(shape.data.path ? { path: shape.data.path } : {}),
         request_id: requestId,
-        ...(issues ? { issues, } : {}),
+        ...(issues ? { issues } : {}),
       };
       if (ctx?.surface === 'rest' || !ctx) {
         // trpc-to-openapi spreads this into the REST body and then sets `code` and `issues`.
@@ -107,7 +90,6 @@ const t = initTRPC
   });
 
 export const router = t.router;
-export const createCallerFactory = t.createCallerFactory;
 
 /** Turns domain and infrastructure failures into stable API errors. */
 const mapErrors = t.middleware(async ({ next }) => {

@@ -4,8 +4,6 @@ export const LEAD_STATUSES = ['new', 'contacted', 'qualified', 'proposal', 'clos
 export const LeadStatus = z.enum(LEAD_STATUSES).meta({ id: 'LeadStatus', description: 'Where the lead is in the pipeline.' });
 export type LeadStatus = z.infer<typeof LeadStatus>;
 
-/** A lead in one of these is closed: it carries `closed_at`. */
-export const CLOSED_STATUSES: readonly LeadStatus[] = ['closed_won', 'closed_lost'];
 
 export const LEAD_SOURCES = ['website', 'referral', 'social', 'other'] as const;
 export const LeadSource = z.enum(LEAD_SOURCES).meta({ id: 'LeadSource', description: 'Where the lead came from.' });
