@@ -1,0 +1,17 @@
+import * as contracts from '@lead/contracts';
+import * as db from '@lead/db';
+import { describe, expect, it } from 'vitest';
+
+// The contracts validate input and the database's check constraints come from the entities'
+// own lists (packages/db never imports contracts). If the two drifted, input the contract
+// accepts would hit a check constraint: a 500 instead of a 400.
+describe('enumerations', () => {
+  it.each([
+    ['lead statuses', contracts.LEAD_STATUSES, db.LEAD_STATUSES],
+    ['lead sources', contracts.LEAD_SOURCES, db.LEAD_SOURCES],
+    ['lead priorities', contracts.LEAD_PRIORITIES, db.LEAD_PRIORITIES],
+    ['activity types', contracts.ACTIVITY_TYPES, db.ACTIVITY_TYPES],
+  ])('the contracts and the database agree on %s', (_what, inContracts, inDatabase) => {
+    expect([...inContracts]).toEqual([...inDatabase]);
+  });
+});
