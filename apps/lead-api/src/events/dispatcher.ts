@@ -1,7 +1,6 @@
 import { OutboxRepository, type ClaimedEvent, type MikroORM } from '@lead/db';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Env } from '../env.js';
-import { safeError } from '../logger.js';
 import { deliver, type DeliveryOptions } from './delivery.js';
 
 export interface DispatcherConfig extends DeliveryOptions {
@@ -83,7 +82,7 @@ export class EventDispatcher {
         failures = 0;
       } catch (error) {
         failures++;
-        this.log.error({ err: safeError(error) }, 'event dispatch failed; will try again');
+        this.log.error({ err: error }, 'event dispatch failed; will try again');
       }
       // After a batch, a lead's next event may have become due: look again at once.
       if (claimed === 0) await this.sleep(failures ? Math.min(30_000, this.config.pollIntervalMs * 2 ** failures) : this.config.pollIntervalMs);
@@ -138,7 +137,7 @@ export class EventDispatcher {
       else this.log.warn({ ...facts, error: result.error, retryInMs }, 'event delivery failed; will retry');
     } catch (error) {
       // The outcome could not be recorded: the lease runs out and the event is delivered again.
-      this.log.error({ ...facts, err: safeError(error) }, 'event outcome not recorded');
+      this.log.error({ ...facts, err: error }, 'event outcome not recorded');
     }
   }
 }
