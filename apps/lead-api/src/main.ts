@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { createOrm, IdempotencyKeyRepository, migrate } from '@lead/db';
+import { createOrm, Database, IdempotencyKeyRepository, migrate } from '@lead/db';
 import { createAuthenticator } from './auth.js';
 import { devJwtSecret } from './dev-secret.js';
 import type { EmbeddedDatabase } from './embedded-db.js';
@@ -35,6 +35,7 @@ const auth = createAuthenticator({
   jwksUrl: env.AUTH_JWKS_URL,
   issuer: env.AUTH_JWT_ISSUER,
   audience: env.AUTH_JWT_AUDIENCE,
+  tokenCache: { ttlMs: env.AUTH_TOKEN_CACHE_TTL_MS },
 });
 const redis = env.REDIS_URL ? redisClient(env.REDIS_URL) : undefined;
 const app = await buildServer({ env, orm, auth, redis });
@@ -51,7 +52,7 @@ if (env.MIGRATE_ON_START) {
 
 // Idempotency keys are only honoured for 24 hours; older rows are dropped at start and hourly.
 const pruneKeys = () =>
-  new IdempotencyKeyRepository(orm.em.fork())
+  new IdempotencyKeyRepository(Database.of(orm))
     .pruneExpired()
     .then((pruned) => pruned && app.log.info({ pruned }, 'expired idempotency keys pruned'))
     .catch((error: unknown) => app.log.warn({ err: error }, 'pruning idempotency keys failed'));

@@ -8,6 +8,7 @@ import {
   LeadNotFoundError,
   StatusUnchangedError,
   type AuditEntry,
+  type Database,
   type EntityManager,
   type LeadScope,
 } from '@lead/db';
@@ -20,7 +21,10 @@ import { currentRequestId } from './request-context.js';
 
 /** What every procedure sees, built from the HTTP request by `http/context.ts`. */
 export interface Context {
-  em: EntityManager;
+  /** Parameterised SQL on the pool: the lead paths. */
+  db: Database;
+  /** A fresh ORM EntityManager, for the admin paths that use the ORM (audit trail, events). */
+  em(): EntityManager;
   auth: Authenticator;
   requestId: string;
   ip: string;

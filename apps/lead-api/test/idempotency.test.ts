@@ -1,4 +1,4 @@
-import { IdempotencyKeyRepository } from '@lead/db';
+import { Database, IdempotencyKeyRepository } from '@lead/db';
 import superjson from 'superjson';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { sampleLead, startTestApp, type TestApp } from './support/app.js';
@@ -90,7 +90,7 @@ describe('Idempotency-Key on create', () => {
     await create(old);
     await create(fresh);
     await t.sql(`update lead.idempotency_keys set created_at = now() - interval '25 hours' where key = ?`, [old]);
-    expect(await new IdempotencyKeyRepository(t.orm.em.fork()).pruneExpired()).toBeGreaterThanOrEqual(1);
+    expect(await new IdempotencyKeyRepository(Database.of(t.orm)).pruneExpired()).toBeGreaterThanOrEqual(1);
     const left = await t.sql<{ key: string }>('select key from lead.idempotency_keys where key in (?, ?)', [old, fresh]);
     expect(left).toEqual([{ key: fresh }]);
   });

@@ -1,4 +1,4 @@
-import { LeadRepository, type LeadSource, type LeadStatus } from '@lead/db';
+import { Database, LeadRepository, type LeadSource, type LeadStatus } from '@lead/db';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { sampleLead, startTestApp, type TestApp } from './support/app.js';
 
@@ -20,7 +20,7 @@ const STATUSES: LeadStatus[] = ['new', 'contacted', 'qualified', 'proposal', 'cl
 async function createLeads(n: number): Promise<string[]> {
   const leads = await Promise.all(
     Array.from({ length: n }, (_, i) =>
-      new LeadRepository(t.orm.em.fork()).create({
+      new LeadRepository(Database.of(t.orm)).create({
         name: `Lead ${i}`,
         email: `lead${i}@example.com`,
         phone: null,

@@ -7,6 +7,7 @@ export * from './entities/idempotency-key.js';
 export * from './errors.js';
 export * from './migrate.js';
 export * from './orm.js';
+export * from './sql.js';
 export * from './repositories/audit.js';
 export * from './repositories/leads.js';
 export * from './repositories/outbox.js';

@@ -1,4 +1,4 @@
-import { OutboxRepository, type ClaimedEvent, type MikroORM } from '@lead/db';
+import { Database, OutboxRepository, type ClaimedEvent, type MikroORM } from '@lead/db';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Env } from '../env.js';
 import { deliver, type DeliveryOptions } from './delivery.js';
@@ -56,7 +56,9 @@ export class EventDispatcher {
 
   start(): void {
     if (this.loop) return;
-    // Events written by this instance go out at once instead of at the next poll.
+    // Events written (or retried) by this instance go out at once instead of at the next poll:
+    // lead changes commit through `Database`, an event retry through the ORM.
+    Database.of(this.orm).onCommit(() => this.wake());
     this.orm.em.getEventManager().registerSubscriber({ afterTransactionCommit: () => this.wake() });
     this.loop = this.run();
   }

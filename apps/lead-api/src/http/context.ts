@@ -1,4 +1,4 @@
-import type { MikroORM } from '@lead/db';
+import { Database, type MikroORM } from '@lead/db';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Authenticator } from '../auth.js';
 import type { Context } from '../trpc.js';
@@ -14,21 +14,27 @@ export interface ContextDeps {
 
 /** The outer context: reads the HTTP request; everything below it sees only `Context`. */
 export function contextFactory(deps: ContextDeps, surface: Context['surface']) {
-  return ({ req, res }: { req: FastifyRequest; res: FastifyReply }): Context => ({
-    // A fresh identity map per request: the global EntityManager is never shared.
-    em: deps.orm.em.fork(),
-    auth: deps.auth,
-    requestId: req.id,
-    ip: req.ip,
-    userAgent: req.headers['user-agent'] ?? null,
-    authorization: req.headers.authorization,
-    surface,
-    setHeader: (name, value) => void res.header(name, value),
-    idempotencyKey: req.headers['idempotency-key'] as string | undefined,
-    userRateLimit: deps.userRateLimit,
-    honeypotCaught: () => {
-      deps.counters.honeypotCaught += 1;
-      req.log.info({ honeypot: true }, 'honeypot field filled: answered as created, nothing stored');
-    },
-  });
+  const db = Database.of(deps.orm);
+  // A fresh identity map per call (the global EntityManager is never shared), made only by the
+  // procedures that use the ORM.
+  const em = () => deps.orm.em.fork();
+  return ({ req, res }: { req: FastifyRequest; res: FastifyReply }): Context => {
+    return {
+      db,
+      em,
+      auth: deps.auth,
+      requestId: req.id,
+      ip: req.ip,
+      userAgent: req.headers['user-agent'] ?? null,
+      authorization: req.headers.authorization,
+      surface,
+      setHeader: (name, value) => void res.header(name, value),
+      idempotencyKey: req.headers['idempotency-key'] as string | undefined,
+      userRateLimit: deps.userRateLimit,
+      honeypotCaught: () => {
+        deps.counters.honeypotCaught += 1;
+        req.log.info({ honeypot: true }, 'honeypot field filled: answered as created, nothing stored');
+      },
+    };
+  };
 }

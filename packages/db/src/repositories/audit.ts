@@ -2,6 +2,7 @@ import type { EntityManager, FilterQuery } from '@mikro-orm/postgresql';
 import { v7 as uuidv7 } from 'uuid';
 import { AuditLog } from '../entities/audit-log.js';
 import { AuditUnavailableError } from '../errors.js';
+import type { Sql } from '../sql.js';
 import type { PageRequest } from './leads.js';
 
 /** Who did what, and from where: everything an audit row holds except the lead ids and time. */
@@ -23,15 +24,23 @@ const USER_AGENT_MAX = 512;
  * record commit or fail together; and before a read's data is returned, so nothing is served
  * unaudited. Any failure becomes `AuditUnavailableError`.
  */
-export async function writeAudit(em: EntityManager, entry: AuditEntry, leadIds: string[]): Promise<void> {
+export async function writeAudit(sql: Sql, entry: AuditEntry, leadIds: string[]): Promise<void> {
   try {
-    await em.insert(AuditLog, {
-      id: uuidv7(),
-      ...entry,
-      userAgent: entry.userAgent?.slice(0, USER_AGENT_MAX) ?? null,
-      leadIds,
-      createdAt: new Date(),
-    });
+    await sql.query(
+      `insert into lead.audit_log (id, actor_sub, actor_role, action, lead_ids, request_id, client_ip, user_agent, created_at)
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+      [
+        uuidv7(),
+        entry.actorSub,
+        entry.actorRole,
+        entry.action,
+        leadIds,
+        entry.requestId,
+        entry.clientIp,
+        entry.userAgent?.slice(0, USER_AGENT_MAX) ?? null,
+        new Date(),
+      ],
+    );
   } catch (cause) {
     throw new AuditUnavailableError({ cause });
   }

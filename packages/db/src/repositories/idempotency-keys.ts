@@ -1,8 +1,7 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
-import { Lead } from '../entities/lead.js';
 import { IdempotencyKeyReusedError } from '../errors.js';
+import type { Database } from '../sql.js';
 import type { AuditEntry } from './audit.js';
-import { LeadRepository, type NewLead } from './leads.js';
+import { findLead, insertLead, type LeadRecord, type NewLead } from './leads.js';
 
 /** How long a key is remembered; after that the same key makes a new lead. */
 export const IDEMPOTENCY_WINDOW = '24 hours';
@@ -20,37 +19,39 @@ export interface IdempotentRequest {
  * first one rolled back, claims it itself. An expired key is claimed afresh by the same upsert.
  */
 export class IdempotencyKeyRepository {
-  constructor(private readonly em: EntityManager) {}
+  constructor(private readonly db: Database) {}
 
-  async createLeadOnce(request: IdempotentRequest, input: NewLead, audit: AuditEntry): Promise<{ lead: Lead; replayed: boolean }> {
-    return this.em.transactional(async (em) => {
-      const claimed = await em.execute(
-        `insert into "lead"."idempotency_keys" ("key", "request_hash", "lead_id", "created_at")
-         values (?, ?, null, now())
-         on conflict ("key") do update
-           set "request_hash" = excluded."request_hash", "lead_id" = null, "created_at" = excluded."created_at"
-           where "idempotency_keys"."created_at" < now() - interval '${IDEMPOTENCY_WINDOW}'
-         returning "key"`,
+  async createLeadOnce(request: IdempotentRequest, input: NewLead, audit: AuditEntry): Promise<{ lead: LeadRecord; replayed: boolean }> {
+    return this.db.transaction(async (tx) => {
+      const claimed = await tx.query(
+        `insert into lead.idempotency_keys (key, request_hash, lead_id, created_at)
+         values ($1, $2, null, now())
+         on conflict (key) do update
+           set request_hash = excluded.request_hash, lead_id = null, created_at = excluded.created_at
+           where idempotency_keys.created_at < now() - interval '${IDEMPOTENCY_WINDOW}'
+         returning key`,
         [request.key, request.requestHash],
       );
       if (claimed.length > 0) {
-        const lead = await new LeadRepository(em).create(input, audit);
-        await em.execute(`update "lead"."idempotency_keys" set "lead_id" = ? where "key" = ?`, [lead.id, request.key]);
+        const lead = await insertLead(tx, input, audit);
+        await tx.query('update lead.idempotency_keys set lead_id = $2 where key = $1', [request.key, lead.id]);
         return { lead, replayed: false };
       }
-      const [row] = await em.execute<Array<{ request_hash: string; lead_id: string }>>(
-        `select "request_hash", "lead_id" from "lead"."idempotency_keys" where "key" = ?`,
+      const [row] = await tx.query<{ request_hash: string; lead_id: string }>(
+        'select request_hash, lead_id from lead.idempotency_keys where key = $1',
         [request.key],
       );
       if (row?.request_hash !== request.requestHash) throw new IdempotencyKeyReusedError();
-      return { lead: await em.findOneOrFail(Lead, { id: row.lead_id }), replayed: true };
+      const lead = await findLead(tx, row.lead_id);
+      if (!lead) throw new Error(`idempotency key ${request.key} names lead ${row.lead_id}, which does not exist`);
+      return { lead, replayed: true };
     });
   }
 
   /** Forgets keys older than the window; returns how many. */
   async pruneExpired(): Promise<number> {
-    const deleted = await this.em.execute(
-      `delete from "lead"."idempotency_keys" where "created_at" < now() - interval '${IDEMPOTENCY_WINDOW}' returning "key"`,
+    const deleted = await this.db.query(
+      `delete from lead.idempotency_keys where created_at < now() - interval '${IDEMPOTENCY_WINDOW}' returning key`,
     );
     return deleted.length;
   }

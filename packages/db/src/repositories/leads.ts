@@ -1,10 +1,11 @@
-import { LockMode, type EntityManager, type FilterQuery } from '@mikro-orm/postgresql';
 import { v7 as uuidv7 } from 'uuid';
-import { LeadActivity, type ActivityType } from '../entities/lead-activity.js';
-import { CLOSED_STATUSES, Lead, type LeadPriority, type LeadSource, type LeadStatus } from '../entities/lead.js';
+import type { ActivityType } from '../entities/lead-activity.js';
+import { CLOSED_STATUSES, type LeadPriority, type LeadSource, type LeadStatus } from '../entities/lead.js';
+import type { EventType } from '../entities/outbox-event.js';
 import { AssignmentForbiddenError, LeadNotFoundError, StatusUnchangedError } from '../errors.js';
+import type { Database, Sql } from '../sql.js';
 import { writeAudit, type AuditEntry } from './audit.js';
-import { recordEvent } from './outbox.js';
+import { eventPayload } from './outbox.js';
 
 export interface NewLead {
   name: string;
@@ -41,7 +42,40 @@ export interface Access {
   audit: AuditEntry;
 }
 
+/** A lead as the repository reads and returns it (the columns of `lead.leads`). */
+export interface LeadRecord {
+  id: string;
+  name: string;
+  email: string;
+  phone: string | null;
+  company: string | null;
+  message: string | null;
+  source: LeadSource;
+  status: LeadStatus;
+  priority: LeadPriority;
+  assignedTo: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+  closedAt: Date | null;
+}
+
+/** One entry of a lead's timeline (the columns of `lead.lead_activities`). */
+export interface ActivityRecord {
+  id: string;
+  leadId: string;
+  activityType: ActivityType;
+  description: string | null;
+  details: Record<string, string | null> | null;
+  performedBy: string | null;
+  createdAt: Date;
+}
+
 const DEFAULT_PRIORITY: LeadPriority = 'medium';
+
+const LEAD_COLUMNS = `id, name, email, phone, company, message, source, status, priority, assigned_to as "assignedTo",
+  created_at as "createdAt", updated_at as "updatedAt", closed_at as "closedAt"`;
+const ACTIVITY_COLUMNS = `id, lead_id as "leadId", activity_type as "activityType", description, details,
+  performed_by as "performedBy", created_at as "createdAt"`;
 
 /**
  * The lead domain: every rule of the pipeline and of who may touch which lead lives here,
@@ -49,30 +83,16 @@ const DEFAULT_PRIORITY: LeadPriority = 'medium';
  * read writes its audit row before returning data. Time-ordered (v7) ids keep inserts local in
  * the primary key index and give rows of the same millisecond a stable order. A change the
  * notification service must hear of writes its event to the outbox in that same transaction.
+ *
+ * These paths run on every capture and staff call, so they are parameterised SQL (`Database`)
+ * rather than the ORM's unit of work; the ORM's entities still define the schema they use.
  */
 export class LeadRepository {
-  constructor(private readonly em: EntityManager) {}
+  constructor(private readonly db: Database) {}
 
   /** A new lead, its `created` activity, its `LeadCreated` event and its audit row, in one transaction. */
-  async create(input: NewLead, audit: AuditEntry): Promise<Lead> {
-    return this.em.transactional(async (em) => {
-      const now = new Date();
-      const lead = em.create(Lead, {
-        id: uuidv7(),
-        ...input,
-        status: 'new',
-        priority: DEFAULT_PRIORITY,
-        assignedTo: null,
-        createdAt: now,
-        updatedAt: now,
-        closedAt: null,
-      });
-      addToTimeline(em, lead, { type: 'created', description: `Lead created from ${input.source}`, actor: null, at: now });
-      recordEvent(em, 'LeadCreated', lead.id, { email: input.email, source: input.source }, now);
-      await em.flush();
-      await writeAudit(em, audit, [lead.id]);
-      return lead;
-    });
+  async create(input: NewLead, audit: AuditEntry): Promise<LeadRecord> {
+    return this.db.transaction((tx) => insertLead(tx, input, audit));
   }
 
   /**
@@ -81,48 +101,42 @@ export class LeadRepository {
    * (`LeadCount`), so neither grows with the number of matching leads (deep pages still walk
    * the index up to their offset).
    */
-  async listPage(filter: LeadFilter, { page, limit }: PageRequest, access: Access): Promise<{ items: Lead[]; total: number }> {
-    const where: FilterQuery<Lead> = {};
-    if (filter.status) where.status = filter.status;
-    if (filter.source) where.source = filter.source;
-    if (filter.assignedTo) where.assignedTo = filter.assignedTo;
-    const items = await this.em.find(Lead, { $and: [where, scoped(access.scope)] }, {
-      orderBy: { createdAt: 'desc', id: 'desc' },
-      limit,
-      offset: (page - 1) * limit,
-      disableIdentityMap: true,
-    });
-    const total = await this.countMatching(filter, access.scope);
-    await writeAudit(this.em, access.audit, items.map((lead) => lead.id));
-    return { items, total };
-  }
-
-  private async countMatching(filter: LeadFilter, scope: LeadScope): Promise<number> {
+  async listPage(filter: LeadFilter, { page, limit }: PageRequest, access: Access): Promise<{ items: LeadRecord[]; total: number }> {
     const conditions: string[] = [];
     const params: string[] = [];
     for (const [column, value] of [
       ['status', filter.status],
       ['source', filter.source],
       ['assigned_to', filter.assignedTo],
-      ['assigned_to', scope.assignedTo],
+      ['assigned_to', access.scope.assignedTo],
     ] as const) {
       if (value === undefined) continue;
       params.push(value);
-      conditions.push(`${column} = ?`);
+      conditions.push(`${column} = $${params.length}`);
     }
     const where = conditions.length ? ` where ${conditions.join(' and ')}` : '';
-    const row = await this.em
-      .getConnection()
-      .execute<{ total: string }>(`select coalesce(sum(n), 0) as total from lead.lead_counts${where}`, params, 'get');
-    return Number(row.total);
+    const [items, [count]] = await Promise.all([
+      this.db.query<LeadRecord>(
+        `select ${LEAD_COLUMNS} from lead.leads${where} order by created_at desc, id desc limit $${params.length + 1} offset $${params.length + 2}`,
+        [...params, limit, (page - 1) * limit],
+      ),
+      this.db.query<{ total: string }>(`select coalesce(sum(n), 0) as total from lead.lead_counts${where}`, params),
+    ]);
+    await writeAudit(this.db, access.audit, items.map((lead) => lead.id));
+    return { items, total: Number(count!.total) };
   }
 
   /** The lead and its activities, oldest first. */
-  async getWithActivities(id: string, access: Access): Promise<{ lead: Lead; activities: LeadActivity[] }> {
-    const lead = await this.em.findOne(Lead, { id, ...scoped(access.scope) });
+  async getWithActivities(id: string, access: Access): Promise<{ lead: LeadRecord; activities: ActivityRecord[] }> {
+    const [[lead], activities] = await Promise.all([
+      this.db.query<LeadRecord>(`select ${LEAD_COLUMNS} from lead.leads where id = $1${scopeCondition(access.scope, 2)}`, [
+        id,
+        ...scopeParams(access.scope),
+      ]),
+      this.db.query<ActivityRecord>(`select ${ACTIVITY_COLUMNS} from lead.lead_activities where lead_id = $1 order by created_at, id`, [id]),
+    ]);
     if (!lead) throw new LeadNotFoundError(id);
-    const activities = await this.em.find(LeadActivity, { lead: id }, { orderBy: { createdAt: 'asc', id: 'asc' } });
-    await writeAudit(this.em, access.audit, [id]);
+    await writeAudit(this.db, access.audit, [id]);
     return { lead, activities };
   }
 
@@ -131,26 +145,24 @@ export class LeadRepository {
    * each record the status they really changed from. Closing sets `closedAt` (kept when moving
    * between the two closed states); reopening clears it.
    */
-  async changeStatus(id: string, status: LeadStatus, opts: Access & { notes: string | null; actor: string }): Promise<Lead> {
-    return this.em.transactional(async (em) => {
-      const lead = await lockLead(em, id, opts.scope);
+  async changeStatus(id: string, status: LeadStatus, opts: Access & { notes: string | null; actor: string }): Promise<LeadRecord> {
+    return this.db.transaction(async (tx) => {
+      const lead = await lockLead(tx, id, opts.scope);
       if (lead.status === status) throw new StatusUnchangedError(status);
       const from = lead.status;
       const now = new Date();
-      lead.status = status;
-      lead.updatedAt = now;
-      lead.closedAt = CLOSED_STATUSES.includes(status) ? (lead.closedAt ?? now) : null;
-      addToTimeline(em, lead, {
+      const closedAt = CLOSED_STATUSES.includes(status) ? (lead.closedAt ?? now) : null;
+      await tx.query('update lead.leads set status = $2, updated_at = $3, closed_at = $4 where id = $1', [id, status, now, closedAt]);
+      await addToTimeline(tx, id, {
         type: 'status_changed',
         description: opts.notes ?? `Status changed from ${from} to ${status}`,
         details: { old_status: from, new_status: status },
         actor: opts.actor,
         at: now,
       });
-      recordEvent(em, 'LeadStatusChanged', lead.id, { old_status: from, new_status: status }, now);
-      await em.flush();
-      await writeAudit(em, opts.audit, [id]);
-      return lead;
+      await recordEvent(tx, 'LeadStatusChanged', id, { old_status: from, new_status: status }, now);
+      await writeAudit(tx, opts.audit, [id]);
+      return { ...lead, status, updatedAt: now, closedAt };
     });
   }
 
@@ -158,28 +170,27 @@ export class LeadRepository {
    * Sets or clears the assignee; an actual change is recorded in the timeline. A caller scoped
    * to their own leads may keep or release a lead, never hand it to someone else.
    */
-  async assign(id: string, assignee: string | null, opts: Access & { actor: string }): Promise<Lead> {
-    return this.em.transactional(async (em) => {
-      const lead = await lockLead(em, id, opts.scope);
+  async assign(id: string, assignee: string | null, opts: Access & { actor: string }): Promise<LeadRecord> {
+    return this.db.transaction(async (tx) => {
+      let lead = await lockLead(tx, id, opts.scope);
       if (opts.scope.assignedTo && assignee !== null && assignee !== opts.scope.assignedTo) {
         throw new AssignmentForbiddenError();
       }
-      const from = lead.assignedTo ?? null;
+      const from = lead.assignedTo;
       if (from !== assignee) {
         const now = new Date();
-        lead.assignedTo = assignee;
-        lead.updatedAt = now;
-        addToTimeline(em, lead, {
+        await tx.query('update lead.leads set assigned_to = $2, updated_at = $3 where id = $1', [id, assignee, now]);
+        await addToTimeline(tx, id, {
           type: 'assigned',
           description: assignee ? `Assigned to ${assignee}` : 'Unassigned',
           details: { assigned_from: from, assigned_to: assignee },
           actor: opts.actor,
           at: now,
         });
-        recordEvent(em, 'LeadAssigned', lead.id, { old_assigned_to: from, new_assigned_to: assignee }, now);
-        await em.flush();
+        await recordEvent(tx, 'LeadAssigned', id, { old_assigned_to: from, new_assigned_to: assignee }, now);
+        lead = { ...lead, assignedTo: assignee, updatedAt: now };
       }
-      await writeAudit(em, opts.audit, [id]);
+      await writeAudit(tx, opts.audit, [id]);
       return lead;
     });
   }
@@ -189,41 +200,96 @@ export class LeadRepository {
     id: string,
     activity: { type: Extract<ActivityType, 'note_added' | 'contacted'>; description: string; actor: string },
     access: Access,
-  ): Promise<LeadActivity> {
-    return this.em.transactional(async (em) => {
-      const lead = await lockLead(em, id, access.scope);
+  ): Promise<ActivityRecord> {
+    return this.db.transaction(async (tx) => {
+      await lockLead(tx, id, access.scope);
       const now = new Date();
-      lead.updatedAt = now;
-      const created = addToTimeline(em, lead, { type: activity.type, description: activity.description, actor: activity.actor, at: now });
-      await em.flush();
-      await writeAudit(em, access.audit, [id]);
+      await tx.query('update lead.leads set updated_at = $2 where id = $1', [id, now]);
+      const created = await addToTimeline(tx, id, { type: activity.type, description: activity.description, actor: activity.actor, at: now });
+      await writeAudit(tx, access.audit, [id]);
       return created;
     });
   }
 }
 
-/** One entry of a lead's timeline, flushed with the change that caused it. */
-function addToTimeline(
-  em: EntityManager,
-  lead: Lead,
-  entry: { type: ActivityType; description: string; details?: Record<string, string | null>; actor: string | null; at: Date },
-): LeadActivity {
-  return em.create(LeadActivity, {
+/**
+ * Writes a new lead with its `created` activity, `LeadCreated` event and audit row on `tx`,
+ * which must be a transaction (the idempotent create claims its key in the same one).
+ */
+export async function insertLead(tx: Sql, input: NewLead, audit: AuditEntry): Promise<LeadRecord> {
+  const now = new Date();
+  const lead: LeadRecord = {
     id: uuidv7(),
-    lead,
+    ...input,
+    status: 'new',
+    priority: DEFAULT_PRIORITY,
+    assignedTo: null,
+    createdAt: now,
+    updatedAt: now,
+    closedAt: null,
+  };
+  await tx.query(
+    `insert into lead.leads (id, name, email, phone, company, message, source, status, priority, assigned_to, created_at, updated_at, closed_at)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, null, $10, $10, null)`,
+    [lead.id, lead.name, lead.email, lead.phone, lead.company, lead.message, lead.source, lead.status, lead.priority, now],
+  );
+  await addToTimeline(tx, lead.id, { type: 'created', description: `Lead created from ${input.source}`, actor: null, at: now });
+  await recordEvent(tx, 'LeadCreated', lead.id, { email: input.email, source: input.source }, now);
+  await writeAudit(tx, audit, [lead.id]);
+  return lead;
+}
+
+/** Reads one lead; out of scope is not found. */
+export async function findLead(sql: Sql, id: string, scope: LeadScope = {}): Promise<LeadRecord | undefined> {
+  const [lead] = await sql.query<LeadRecord>(`select ${LEAD_COLUMNS} from lead.leads where id = $1${scopeCondition(scope, 2)}`, [
+    id,
+    ...scopeParams(scope),
+  ]);
+  return lead;
+}
+
+/** One entry of a lead's timeline, written with the change that caused it. */
+async function addToTimeline(
+  tx: Sql,
+  leadId: string,
+  entry: { type: ActivityType; description: string; details?: Record<string, string | null>; actor: string | null; at: Date },
+): Promise<ActivityRecord> {
+  const activity: ActivityRecord = {
+    id: uuidv7(),
+    leadId,
     activityType: entry.type,
     description: entry.description,
     details: entry.details ?? null,
     performedBy: entry.actor,
     createdAt: entry.at,
-  });
+  };
+  await tx.query(
+    `insert into lead.lead_activities (id, lead_id, activity_type, description, details, performed_by, created_at)
+     values ($1, $2, $3, $4, $5, $6, $7)`,
+    [activity.id, leadId, activity.activityType, activity.description, activity.details, activity.performedBy, activity.createdAt],
+  );
+  return activity;
 }
 
-const scoped = (scope: LeadScope): { assignedTo?: string } => (scope.assignedTo ? { assignedTo: scope.assignedTo } : {});
+/** The change's event, in the change's transaction: delivered later by the dispatcher. */
+async function recordEvent(tx: Sql, type: EventType, leadId: string, fields: Record<string, string | null>, at: Date): Promise<void> {
+  const payload = eventPayload(type, leadId, fields, at);
+  await tx.query(
+    `insert into lead.outbox_events (event_id, event_type, lead_id, payload, state, attempts, next_attempt_at, created_at)
+     values ($1, $2, $3, $4, 'pending', 0, $5, $5)`,
+    [payload.event_id, type, leadId, payload, at],
+  );
+}
+
+const scopeCondition = (scope: LeadScope, index: number) => (scope.assignedTo ? ` and assigned_to = $${index}` : '');
+const scopeParams = (scope: LeadScope) => (scope.assignedTo ? [scope.assignedTo] : []);
 
 /** The lead, locked for the transaction so concurrent changes serialise; out of scope is not found. */
-async function lockLead(em: EntityManager, id: string, scope: LeadScope): Promise<Lead> {
-  const lead = await em.findOne(Lead, { id, ...scoped(scope) }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+async function lockLead(tx: Sql, id: string, scope: LeadScope): Promise<LeadRecord> {
+  const [lead] = await tx.query<LeadRecord>(`select ${LEAD_COLUMNS} from lead.leads where id = $1${scopeCondition(scope, 2)} for update`, [
+    id,
+    ...scopeParams(scope),
+  ]);
   if (!lead) throw new LeadNotFoundError(id);
   return lead;
 }

@@ -4,33 +4,9 @@ import { OutboxEvent, type EventPayload, type EventState, type EventType } from 
 import { EventNotDeadError, EventNotFoundError } from '../errors.js';
 import type { PageRequest } from './leads.js';
 
-/**
- * Adds an event to the unit of work of `em`: it is written by the same flush, in the same
- * transaction, as the change it reports.
- */
-export function recordEvent(
-  em: EntityManager,
-  type: EventType,
-  leadId: string,
-  fields: Record<string, string | null>,
-  at: Date,
-): OutboxEvent {
-  const eventId = uuidv7();
-  const payload: EventPayload = { event_id: eventId, event_type: type, lead_id: leadId, ...fields, timestamp: at.toISOString() };
-  return em.create(OutboxEvent, {
-    eventId,
-    eventType: type,
-    leadId,
-    payload,
-    state: 'pending',
-    attempts: 0,
-    nextAttemptAt: at,
-    lockedUntil: null,
-    firstAttemptAt: null,
-    lastError: null,
-    createdAt: at,
-    deliveredAt: null,
-  });
+/** The body the notification service receives for a change: the spec's fields plus `event_id`. */
+export function eventPayload(type: EventType, leadId: string, fields: Record<string, string | null>, at: Date): EventPayload {
+  return { event_id: uuidv7(), event_type: type, lead_id: leadId, ...fields, timestamp: at.toISOString() };
 }
 
 /** An event a dispatcher holds a lease on. `attempts` identifies this claim when its result is recorded. */

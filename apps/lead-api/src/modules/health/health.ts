@@ -4,7 +4,7 @@ import { implementPublic } from '../../trpc.js';
 
 export const health = implementPublic(healthContract, async ({ ctx }) => {
   try {
-    await ctx.em.getConnection().execute('select 1');
+    await ctx.db.query('select 1');
   } catch (cause) {
     throw new TRPCError({ code: 'SERVICE_UNAVAILABLE', message: 'The database is unavailable', cause });
   }

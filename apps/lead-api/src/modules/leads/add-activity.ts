@@ -4,7 +4,7 @@ import { implementProtected } from '../../trpc.js';
 import { toActivity } from './serialize.js';
 
 export const addActivity = implementProtected(leadContracts.addActivity, async ({ ctx, input }) => {
-  const activity = await new LeadRepository(ctx.em).addActivity(input.lead_id, {
+  const activity = await new LeadRepository(ctx.db).addActivity(input.lead_id, {
     type: input.activity_type,
     description: input.description,
     actor: ctx.user.id,

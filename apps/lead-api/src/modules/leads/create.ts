@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { leadContracts, type CreatedLead } from '@lead/contracts';
-import { IdempotencyKeyRepository, LeadRepository, type Lead, type NewLead } from '@lead/db';
+import { IdempotencyKeyRepository, LeadRepository, type LeadRecord, type NewLead } from '@lead/db';
 import { TRPCError } from '@trpc/server';
 import { v7 as uuidv7 } from 'uuid';
 import { implementPublic } from '../../trpc.js';
@@ -11,7 +11,7 @@ const orNull = (value: string | null | undefined) => (value ? value : null);
 const MAX_IDEMPOTENCY_KEY = 255;
 
 // The answer is always the first one: a lead is `new` when it is created.
-const created = (lead: Pick<Lead, 'id' | 'name' | 'email' | 'createdAt'>): CreatedLead => ({
+const created = (lead: Pick<LeadRecord, 'id' | 'name' | 'email' | 'createdAt'>): CreatedLead => ({
   id: lead.id,
   name: lead.name,
   email: lead.email,
@@ -43,8 +43,8 @@ export const create = implementPublic(leadContracts.create, async ({ ctx, input 
     ctx.honeypotCaught();
     return created({ ...lead, id: uuidv7(), createdAt: new Date() });
   }
-  if (key === undefined) return created(await new LeadRepository(ctx.em).create(lead, ctx.audit));
-  const result = await new IdempotencyKeyRepository(ctx.em).createLeadOnce({ key, requestHash: requestHash(lead) }, lead, ctx.audit);
+  if (key === undefined) return created(await new LeadRepository(ctx.db).create(lead, ctx.audit));
+  const result = await new IdempotencyKeyRepository(ctx.db).createLeadOnce({ key, requestHash: requestHash(lead) }, lead, ctx.audit);
   if (result.replayed) ctx.setHeader('idempotent-replayed', 'true');
   return created(result.lead);
 });

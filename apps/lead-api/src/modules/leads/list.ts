@@ -4,7 +4,7 @@ import { implementProtected } from '../../trpc.js';
 import { toSummary } from './serialize.js';
 
 export const list = implementProtected(leadContracts.list, async ({ ctx, input }) => {
-  const { items, total } = await new LeadRepository(ctx.em).listPage(
+  const { items, total } = await new LeadRepository(ctx.db).listPage(
     { status: input.status, source: input.source, assignedTo: input.assigned_to },
     { page: input.page, limit: input.limit },
     ctx,

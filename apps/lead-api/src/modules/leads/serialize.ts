@@ -1,41 +1,41 @@
 import type { Activity, LeadDetail, LeadSummary } from '@lead/contracts';
-import type { Lead, LeadActivity } from '@lead/db';
+import type { ActivityRecord, LeadRecord } from '@lead/db';
 
-export const toSummary = (lead: Lead): LeadSummary => ({
+export const toSummary = (lead: LeadRecord): LeadSummary => ({
   id: lead.id,
   name: lead.name,
   email: lead.email,
-  company: lead.company ?? null,
+  company: lead.company,
   status: lead.status,
   source: lead.source,
   priority: lead.priority,
-  assigned_to: lead.assignedTo ?? null,
+  assigned_to: lead.assignedTo,
   created_at: lead.createdAt,
   updated_at: lead.updatedAt,
 });
 
-export const toActivity = (activity: LeadActivity): Activity => ({
+export const toActivity = (activity: ActivityRecord): Activity => ({
   id: activity.id,
   activity_type: activity.activityType,
-  description: activity.description ?? null,
-  details: activity.details ?? null,
-  performed_by: activity.performedBy ?? null,
+  description: activity.description,
+  details: activity.details,
+  performed_by: activity.performedBy,
   created_at: activity.createdAt,
 });
 
-export const toDetail = (lead: Lead, activities: LeadActivity[]): LeadDetail => ({
+export const toDetail = (lead: LeadRecord, activities: ActivityRecord[]): LeadDetail => ({
   id: lead.id,
   name: lead.name,
   email: lead.email,
-  phone: lead.phone ?? null,
-  company: lead.company ?? null,
-  message: lead.message ?? null,
+  phone: lead.phone,
+  company: lead.company,
+  message: lead.message,
   source: lead.source,
   status: lead.status,
   priority: lead.priority,
-  assigned_to: lead.assignedTo ?? null,
+  assigned_to: lead.assignedTo,
   activities: activities.map(toActivity),
   created_at: lead.createdAt,
   updated_at: lead.updatedAt,
-  closed_at: lead.closedAt ?? null,
+  closed_at: lead.closedAt,
 });

@@ -3,7 +3,7 @@ import { LeadRepository } from '@lead/db';
 import { implementProtected } from '../../trpc.js';
 
 export const updateStatus = implementProtected(leadContracts.updateStatus, async ({ ctx, input }) => {
-  const lead = await new LeadRepository(ctx.em).changeStatus(input.lead_id, input.status, {
+  const lead = await new LeadRepository(ctx.db).changeStatus(input.lead_id, input.status, {
     notes: input.notes || null,
     actor: ctx.user.id,
     scope: ctx.scope,

@@ -1,0 +1,86 @@
+import type { MikroORM } from '@mikro-orm/postgresql';
+import pg from 'pg';
+
+const databases = new WeakMap<MikroORM, Database>();
+
+/** Something SQL runs on: the pool, or the one connection of a transaction. */
+export interface Sql {
+  /** Runs one statement with `$1…` parameters sent apart from its text; resolves with its rows. */
+  query<Row = Record<string, unknown>>(text: string, values?: readonly unknown[]): Promise<Row[]>;
+}
+
+/** The part of a `pg` client this module uses. */
+interface PgConnection {
+  query(config: pg.QueryConfig): Promise<{ rows: unknown[] }>;
+}
+
+/**
+ * The ORM's connections leave timestamps as text for its own hydration; these statements read
+ * them with `pg`'s standard parsers instead (a `timestamptz` becomes a `Date`).
+ */
+const run = async (connection: PgConnection, text: string, values?: readonly unknown[]) =>
+  (await connection.query({ text, values: values as unknown[] | undefined, types: pg.types })).rows;
+
+/** The part of knex's client (MikroORM's connection pool) this module uses. */
+interface ConnectionPool {
+  acquireConnection(): Promise<PgConnection>;
+  releaseConnection(connection: PgConnection): Promise<unknown>;
+}
+
+/**
+ * Parameterised SQL on the ORM's own connection pool, for the request paths that run on every
+ * lead capture and every staff call. The ORM's unit of work (change sets, identity map, SQL built
+ * with values inlined client-side) was the largest share of those requests' CPU; here each
+ * statement goes to `pg` as text plus parameters. Sharing the pool keeps one bound on
+ * connections (the embedded database accepts one).
+ */
+export class Database implements Sql {
+  private readonly commitListeners: Array<() => void> = [];
+
+  private constructor(private readonly pool: ConnectionPool) {}
+
+  /** The one `Database` of `orm`, so that everyone sees the same commits. */
+  static of(orm: MikroORM): Database {
+    let db = databases.get(orm);
+    if (!db) {
+      db = new Database(orm.em.getConnection().getKnex().client as unknown as ConnectionPool);
+      databases.set(orm, db);
+    }
+    return db;
+  }
+
+  /** Calls `listener` after each transaction this `Database` commits (e.g. to wake the outbox dispatcher). */
+  onCommit(listener: () => void): void {
+    this.commitListeners.push(listener);
+  }
+
+  async query<Row = Record<string, unknown>>(text: string, values?: readonly unknown[]): Promise<Row[]> {
+    const connection = await this.pool.acquireConnection();
+    try {
+      return (await run(connection, text, values)) as Row[];
+    } finally {
+      await this.pool.releaseConnection(connection);
+    }
+  }
+
+  /** Runs `work` in one transaction: committed when it resolves, rolled back when it throws. */
+  async transaction<T>(work: (tx: Sql) => Promise<T>): Promise<T> {
+    const connection = await this.pool.acquireConnection();
+    const tx: Sql = {
+      query: async <Row>(text: string, values?: readonly unknown[]) => (await run(connection, text, values)) as Row[],
+    };
+    try {
+      await run(connection, 'begin');
+      const result = await work(tx);
+      await run(connection, 'commit');
+      for (const listener of this.commitListeners) listener();
+      return result;
+    } catch (error) {
+      // A broken connection fails this too; the pool's validation then drops the connection.
+      await run(connection, 'rollback').catch(() => {});
+      throw error;
+    } finally {
+      await this.pool.releaseConnection(connection);
+    }
+  }
+}
