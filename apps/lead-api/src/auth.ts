@@ -1,5 +1,6 @@
 import { TRPCError } from '@trpc/server';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, SignJWT, type JWTVerifyGetKey } from 'jose';
+import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
 
 export interface User {
@@ -9,7 +10,7 @@ export interface User {
   role: string | null;
 }
 
-const Claims = z.object({ sub: z.uuid(), role: z.string().min(1).nullish() });
+const Claims = z.object({ sub: z.uuid(), role: z.string().min(1).nullish(), exp: z.number() });
 
 const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/;
 
@@ -17,6 +18,15 @@ const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/;
 const JWKS_ALGORITHMS = ['RS256', 'ES256'];
 /** Seconds of clock difference with the token issuer accepted on `exp`, `nbf` and `iat`. */
 const CLOCK_TOLERANCE_SECONDS = 5;
+
+/** How long a verified token is remembered by default; see `AuthOptions.tokenCache`. */
+export const TOKEN_CACHE_TTL_MS = 30_000;
+/**
+ * Distinct tokens remembered at once. Only tokens with a valid signature get in, so the set is
+ * as large as the number of live sessions calling within the TTL, not something a caller can
+ * inflate; the least recently used goes first.
+ */
+const TOKEN_CACHE_MAX_ENTRIES = 1_000;
 
 const unauthorized = (message: string) => new TRPCError({ code: 'UNAUTHORIZED', message });
 
@@ -39,6 +49,23 @@ export interface AuthOptions {
    * `cooldownMs`, so a rotated key is picked up without a restart.
    */
   jwks?: { cooldownMs?: number; cacheMaxAgeMs?: number; timeoutMs?: number };
+  /**
+   * Successfully verified tokens are remembered, so the requests of one session within `ttlMs`
+   * pay for one signature check (WebCrypto, a few percent of an admin request's CPU) instead of
+   * one each. An entry lasts `ttlMs` (default 30 s; 0 turns the cache off) and never past the
+   * token's own `exp`. Failures are never remembered.
+   *
+   * The price: a token verified before its key is retired, or before the auth service is told
+   * to stop trusting it, stays accepted until its entry ends, i.e. at most `ttlMs` longer.
+   * (Without the cache a retired JWKS key already lives on until the key set is fetched again.)
+   */
+  tokenCache?: { ttlMs?: number; maxEntries?: number };
+}
+
+interface CachedUser {
+  user: User;
+  /** Epoch milliseconds: the earlier of the token's `exp` and the end of the cache TTL. */
+  expiresAt: number;
 }
 
 /** The key set could not be fetched: not the caller's fault, so not a 401. */
@@ -78,11 +105,22 @@ export function createAuthenticator(options: AuthOptions): Authenticator {
     throw new joseErrors.JOSEAlgNotAllowed('algorithm not allowed');
   };
 
+  const cacheTtlMs = options.tokenCache?.ttlMs ?? TOKEN_CACHE_TTL_MS;
+  // Keyed by the whole token: any other token, however similar, is verified on its own.
+  const verified =
+    cacheTtlMs > 0 ? new LRUCache<string, CachedUser>({ max: options.tokenCache?.maxEntries ?? TOKEN_CACHE_MAX_ENTRIES }) : undefined;
+
   return {
     async authenticate(authorization) {
       if (!authorization) throw unauthorized('Missing bearer token');
       const token = BEARER.exec(authorization.trim())?.[1];
       if (!token) throw unauthorized('Authorization must be "Bearer <JWT>"');
+      const hit = verified?.get(token);
+      if (hit) {
+        // On the wall clock, as `exp` is; lru-cache only bounds the number of entries.
+        if (Date.now() < hit.expiresAt) return hit.user;
+        verified?.delete(token);
+      }
       let payload: unknown;
       try {
         ({ payload } = await jwtVerify(token, getKey, {
@@ -101,7 +139,15 @@ export function createAuthenticator(options: AuthOptions): Authenticator {
       }
       const claims = Claims.safeParse(payload);
       if (!claims.success) throw unauthorized('Token must carry a UUID `sub`, and `role` must be a string');
-      return { id: claims.data.sub, role: claims.data.role ?? null };
+      // Frozen: one cached object is handed to every request that presents the token.
+      const user: User = Object.freeze({ id: claims.data.sub, role: claims.data.role ?? null });
+      if (verified) {
+        const now = Date.now();
+        const expiresAt = Math.min(claims.data.exp * 1000, now + cacheTtlMs);
+        // A token accepted only thanks to the clock tolerance (already past `exp`) is not kept.
+        if (expiresAt > now) verified.set(token, { user, expiresAt });
+      }
+      return user;
     },
   };
 }

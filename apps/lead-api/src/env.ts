@@ -76,6 +76,9 @@ const EnvSchema = z.object({
   AUTH_JWKS_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
   AUTH_JWT_ISSUER: z.string().min(1).optional(),
   AUTH_JWT_AUDIENCE: z.string().min(1).optional(),
+  // Verified tokens are remembered this long, never past their `exp`; 0 verifies every request.
+  // Kept short: a token verified before its key is retired stays accepted this much longer.
+  AUTH_TOKEN_CACHE_TTL_MS: ms(30_000, 0).pipe(z.number().max(300_000, 'must be at most 300000 (5 minutes)')),
   MIGRATE_ON_START: bool(true),
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(64 * 1024),
   // ---- abuse protection (http/rate-limit.ts, http/create-limit.ts) ----

@@ -43,6 +43,14 @@ describe('configuration', () => {
     expect(() => parseEnv({ AUTH_JWKS_URL: 'file:///etc/keys.json' })).toThrow(/AUTH_JWKS_URL: must be an http\(s\) URL/);
   });
 
+  it('remembers verified tokens for 30 s unless told otherwise; 0 turns that off, and 5 minutes is the most', () => {
+    expect(parseEnv({}).AUTH_TOKEN_CACHE_TTL_MS).toBe(30_000);
+    expect(parseEnv({ AUTH_TOKEN_CACHE_TTL_MS: '0' }).AUTH_TOKEN_CACHE_TTL_MS).toBe(0);
+    expect(parseEnv({ AUTH_TOKEN_CACHE_TTL_MS: '300000' }).AUTH_TOKEN_CACHE_TTL_MS).toBe(300_000);
+    expect(() => parseEnv({ AUTH_TOKEN_CACHE_TTL_MS: '300001' })).toThrow(/AUTH_TOKEN_CACHE_TTL_MS: must be at most 300000/);
+    expect(() => parseEnv({ AUTH_TOKEN_CACHE_TTL_MS: '-1' })).toThrow(/AUTH_TOKEN_CACHE_TTL_MS/);
+  });
+
   it('treats empty variables as unset', () => {
     const env = parseEnv({ PORT: '', DATABASE_URL: '' });
     expect(env.PORT).toBe(3000);

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -64,6 +65,8 @@ interface TokenOptions {
   nbf?: number;
   kid?: string;
   alg?: string;
+  /** Makes the token one this service has never seen (RS256 signatures are deterministic). */
+  jti?: string;
 }
 
 function claims(jwt: SignJWT, o: TokenOptions) {
@@ -71,6 +74,7 @@ function claims(jwt: SignJWT, o: TokenOptions) {
   if (o.iss !== null) jwt.setIssuer(o.iss ?? ISSUER);
   if (o.aud !== null) jwt.setAudience(o.aud ?? AUDIENCE);
   if (o.nbf !== undefined) jwt.setNotBefore(o.nbf);
+  if (o.jti !== undefined) jwt.setJti(o.jti);
   return jwt;
 }
 
@@ -97,7 +101,9 @@ describe('tokens from the auth service, verified with its JWKS', () => {
 
   it('picks up a rotated key without a restart, and refuses the retired one', async () => {
     const before = fetches;
-    const retired = await signWith(rsa);
+    // A token not verified before: one that was is served from the token cache until its entry
+    // ends (the next test).
+    const retired = await signWith(rsa, { jti: randomUUID() });
     const rotated = await newKey('rsa-2', 'RS256');
     published = [rotated, ec];
     await settle();
@@ -109,6 +115,29 @@ describe('tokens from the auth service, verified with its JWKS', () => {
     expect(res.status).toBe(401);
     expect(res.body.code).toBe('UNAUTHORIZED');
     rsa = rotated;
+  });
+
+  it('accepts a token verified before its key was retired only until its cache entry ends', async () => {
+    const ttlMs = 1500;
+    const auth = createAuthenticator({ jwksUrl, issuer: ISSUER, audience: AUDIENCE, jwks: { cooldownMs: COOLDOWN_MS }, tokenCache: { ttlMs } });
+    const leaving = await newKey('rsa-leaving', 'RS256');
+    const next = await newKey('rsa-next', 'RS256');
+    published = [rsa, ec, leaving];
+    const seen = await signWith(leaving);
+    const verifiedAt = Date.now();
+    expect(await auth.authenticate(`Bearer ${seen}`)).toEqual({ id: ADMIN_ID, role: 'admin' });
+
+    published = [rsa, ec, next];
+    await settle();
+    // An unknown kid makes the service fetch the set again: from now on `leaving` is gone.
+    await auth.authenticate(`Bearer ${await signWith(next)}`);
+    await expect(auth.authenticate(`Bearer ${await signWith(leaving, { jti: randomUUID() })}`)).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
+    expect(Date.now() - verifiedAt).toBeLessThan(ttlMs);
+    expect(await auth.authenticate(`Bearer ${seen}`)).toEqual({ id: ADMIN_ID, role: 'admin' });
+
+    await new Promise((r) => setTimeout(r, ttlMs - (Date.now() - verifiedAt) + 50));
+    await expect(auth.authenticate(`Bearer ${seen}`)).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
+    published = [rsa, ec];
   });
 
   it('fetches the key set at most once per cooldown, however many unknown key ids arrive', async () => {
