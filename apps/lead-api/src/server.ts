@@ -16,8 +16,8 @@ import { createRateLimit } from './http/rate-limit.js';
 import { loggerOptions } from './logger.js';
 import { docsRoutes } from './http/docs.js';
 import { buildOpenApiDocument, OPENAPI_PATH, serializeOpenApiDocument } from './openapi.js';
-import { requestScope } from './request-context.js';
 import { appRouter, openApiRouter } from './router.js';
+import { noteErrorOrigin, type Context } from './trpc.js';
 import type { Env } from './env.js';
 
 export interface ServerDeps {
@@ -117,7 +117,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     // Responses carry personal data: no browser, proxy or CDN may keep a copy.
     if (!CACHEABLE.test(req.url)) void reply.header('cache-control', 'no-store');
     if (!DOCS_PAGE.test(req.url)) void reply.header('content-security-policy', CONTENT_SECURITY_POLICY);
-    requestScope.run({ requestId: req.id }, done);
+    done();
   });
 
   // Abuse protection: per-client create budget (counted before the body is read), per-user budget.
@@ -138,7 +138,10 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     reply.status(404).send({ code: 'NOT_FOUND', message: 'Not found', request_id: req.id }),
   );
 
-  const onError = ({ error, path, req }: { error: { code: string; cause?: unknown }; path?: string; req: unknown }) => {
+  // Both adapters pass the Fastify request here, before they format the error.
+  const onError = (surface: Context['surface']) => ({ error, path, req, ctx }: { error: { code: string; cause?: unknown }; path?: string; req: unknown; ctx?: unknown }) => {
+    // Raised before any context existed: the error formatter finds its request id through this.
+    if (!ctx) noteErrorOrigin(error, { requestId: (req as FastifyRequest).id, surface });
     const log = (req as { log?: FastifyInstance['log'] }).log ?? app.log;
     if (error.code === 'INTERNAL_SERVER_ERROR' || error.code === 'SERVICE_UNAVAILABLE') {
       log.error({ err: error.cause ?? error, path }, 'procedure failed');
@@ -152,7 +155,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     trpcOptions: {
       router: appRouter,
       createContext: contextFactory(contextDeps, 'trpc'),
-      onError,
+      onError: onError('trpc'),
     },
   });
 
@@ -160,7 +163,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   await app.register(fastifyTRPCOpenApiPlugin, {
     router: openApiRouter,
     createContext: contextFactory(contextDeps, 'rest'),
-    onError,
+    onError: onError('rest'),
     responseMeta: ({ paths, errors }: { paths?: readonly string[]; errors: readonly unknown[] }) => {
       const meta = paths?.[0] ? metas.get(paths[0]) : undefined;
       return errors.length === 0 && meta ? { status: meta.successStatus } : {};

@@ -17,7 +17,6 @@ import superjson from 'superjson';
 import type { z } from 'zod';
 import type { Authenticator, User } from './auth.js';
 import { rateLimitHeaders, type RateLimit } from './http/rate-limit.js';
-import { currentRequestId } from './request-context.js';
 
 /** What every procedure sees, built from the HTTP request by `http/context.ts`. */
 export interface Context {
@@ -55,6 +54,25 @@ export interface AuthedContext extends PublicContext {
 
 const INTERNAL_MESSAGE = 'Internal server error';
 
+/** Which request, and which surface, an error belongs to. */
+export type ErrorOrigin = Pick<Context, 'requestId' | 'surface'>;
+
+/**
+ * Errors raised before a context exists reach the errorFormatter with `ctx` undefined: on /trpc
+ * an unsupported content type, a batch mixing queries and mutations, an unbatched streaming
+ * call; on REST an unknown path or method, a missing content type; on both, a context that
+ * could not be created. Both adapters (tRPC's fastify adapter, trpc-to-openapi) first hand that
+ * same error object to `onError`, with the Fastify request, so the server notes the error's
+ * origin there (`noteErrorOrigin`) and the formatter looks it up by the error itself. Weakly
+ * held: nothing outlives the error. (An AsyncLocalStorage around every request did this before,
+ * at the price of promise hooks on every promise of every request.)
+ */
+const contextlessErrors = new WeakMap<object, ErrorOrigin>();
+
+export function noteErrorOrigin(error: object, origin: ErrorOrigin): void {
+  contextlessErrors.set(error, origin);
+}
+
 function zodIssues(error: TRPCError): ValidationIssue[] | undefined {
   const cause = error.cause as { name?: string; issues?: unknown } | undefined;
   if (error.code !== 'BAD_REQUEST' || cause?.name !== 'ZodError' || !Array.isArray(cause.issues)) return undefined;
@@ -75,7 +93,8 @@ const t = initTRPC
      * "Internal server error" and carries the request id under which the cause is logged.
      */
     errorFormatter({ shape, error, ctx }): LeadErrorShape {
-      const requestId = ctx?.requestId ?? currentRequestId();
+      const origin: ErrorOrigin | undefined = ctx ?? contextlessErrors.get(error);
+      const requestId = origin?.requestId ?? 'unknown';
       const message = error.code === 'INTERNAL_SERVER_ERROR' ? INTERNAL_MESSAGE : shape.message;
       const issues = zodIssues(error);
       const data = {
@@ -85,7 +104,7 @@ const t = initTRPC
         request_id: requestId,
         ...(issues ? { issues } : {}),
       };
-      if (ctx?.surface === 'rest' || !ctx) {
+      if (origin?.surface !== 'trpc') {
         // trpc-to-openapi spreads this into the REST body and then sets `code` and `issues`.
         return { message, request_id: requestId } as unknown as LeadErrorShape;
       }
