@@ -257,6 +257,10 @@ async function benchSize(size) {
       // Service and yardstick back to back, so both meet the same noise.
       for (const server of [service, ...extras, yardstick]) {
         const idsFile = () => (scenario === 'get' ? getIds : scenario === 'status' ? nextStatusIds() : undefined);
+        // This machine's PostgreSQL runs with autovacuum off; production's does not. Without this,
+        // dead rows left by earlier runs' status changes (leads, and the counters every change
+        // updates) slow every later run, the yardstick's as much as the service's.
+        await withClient(dbUrl(name), (c) => c.query('vacuum lead.leads, lead.lead_counts'));
         await wrk(server.port, scenario, { seconds: Number(opt.warmup), token, idsFile: idsFile() });
         const { result, peakRssMb } = await measurePeakRss(server.pid, () =>
           wrk(server.port, scenario, { seconds: Number(opt.duration), token, idsFile: idsFile() }));
