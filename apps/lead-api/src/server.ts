@@ -94,6 +94,15 @@ function trustProxy(setting: Env['TRUST_PROXY']): string[] | ((address: string, 
   return setting;
 }
 
+/** The request id and the security headers every response carries. */
+function commonHeaders(req: FastifyRequest, reply: FastifyReply): void {
+  void reply.header('x-request-id', req.id);
+  void reply.header('x-content-type-options', 'nosniff');
+  // Responses carry personal data: no browser, proxy or CDN may keep a copy.
+  if (!CACHEABLE.test(req.url)) void reply.header('cache-control', 'no-store');
+  if (!DOCS_PAGE.test(req.url)) void reply.header('content-security-policy', CONTENT_SECURITY_POLICY);
+}
+
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: loggerOptions(deps.env, deps.logStream),
@@ -107,16 +116,21 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     onConstructorPoisoning: 'error',
     trustProxy: trustProxy(deps.env.TRUST_PROXY),
     logController: new RequestLogs(),
+    // A URL Fastify cannot route (bad percent-encoding): refused before any hook runs, so it
+    // gets its headers here, and the error body every other refusal has.
+    frameworkErrors: (error, req, reply) => {
+      commonHeaders(req, reply);
+      const refusal = error.code === 'FST_ERR_BAD_URL'
+        ? { status: 400, code: 'BAD_REQUEST' as const, message: 'The URL is not valid: bad percent-encoding' }
+        : fastifyErrorCode(error);
+      return (reply as FastifyReply).status(refusal.status).send(errorBody(req, refusal));
+    },
   });
 
   await registerCors(app, { public: deps.env.CORS_ORIGINS ?? [], admin: deps.env.CORS_ADMIN_ORIGINS ?? [] });
 
   app.addHook('onRequest', (req, reply, done) => {
-    void reply.header('x-request-id', req.id);
-    void reply.header('x-content-type-options', 'nosniff');
-    // Responses carry personal data: no browser, proxy or CDN may keep a copy.
-    if (!CACHEABLE.test(req.url)) void reply.header('cache-control', 'no-store');
-    if (!DOCS_PAGE.test(req.url)) void reply.header('content-security-policy', CONTENT_SECURITY_POLICY);
+    commonHeaders(req, reply);
     done();
   });
 

@@ -63,3 +63,23 @@ describe('errors answered before a context exists carry the request id', () => {
     });
   });
 });
+
+/** A URL Fastify cannot decode is refused before any hook or adapter runs. */
+describe('a URL with bad percent-encoding', () => {
+  it.each([
+    ['REST', '/api/v1/leads/%E0%A4%A'],
+    ['tRPC', '/trpc/leads.get%E0%A4%A'],
+  ])('gets a 400 in the %s error shape with its request id and the security headers', async (surface, path) => {
+    const res = await fetch(`${t.url}${path}`, { headers: { 'x-request-id': `bad-url-${surface}` } });
+    expect(res.status).toBe(400);
+    expect(res.headers.get('x-request-id')).toBe(`bad-url-${surface}`);
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    const body = (await res.json()) as any;
+    if (surface === 'REST') {
+      expect(body).toEqual({ code: 'BAD_REQUEST', message: expect.stringContaining('URL'), request_id: 'bad-url-REST' });
+    } else {
+      expect(body.error.json.data).toEqual({ code: 'BAD_REQUEST', httpStatus: 400, request_id: 'bad-url-tRPC' });
+    }
+  });
+});
