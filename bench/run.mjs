@@ -37,6 +37,10 @@ const { values: opt } = parseArgs({
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SERVICE = resolve(ROOT, opt.service);
+// Node's flags for the service (V8 heap sizing among them) as `npm start` gives them.
+const START_SCRIPT = JSON.parse(readFileSync(join(ROOT, 'apps/lead-api/package.json'), 'utf8')).scripts.start;
+const SERVICE_FLAGS = / node ((?:--\S+ )*)dist\/main\.js/.exec(START_SCRIPT)?.[1].trim().split(' ').filter(Boolean);
+if (!SERVICE_FLAGS) throw new Error(`cannot read node's flags from apps/lead-api's start script: ${START_SCRIPT}`);
 const YARDSTICK = fileURLToPath(new URL('yardstick.mjs', import.meta.url));
 const LUA = fileURLToPath(new URL('wrk/lead.lua', import.meta.url));
 const SECRET = 'bench-secret-that-is-at-least-32-characters-long';
@@ -107,7 +111,8 @@ async function startServer(kind, database, script = kind === 'service' ? SERVICE
   const started = performance.now();
   // Another build may not know this build's migrations: it serves the schema as it is.
   if (script !== SERVICE && script !== YARDSTICK) env.MIGRATE_ON_START = 'false';
-  const child = spawn('taskset', ['-c', SERVER_CORE, process.execPath, script], {
+  const flags = script === YARDSTICK ? [] : SERVICE_FLAGS;
+  const child = spawn('taskset', ['-c', SERVER_CORE, process.execPath, ...flags, script], {
     env,
     stdio: ['ignore', out, out],
   });
@@ -278,6 +283,7 @@ async function benchSize(size) {
 
 /** A mixed load for `--soak-minutes`, sampling the service's RSS every 5 s. */
 async function runSoak(name, idsFile) {
+  await withClient(dbUrl(name), (c) => c.query('vacuum lead.leads, lead.lead_counts'));
   const service = await startServer('service', name);
   const samples = [];
   const startedAt = performance.now();
