@@ -17,6 +17,7 @@ import superjson from 'superjson';
 import type { z } from 'zod';
 import type { Authenticator, User } from './auth.js';
 import { rateLimitHeaders, type RateLimit } from './http/rate-limit.js';
+import { sqlStateOf } from './logger.js';
 
 /** What every procedure sees, built from the HTTP request by `http/context.ts`. */
 export interface Context {
@@ -135,9 +136,44 @@ const mapErrors = t.middleware(async ({ next }) => {
   return result;
 });
 
-function isDatabaseUnavailable(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  return error.name === 'ConnectionException' || /Timeout acquiring a connection|ECONNREFUSED/.test(error.message);
+/**
+ * SQLSTATEs saying the server cannot be reached or will not serve right now: class 08
+ * (connection exception), 53300 (too many connections), 57P01/57P02 (terminated by an
+ * administrator, or by a crash of another backend) and 57P03 (cannot connect now).
+ */
+const UNAVAILABLE_SQLSTATE = /^(08[0-9A-Z]{3}|53300|57P0[123])$/;
+
+/** Socket errors (Node's `code`) of a server that is down, restarting or out of reach. */
+const UNAVAILABLE_SOCKET = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+/**
+ * `pg` reports a connection that closed under it with a plain Error and no code; knex puts the
+ * statement before it ("<sql> - <message>") on the ORM's paths, hence the last segment.
+ */
+const CONNECTION_LOST = /^(Connection terminated|Client has encountered a connection error)/;
+
+/**
+ * Whether `error`, or an error it was caused by, says the database cannot be reached, as opposed
+ * to refusing this request (a constraint, bad input): the lead paths' raw `pg` errors, knex's
+ * pool timing out, and MikroORM's wrappers of both on the admin paths.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  for (let e = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (saysUnreachable(e)) return true;
+  }
+  return false;
+}
+
+function saysUnreachable(error: Error): boolean {
+  if (error.name === 'ConnectionException') return true;
+  const sqlState = sqlStateOf(error);
+  if (sqlState !== undefined) return UNAVAILABLE_SQLSTATE.test(sqlState);
+  const { code } = error as { code?: unknown };
+  return (
+    (typeof code === 'string' && UNAVAILABLE_SOCKET.has(code)) ||
+    CONNECTION_LOST.test(error.message.split(' - ').pop()!) ||
+    error.message.startsWith('Knex: Timeout acquiring a connection')
+  );
 }
 
 const auditEntry = (ctx: Context, action: string, user: User | null): AuditEntry => ({

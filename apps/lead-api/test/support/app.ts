@@ -38,6 +38,8 @@ export interface TestAppOptions {
   /** Share the database of another test app (two instances of one service). */
   database?: string;
   auth?: Authenticator;
+  /** Reach the database server at this address instead of directly (e.g. through a proxy a test can cut). */
+  databaseAddress?: { host: string; port: number };
 }
 
 /**
@@ -47,7 +49,12 @@ export interface TestAppOptions {
  */
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp & { database: string }> {
   const name = options.database ?? (await createDatabase(inject('templateDatabase')));
-  const orm = await createOrm({ clientUrl: databaseUrl(name) });
+  const clientUrl = new URL(databaseUrl(name));
+  if (options.databaseAddress) {
+    clientUrl.hostname = options.databaseAddress.host;
+    clientUrl.port = String(options.databaseAddress.port);
+  }
+  const orm = await createOrm({ clientUrl: clientUrl.toString() });
   let logged = '';
   const logStream = new PassThrough();
   logStream.on('data', (chunk: Buffer) => (logged += chunk.toString()));
