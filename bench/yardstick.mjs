@@ -96,7 +96,9 @@ async function list(req, query) {
   }
   const where = conditions.length ? ` where ${conditions.join(' and ')}` : '';
   const items = await pool.query(
-    `select ${LEAD_COLUMNS} from lead.leads${where} order by created_at desc, id desc limit ${limit} offset ${(page - 1) * limit}`,
+    `select ${LEAD_COLUMNS} from lead.leads where id in (
+       select id from lead.leads${where} order by created_at desc, id desc limit ${limit} offset ${(page - 1) * limit})
+     order by created_at desc, id desc`,
     params,
   );
   const total = await pool.query(`select coalesce(sum(n), 0) as total from lead.lead_counts${where}`, params);

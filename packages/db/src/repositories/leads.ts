@@ -96,31 +96,16 @@ export class LeadRepository {
   }
 
   /**
-   * One page, newest first (ties broken by id), and the number of all matches. The page reads
-   * the filter's (…, created_at, id) index backwards; the total sums the maintained counts
-   * (`LeadCount`), so neither grows with the number of matching leads (deep pages still walk
-   * the index up to their offset).
+   * One page, newest first (ties broken by id), and the number of all matches. The page's ids
+   * come from the filter's (…, created_at, id) index alone, read backwards (`listQueries`); the
+   * total sums the maintained counts (`LeadCount`), so neither grows with the number of
+   * matching leads (deep pages still walk the index up to their offset).
    */
-  async listPage(filter: LeadFilter, { page, limit }: PageRequest, access: Access): Promise<{ items: LeadRecord[]; total: number }> {
-    const conditions: string[] = [];
-    const params: string[] = [];
-    for (const [column, value] of [
-      ['status', filter.status],
-      ['source', filter.source],
-      ['assigned_to', filter.assignedTo],
-      ['assigned_to', access.scope.assignedTo],
-    ] as const) {
-      if (value === undefined) continue;
-      params.push(value);
-      conditions.push(`${column} = $${params.length}`);
-    }
-    const where = conditions.length ? ` where ${conditions.join(' and ')}` : '';
+  async listPage(filter: LeadFilter, page: PageRequest, access: Access): Promise<{ items: LeadRecord[]; total: number }> {
+    const { items: itemsQuery, total: totalQuery } = listQueries(filter, page, access.scope);
     const [items, [count]] = await Promise.all([
-      this.db.query<LeadRecord>(
-        `select ${LEAD_COLUMNS} from lead.leads${where} order by created_at desc, id desc limit $${params.length + 1} offset $${params.length + 2}`,
-        [...params, limit, (page - 1) * limit],
-      ),
-      this.db.query<{ total: string }>(`select coalesce(sum(n), 0) as total from lead.lead_counts${where}`, params),
+      this.db.query<LeadRecord>(itemsQuery.text, itemsQuery.values),
+      this.db.query<{ total: string }>(totalQuery.text, totalQuery.values),
     ]);
     await writeAudit(this.db, access.audit, items.map((lead) => lead.id));
     return { items, total: Number(count!.total) };
@@ -210,6 +195,41 @@ export class LeadRepository {
       return created;
     });
   }
+}
+
+/** The statements of one list page: its leads, and the number of all matches. */
+export function listQueries(
+  filter: LeadFilter,
+  { page, limit }: PageRequest,
+  scope: LeadScope,
+): { items: { text: string; values: unknown[] }; total: { text: string; values: unknown[] } } {
+  const conditions: string[] = [];
+  const params: string[] = [];
+  for (const [column, value] of [
+    ['status', filter.status],
+    ['source', filter.source],
+    ['assigned_to', filter.assignedTo],
+    ['assigned_to', scope.assignedTo],
+  ] as const) {
+    if (value === undefined) continue;
+    params.push(value);
+    conditions.push(`${column} = $${params.length}`);
+  }
+  const where = conditions.length ? ` where ${conditions.join(' and ')}` : '';
+  return {
+    // The page's ids come from the filter's index alone (an index-only scan), then their rows by
+    // key. Asked for the rows directly, the planner walks the (created_at, id) index and filters
+    // by status, which it costs as cheap; but when the newest leads all share one status (a
+    // burst of new ones), every other status must first skip all of those: 14-65 ms at 1M
+    // leads against 0.3-0.6 ms this way.
+    items: {
+      text: `select ${LEAD_COLUMNS} from lead.leads where id in (
+               select id from lead.leads${where} order by created_at desc, id desc limit $${params.length + 1} offset $${params.length + 2})
+             order by created_at desc, id desc`,
+      values: [...params, limit, (page - 1) * limit],
+    },
+    total: { text: `select coalesce(sum(n), 0) as total from lead.lead_counts${where}`, values: params },
+  };
 }
 
 /**
