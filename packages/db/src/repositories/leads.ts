@@ -43,14 +43,8 @@ export interface Access {
 }
 
 /** A lead as the repository reads and returns it (the columns of `lead.leads`). */
-export interface LeadRecord {
+export interface LeadRecord extends NewLead {
   id: string;
-  name: string;
-  email: string;
-  phone: string | null;
-  company: string | null;
-  message: string | null;
-  source: LeadSource;
   status: LeadStatus;
   priority: LeadPriority;
   assignedTo: string | null;
