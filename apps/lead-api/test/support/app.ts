@@ -43,6 +43,16 @@ export interface TestAppOptions {
 }
 
 /**
+ * What `startTestApp` opened in this test file, closed after the file's tests. The hook is
+ * registered here, as the file imports this module: `afterAll` called from inside a `beforeAll`
+ * (where apps are started) is never run, and every file's database was left behind.
+ */
+const openApps: Array<() => Promise<void>> = [];
+afterAll(async () => {
+  for (const close of openApps.splice(0).reverse()) await close();
+});
+
+/**
  * The real service on a real port, over a database of its own cloned from the migrated
  * template. Closed (and the database dropped) after the file's tests. Rate limits are high and
  * their Redis keys namespaced per app unless a test sets them: many tests create from 127.0.0.1.
@@ -76,7 +86,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const { port } = app.server.address() as { port: number };
   const url = `http://127.0.0.1:${port}`;
 
-  afterAll(async () => {
+  openApps.push(async () => {
     await app.close();
     await orm.close();
     if (!options.database) await dropDatabase(name);
