@@ -87,7 +87,10 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const url = `http://127.0.0.1:${port}`;
 
   openApps.push(async () => {
-    await app.close();
+    // Clients a test leaves connected (a browser's keep-alive sockets) would hold close() open.
+    const closing = app.close();
+    app.server.closeAllConnections();
+    await closing;
     await orm.close();
     if (!options.database) await dropDatabase(name);
   });
