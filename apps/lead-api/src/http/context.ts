@@ -18,23 +18,21 @@ export function contextFactory(deps: ContextDeps, surface: Context['surface']) {
   // A fresh identity map per call (the global EntityManager is never shared), made only by the
   // procedures that use the ORM.
   const em = () => deps.orm.em.fork();
-  return ({ req, res }: { req: FastifyRequest; res: FastifyReply }): Context => {
-    return {
-      db,
-      em,
-      auth: deps.auth,
-      requestId: req.id,
-      ip: req.ip,
-      userAgent: req.headers['user-agent'] ?? null,
-      authorization: req.headers.authorization,
-      surface,
-      setHeader: (name, value) => void res.header(name, value),
-      idempotencyKey: req.headers['idempotency-key'] as string | undefined,
-      userRateLimit: deps.userRateLimit,
-      honeypotCaught: () => {
-        deps.counters.honeypotCaught += 1;
-        req.log.info({ honeypot: true }, 'honeypot field filled: answered as created, nothing stored');
-      },
-    };
-  };
+  return ({ req, res }: { req: FastifyRequest; res: FastifyReply }): Context => ({
+    db,
+    em,
+    auth: deps.auth,
+    requestId: req.id,
+    ip: req.ip,
+    userAgent: req.headers['user-agent'] ?? null,
+    authorization: req.headers.authorization,
+    surface,
+    setHeader: (name, value) => void res.header(name, value),
+    idempotencyKey: req.headers['idempotency-key'] as string | undefined,
+    userRateLimit: deps.userRateLimit,
+    honeypotCaught: () => {
+      deps.counters.honeypotCaught += 1;
+      req.log.info({ honeypot: true }, 'honeypot field filled: answered as created, nothing stored');
+    },
+  });
 }

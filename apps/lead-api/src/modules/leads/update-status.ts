@@ -9,5 +9,5 @@ export const updateStatus = implementProtected(leadContracts.updateStatus, async
     scope: ctx.scope,
     audit: ctx.audit,
   });
-  return { id: lead.id, status: lead.status, updated_at: lead.updatedAt, closed_at: lead.closedAt ?? null };
+  return { id: lead.id, status: lead.status, updated_at: lead.updatedAt, closed_at: lead.closedAt };
 });
