@@ -167,8 +167,24 @@ async function measurePeakRss(pid, fn) {
 }
 
 function wrk(port, scenario, { seconds, token, idsFile }) {
-  const args = ['-c', WRK_CORE, 'wrk', '-t1', `-c${opt.connections}`, `-d${seconds}s`, '--timeout', '5s', '-s', LUA,
-    `http://127.0.0.1:${port}`, '--', scenario, token, idsFile ?? '-', String(Math.floor(Math.random() * 1000))];
+  const args = [
+    '-c',
+    WRK_CORE,
+    'wrk',
+    '-t1',
+    `-c${opt.connections}`,
+    `-d${seconds}s`,
+    '--timeout',
+    '5s',
+    '-s',
+    LUA,
+    `http://127.0.0.1:${port}`,
+    '--',
+    scenario,
+    token,
+    idsFile ?? '-',
+    String(Math.floor(Math.random() * 1000)),
+  ];
   return new Promise((resolve, reject) => {
     const child = spawn('taskset', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -192,8 +208,10 @@ function wrk(port, scenario, { seconds, token, idsFile }) {
 
 async function prepareDatabase(size) {
   const name = `lead_bench_${size}`;
-  const exists = await withClient(opt.server, async (c) =>
-    (await c.query('select 1 from pg_database where datname = $1', [name])).rowCount > 0);
+  const exists = await withClient(
+    opt.server,
+    async (c) => (await c.query('select 1 from pg_database where datname = $1', [name])).rowCount > 0,
+  );
   if (exists && opt.reuse) {
     log(`${name}: reusing`);
     return { name, seedSeconds: null };
@@ -271,9 +289,12 @@ async function benchSize(size) {
         await withClient(dbUrl(name), (c) => c.query('vacuum lead.leads, lead.lead_counts'));
         await wrk(server.port, scenario, { seconds: Number(opt.warmup), token, idsFile: idsFile() });
         const { result, peakRssMb } = await measurePeakRss(server.pid, () =>
-          wrk(server.port, scenario, { seconds: Number(opt.duration), token, idsFile: idsFile() }));
+          wrk(server.port, scenario, { seconds: Number(opt.duration), token, idsFile: idsFile() }),
+        );
         results.push({ size, scenario, server: server.kind, ...result, peakRssMb });
-        log(`${name} ${scenario} ${server.kind}: ${result.rps.toFixed(0)} req/s, ${result.cpuMsPerRequest.toFixed(2)} CPU ms/req, p50 ${result.p50.toFixed(1)} ms, p99 ${result.p99.toFixed(1)} ms, ${result.errors} errors, peak RSS ${peakRssMb.toFixed(0)} MB`);
+        log(
+          `${name} ${scenario} ${server.kind}: ${result.rps.toFixed(0)} req/s, ${result.cpuMsPerRequest.toFixed(2)} CPU ms/req, p50 ${result.p50.toFixed(1)} ms, p99 ${result.p99.toFixed(1)} ms, ${result.errors} errors, peak RSS ${peakRssMb.toFixed(0)} MB`,
+        );
       }
     }
   } finally {
@@ -305,20 +326,31 @@ const fmt = (n, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : '–');
 const find = (size, scenario, server) => results.find((r) => r.size === size && r.scenario === scenario && r.server === server);
 const lines = [];
 lines.push(`# Benchmark results`, '');
-lines.push(`\`npm run bench -- ${process.argv.slice(2).join(' ')}\` · commit ${commit}${dirty} · ${new Date().toISOString().slice(0, 16)}Z · `
-  + `${opt.duration} s per scenario after ${opt.warmup} s warm-up · ${opt.connections} connections · server on core ${SERVER_CORE}, wrk on core ${WRK_CORE} · Node ${process.version}`, '');
-lines.push('| leads | scenario | req/s | p50 ms | p99 ms | errors | peak RSS MB | CPU ms/req | yardstick req/s | yardstick p99 ms | yardstick CPU ms/req | req/s service / yardstick |');
+lines.push(
+  `\`npm run bench -- ${process.argv.slice(2).join(' ')}\` · commit ${commit}${dirty} · ${new Date().toISOString().slice(0, 16)}Z · ` +
+    `${opt.duration} s per scenario after ${opt.warmup} s warm-up · ${opt.connections} connections · server on core ${SERVER_CORE}, wrk on core ${WRK_CORE} · Node ${process.version}`,
+  '',
+);
+lines.push(
+  '| leads | scenario | req/s | p50 ms | p99 ms | errors | peak RSS MB | CPU ms/req | yardstick req/s | yardstick p99 ms | yardstick CPU ms/req | req/s service / yardstick |',
+);
 lines.push('|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const size of sizes) {
-  for (const scenario of scenarios) for (const label of ['service', ...extraBuilds.map((b) => b.label)]) {
-    const s = find(size, scenario, label);
-    const y = find(size, scenario, 'yardstick');
-    if (!s) continue;
-    lines.push(`| ${size.toLocaleString('en')} | ${scenario}${label === 'service' ? '' : ` (${label})`} | ${fmt(s.rps)} | ${fmt(s.p50, 1)} | ${fmt(s.p99, 1)} | ${s.errors} | ${fmt(s.peakRssMb)} | ${fmt(s.cpuMsPerRequest, 2)} | ${fmt(y?.rps)} | ${fmt(y?.p99, 1)} | ${fmt(y?.cpuMsPerRequest, 2)} | ${fmt(s.rps / y?.rps, 2)} |`);
-  }
+  for (const scenario of scenarios)
+    for (const label of ['service', ...extraBuilds.map((b) => b.label)]) {
+      const s = find(size, scenario, label);
+      const y = find(size, scenario, 'yardstick');
+      if (!s) continue;
+      lines.push(
+        `| ${size.toLocaleString('en')} | ${scenario}${label === 'service' ? '' : ` (${label})`} | ${fmt(s.rps)} | ${fmt(s.p50, 1)} | ${fmt(s.p99, 1)} | ${s.errors} | ${fmt(s.peakRssMb)} | ${fmt(s.cpuMsPerRequest, 2)} | ${fmt(y?.rps)} | ${fmt(y?.p99, 1)} | ${fmt(y?.cpuMsPerRequest, 2)} | ${fmt(s.rps / y?.rps, 2)} |`,
+      );
+    }
 }
 lines.push('', '| leads | seeded in s | service ready in ms (existing database) | yardstick ready in ms |', '|---:|---:|---:|---:|');
-for (const r of ready) lines.push(`| ${r.size.toLocaleString('en')} | ${r.seedSeconds === null ? 'reused' : fmt(r.seedSeconds, 1)} | ${fmt(r.readyMs)} | ${fmt(r.yardstickReadyMs)} |`);
+for (const r of ready)
+  lines.push(
+    `| ${r.size.toLocaleString('en')} | ${r.seedSeconds === null ? 'reused' : fmt(r.seedSeconds, 1)} | ${fmt(r.readyMs)} | ${fmt(r.yardstickReadyMs)} |`,
+  );
 
 const checks = [];
 const small = sizes[0];
@@ -347,8 +379,15 @@ if (soak) {
   const end = soak.samples.at(-1)?.s ?? 0;
   const first = minute(60, 120);
   const last = minute(end - 60, end + 1);
-  check(`soak ${opt['soak-minutes']} min at ${soak.size}: RSS peak, 2nd minute → last minute`, `${fmt(first)} → ${fmt(last)} MB`, last <= first * 1.1);
-  lines.push('', `Soak (${opt['soak-minutes']} min, mixed load at ${soak.size.toLocaleString('en')} leads): ${fmt(soak.result.rps)} req/s, p99 ${fmt(soak.result.p99, 1)} ms, ${soak.result.errors} errors; RSS every 5 s (MB): ${soak.samples.map((x) => fmt(x.rss)).join(' ')}`);
+  check(
+    `soak ${opt['soak-minutes']} min at ${soak.size}: RSS peak, 2nd minute → last minute`,
+    `${fmt(first)} → ${fmt(last)} MB`,
+    last <= first * 1.1,
+  );
+  lines.push(
+    '',
+    `Soak (${opt['soak-minutes']} min, mixed load at ${soak.size.toLocaleString('en')} leads): ${fmt(soak.result.rps)} req/s, p99 ${fmt(soak.result.p99, 1)} ms, ${soak.result.errors} errors; RSS every 5 s (MB): ${soak.samples.map((x) => fmt(x.rss)).join(' ')}`,
+  );
 }
 lines.push('', '| target | measured | met |', '|---|---|---|', ...checks, '');
 

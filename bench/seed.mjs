@@ -19,7 +19,7 @@ export async function seed(client, size) {
   await client.query('select setseed(0.42)');
   await client.query(`
     insert into lead.leads (id, name, email, phone, company, message, source, status, priority, assigned_to, created_at, updated_at, closed_at)
-    select ${uuidFrom('r.created_at', "r.g::text")}, 'Lead ' || r.g, 'lead' || r.g || '@example.com',
+    select ${uuidFrom('r.created_at', 'r.g::text')}, 'Lead ' || r.g, 'lead' || r.g || '@example.com',
       case when r.g % 3 = 0 then null else '+9198' || lpad((r.g % 100000000)::text, 8, '0') end,
       case when r.g % 4 = 0 then null else 'Company ' || (r.g % 5000) end,
       'Interested in your services, please call back about enquiry ' || r.g,

@@ -42,7 +42,10 @@ function audit(client, req, action, leadIds, actor) {
 }
 
 /** As the service sees it behind a trusted proxy on loopback. */
-const clientIp = (req) => String(req.headers['x-forwarded-for'] ?? req.socket.remoteAddress).split(',')[0].trim();
+const clientIp = (req) =>
+  String(req.headers['x-forwarded-for'] ?? req.socket.remoteAddress)
+    .split(',')[0]
+    .trim();
 
 const LEAD_COLUMNS = 'id, name, email, phone, company, message, source, status, priority, assigned_to, created_at, updated_at, closed_at';
 
@@ -67,10 +70,16 @@ async function create(req, body) {
   const now = new Date();
   const source = input.source ?? 'website';
   await transaction(async (c) => {
-    await c.query(
-      `insert into lead.leads (${LEAD_COLUMNS}) values ($1, $2, $3, $4, $5, $6, $7, 'new', 'medium', null, $8, $8, null)`,
-      [id, input.name, input.email, input.phone || null, input.company || null, input.message || null, source, now],
-    );
+    await c.query(`insert into lead.leads (${LEAD_COLUMNS}) values ($1, $2, $3, $4, $5, $6, $7, 'new', 'medium', null, $8, $8, null)`, [
+      id,
+      input.name,
+      input.email,
+      input.phone || null,
+      input.company || null,
+      input.message || null,
+      source,
+      now,
+    ]);
     await c.query(
       `insert into lead.lead_activities (id, lead_id, activity_type, description, details, performed_by, created_at)
        values ($1, $2, 'created', $3, null, null, $4)`,
@@ -102,7 +111,13 @@ async function list(req, query) {
     params,
   );
   const total = await pool.query(`select coalesce(sum(n), 0) as total from lead.lead_counts${where}`, params);
-  await audit(pool, req, 'leads.list', items.rows.map((r) => r.id), ADMIN);
+  await audit(
+    pool,
+    req,
+    'leads.list',
+    items.rows.map((r) => r.id),
+    ADMIN,
+  );
   return [200, { items: items.rows, total: Number(total.rows[0].total), page, limit }];
 }
 
@@ -130,7 +145,14 @@ async function changeStatus(req, id, body) {
     await c.query(
       `insert into lead.lead_activities (id, lead_id, activity_type, description, details, performed_by, created_at)
        values ($1, $2, 'status_changed', $3, $4, $5, $6)`,
-      [uuidv7(), id, notes || `Status changed from ${lead.status} to ${status}`, { old_status: lead.status, new_status: status }, ADMIN, now],
+      [
+        uuidv7(),
+        id,
+        notes || `Status changed from ${lead.status} to ${status}`,
+        { old_status: lead.status, new_status: status },
+        ADMIN,
+        now,
+      ],
     );
     await recordEvent(c, 'LeadStatusChanged', id, { old_status: lead.status, new_status: status }, now);
     await audit(c, req, 'leads.updateStatus', [id], ADMIN);

@@ -132,7 +132,11 @@ export function createAuthenticator(options: AuthOptions): Authenticator {
         }));
       } catch (error) {
         if (error instanceof KeySetUnavailable) {
-          throw new TRPCError({ code: 'SERVICE_UNAVAILABLE', message: 'Tokens cannot be verified right now, try again shortly', cause: error });
+          throw new TRPCError({
+            code: 'SERVICE_UNAVAILABLE',
+            message: 'Tokens cannot be verified right now, try again shortly',
+            cause: error,
+          });
         }
         if (error instanceof joseErrors.JWTExpired) throw unauthorized('Token expired');
         throw unauthorized('Invalid token');

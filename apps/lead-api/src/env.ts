@@ -4,9 +4,7 @@ import { z } from 'zod';
 
 const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL', 'SILENT'] as const;
 
-const postgresUrl = z
-  .url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// or postgresql:// URL' })
-  .optional();
+const postgresUrl = z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// or postgresql:// URL' }).optional();
 
 const bool = (fallback: boolean) =>
   z
@@ -17,8 +15,7 @@ const bool = (fallback: boolean) =>
 // proxy-addr's names for whole address ranges, accepted as entries of TRUST_PROXY.
 const PROXY_RANGE_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
 
-const isAddressOrCidr = (entry: string) =>
-  PROXY_RANGE_NAMES.includes(entry) || ipaddr.isValid(entry) || ipaddr.isValidCIDR(entry);
+const isAddressOrCidr = (entry: string) => PROXY_RANGE_NAMES.includes(entry) || ipaddr.isValid(entry) || ipaddr.isValidCIDR(entry);
 
 /**
  * Whom to believe about the client's address: a hop count, or the proxies' addresses/CIDRs.
@@ -44,11 +41,17 @@ const trustProxy = z
 /** A comma-separated list of browser origins (`https://www.example.com`), or `*` for any. */
 const originList = z
   .string()
-  .transform((v) => v.split(',').map((o) => o.trim()).filter(Boolean))
+  .transform((v) =>
+    v
+      .split(',')
+      .map((o) => o.trim())
+      .filter(Boolean),
+  )
   .pipe(
     z.array(
-      z.string().refine((o) => o === '*' || URL.canParse(o) && new URL(o).origin === o, {
-        error: (issue) => `${String(issue.input)} is not an origin like https://www.example.com (scheme, host, optional port; no path or trailing slash)`,
+      z.string().refine((o) => o === '*' || (URL.canParse(o) && new URL(o).origin === o), {
+        error: (issue) =>
+          `${String(issue.input)} is not an origin like https://www.example.com (scheme, host, optional port; no path or trailing slash)`,
       }),
     ),
   )
@@ -63,7 +66,10 @@ const EnvSchema = z.object({
   PORT: z.coerce.number({ error: 'must be a port number' }).int().min(0).max(65535).default(3000),
   HOST: z.string().min(1).default('0.0.0.0'),
   DATABASE_URL: postgresUrl,
-  DATA_DIR: z.string().min(1).default(fileURLToPath(new URL('../../../.data', import.meta.url))),
+  DATA_DIR: z
+    .string()
+    .min(1)
+    .default(fileURLToPath(new URL('../../../.data', import.meta.url))),
   REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).optional(),
   LOG_LEVEL: z
     .string()
@@ -80,12 +86,19 @@ const EnvSchema = z.object({
   // Kept short: a token verified before its key is retired stays accepted this much longer.
   AUTH_TOKEN_CACHE_TTL_MS: ms(30_000, 0).pipe(z.number().max(300_000, 'must be at most 300000 (5 minutes)')),
   MIGRATE_ON_START: bool(true),
-  BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(64 * 1024),
+  BODY_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(64 * 1024),
   // ---- abuse protection (http/rate-limit.ts, http/create-limit.ts) ----
   TRUST_PROXY: trustProxy,
   RATE_LIMIT_CREATE_PER_HOUR: z.coerce.number({ error: 'must be a whole number' }).int().min(1).default(10),
   RATE_LIMIT_ADMIN_PER_MINUTE: z.coerce.number({ error: 'must be a whole number' }).int().min(1).default(600),
-  RATE_LIMIT_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{1,64}$/, 'must be 1-64 of A-Z a-z 0-9 : _ -').default('lead-api'),
+  RATE_LIMIT_KEY_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9:_-]{1,64}$/, 'must be 1-64 of A-Z a-z 0-9 : _ -')
+    .default('lead-api'),
 
   // ---- browsers allowed to call the service (http/cors.ts) ----
   CORS_ORIGINS: originList,
@@ -99,7 +112,10 @@ const EnvSchema = z.object({
   EVENT_LEASE_MS: ms(60_000, 200),
   EVENT_RETRY_BASE_MS: ms(1_000, 1),
   EVENT_RETRY_MAX_DELAY_MS: ms(15 * 60_000, 1),
-  EVENT_RETRY_MAX_AGE_SECONDS: z.coerce.number({ error: 'must be a number' }).positive().default(72 * 3600),
+  EVENT_RETRY_MAX_AGE_SECONDS: z.coerce
+    .number({ error: 'must be a number' })
+    .positive()
+    .default(72 * 3600),
 });
 
 export type Env = z.output<typeof EnvSchema>;
@@ -121,7 +137,9 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
   if (env.NODE_ENV === 'production') {
     const problems = [
       ...(env.DATABASE_URL ? [] : ['DATABASE_URL: is required when NODE_ENV=production']),
-      ...(env.AUTH_JWT_SECRET || env.AUTH_JWKS_URL ? [] : ['AUTH_JWT_SECRET: is required when NODE_ENV=production, unless AUTH_JWKS_URL is set']),
+      ...(env.AUTH_JWT_SECRET || env.AUTH_JWKS_URL
+        ? []
+        : ['AUTH_JWT_SECRET: is required when NODE_ENV=production, unless AUTH_JWKS_URL is set']),
     ];
     if (problems.length) throw new ConfigError(problems);
   }

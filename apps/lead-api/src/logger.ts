@@ -44,8 +44,11 @@ export function sqlStateOf(error: Error): string | undefined {
  * (`invalid input syntax for type uuid: "…"`), so its quoted part is dropped.
  */
 function serverMessage(e: Error & { detail?: unknown; hint?: unknown }, sqlState: string | undefined): string {
-  const appended = [['detail', e.detail], ['hint', e.hint]]
-    .map(([name, value]) => (typeof value === 'string' && value.trim() ? `\n - ${name}: ${value}` : ''))
+  const appended = [
+    ['detail', e.detail],
+    ['hint', e.hint],
+  ]
+    .map(([name, value]) => (typeof value === 'string' && value.trim() ? `\n - ${String(name)}: ${value}` : ''))
     .join('');
   const message = appended && e.message.endsWith(appended) ? e.message.slice(0, -appended.length) : e.message;
   const own = message.split(' - ').pop()!;

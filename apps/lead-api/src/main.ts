@@ -43,7 +43,8 @@ if (redis) await connectRedis(redis, app.log);
 
 if (embedded) app.log.warn({ dataDir: join(env.DATA_DIR, 'pg') }, 'DATABASE_URL is not set: using the embedded PostgreSQL');
 if (!redis) app.log.warn('REDIS_URL is not set: rate limits are counted in this process only');
-if (!env.AUTH_JWT_SECRET && secret) app.log.warn('AUTH_JWT_SECRET is not set: using the development secret (`npm run -s token` signs with it)');
+if (!env.AUTH_JWT_SECRET && secret)
+  app.log.warn('AUTH_JWT_SECRET is not set: using the development secret (`npm run -s token` signs with it)');
 
 if (env.MIGRATE_ON_START) {
   const { applied } = await migrate(orm, { clientUrl, lock: !embedded });
@@ -57,7 +58,7 @@ const pruneKeys = () =>
     .then((pruned) => pruned && app.log.info({ pruned }, 'expired idempotency keys pruned'))
     .catch((error: unknown) => app.log.warn({ err: error }, 'pruning idempotency keys failed'));
 void pruneKeys();
-const pruning = setInterval(pruneKeys, 3600_000).unref();
+const pruning = setInterval(() => void pruneKeys(), 3600_000).unref();
 
 // Events are always written to the outbox; without a receiver they wait there, none is dropped.
 const delivery = dispatcherConfig(env);

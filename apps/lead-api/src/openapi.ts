@@ -1,4 +1,4 @@
-import { ApiError, contracts, ERROR_STATUS, type Contract } from '@lead/contracts';
+import { ApiError, ERROR_STATUS, procedures, type Contract, type ProcedureEntry } from '@lead/contracts';
 import { generateOpenApiDocument, type OpenAPIObject, type OpenApiRouter } from 'trpc-to-openapi';
 import { createSchema, type oas31 } from 'zod-openapi';
 import { openApiRouter } from './router.js';
@@ -53,15 +53,14 @@ const ERROR_EXAMPLES: Record<number, Partial<ApiError>> = {
 const EXAMPLE_REQUEST_ID = '0f8fad5b-d9cb-469f-a165-70867728950e';
 
 /** The first stable code for a status, e.g. 400 → BAD_REQUEST. */
-const codeFor = (status: number) =>
-  Object.entries(ERROR_STATUS).find(([, s]) => s === status)?.[0] ?? 'INTERNAL_SERVER_ERROR';
+const codeFor = (status: number) => Object.entries(ERROR_STATUS).find(([, s]) => s === status)?.[0] ?? 'INTERNAL_SERVER_ERROR';
 
 const ref = (kind: 'schemas' | 'headers', name: string): oas31.ReferenceObject => ({ $ref: `#/components/${kind}/${name}` });
 
 const HEADERS: Record<string, oas31.HeaderObject> = {
   'X-Request-Id': {
     description:
-      'Identifies this request: the caller\'s own `X-Request-Id` when it is 1-128 of `A-Za-z0-9._-`, otherwise a new UUID. Error bodies carry it as `request_id`.',
+      "Identifies this request: the caller's own `X-Request-Id` when it is 1-128 of `A-Za-z0-9._-`, otherwise a new UUID. Error bodies carry it as `request_id`.",
     required: true,
     schema: { type: 'string', example: EXAMPLE_REQUEST_ID },
   },
@@ -95,20 +94,21 @@ const REPLAYED_HEADER: oas31.HeaderObject = {
   schema: { type: 'string', const: 'true' },
 };
 
-function allContracts(node: object): Contract[] {
-  return Object.values(node).flatMap((v) => ('meta' in v && 'input' in v ? [v as Contract] : allContracts(v)));
-}
-
 function headersFor(names: string[], optional: string[] = []): Record<string, oas31.ReferenceObject | oas31.HeaderObject> {
-  return Object.fromEntries([
-    ...names.map((name) => [name, ref('headers', name)]),
+  return Object.fromEntries<oas31.ReferenceObject | oas31.HeaderObject>([
+    ...names.map((name): [string, oas31.ReferenceObject] => [name, ref('headers', name)]),
     // The same header, but only sometimes there (e.g. the rate-limit state on a success).
-    ...optional.map((name) => [name, { ...HEADERS[name], required: false }]),
+    ...optional.map((name): [string, oas31.HeaderObject] => [name, { ...HEADERS[name], required: false }]),
   ]);
 }
 
-function errorResponse(status: number, description: string | undefined, opts: { rateLimited: boolean; hasBody: boolean }): oas31.ResponseObject {
-  const generic = status === 400 && opts.hasBody ? `${ERROR_DESCRIPTIONS[400]} (\`PARSE_ERROR\` when the body is not JSON)` : ERROR_DESCRIPTIONS[status];
+function errorResponse(
+  status: number,
+  description: string | undefined,
+  opts: { rateLimited: boolean; hasBody: boolean },
+): oas31.ResponseObject {
+  const generic =
+    status === 400 && opts.hasBody ? `${ERROR_DESCRIPTIONS[400]} (\`PARSE_ERROR\` when the body is not JSON)` : ERROR_DESCRIPTIONS[status];
   return {
     description: description ?? generic ?? 'Error',
     headers:
@@ -151,7 +151,10 @@ function completeOperation(operation: oas31.OperationObject, contract: Contract)
     },
   };
   for (const status of errors) {
-    responses[String(status)] = errorResponse(status, meta.errorDescriptions?.[status], { rateLimited, hasBody: meta.openapi.method !== 'GET' });
+    responses[String(status)] = errorResponse(status, meta.errorDescriptions?.[status], {
+      rateLimited,
+      hasBody: meta.openapi.method !== 'GET',
+    });
   }
   operation.responses = responses;
 }
@@ -180,7 +183,9 @@ const documentOperation: oas31.OperationObject = {
  * status, its examples and every error it can answer, all through the one shared `Error` schema
  * the service really answers with. The same input gives the same bytes (it is committed).
  */
-export function buildOpenApiDocument(source: { router: OpenApiRouter; contracts: object } = { router: openApiRouter, contracts }): OpenAPIObject {
+export function buildOpenApiDocument(
+  source: { router: OpenApiRouter; procedures: readonly ProcedureEntry[] } = { router: openApiRouter, procedures },
+): OpenAPIObject {
   const doc = generateOpenApiDocument(source.router, {
     title: 'Lead Service',
     version: '1.0.0',
@@ -189,12 +194,17 @@ export function buildOpenApiDocument(source: { router: OpenApiRouter; contracts:
       'Errors share one shape, `Error`: a stable `code`, a `message` safe to show, the `request_id` (also the `X-Request-Id` header), and on invalid input the `issues` naming each field at fault.',
     baseUrl: SERVER.url,
     securitySchemes: {
-      bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'An HS256 JWT with `exp`, a UUID `sub` and a `role`.' },
+      bearerAuth: {
+        type: 'http',
+        scheme: 'bearer',
+        bearerFormat: 'JWT',
+        description: 'An HS256 JWT with `exp`, a UUID `sub` and a `role`.',
+      },
     },
   });
   doc.servers = [SERVER];
 
-  const contractList = allContracts(source.contracts);
+  const contractList = source.procedures.map((p) => p.contract);
   for (const contract of contractList) {
     const { path, method } = contract.meta.openapi;
     const operation = doc.paths?.[path]?.[method.toLowerCase() as 'get'];

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { contracts, type Contract, type LeadMeta } from '@lead/contracts';
+import { procedures } from '@lead/contracts';
 import type { MikroORM } from '@lead/db';
 import { fastifyTRPCPlugin } from '@trpc/server/adapters/fastify';
 import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
@@ -23,7 +23,12 @@ import type { Env } from './env.js';
 export interface ServerDeps {
   env: Pick<
     Env,
-    'LOG_LEVEL' | 'BODY_LIMIT_BYTES' | 'TRUST_PROXY' | 'RATE_LIMIT_CREATE_PER_HOUR' | 'RATE_LIMIT_ADMIN_PER_MINUTE' | 'RATE_LIMIT_KEY_PREFIX'
+    | 'LOG_LEVEL'
+    | 'BODY_LIMIT_BYTES'
+    | 'TRUST_PROXY'
+    | 'RATE_LIMIT_CREATE_PER_HOUR'
+    | 'RATE_LIMIT_ADMIN_PER_MINUTE'
+    | 'RATE_LIMIT_KEY_PREFIX'
   > &
     Partial<Pick<Env, 'CORS_ORIGINS' | 'CORS_ADMIN_ORIGINS'>>;
   orm: MikroORM;
@@ -32,17 +37,6 @@ export interface ServerDeps {
   redis?: Redis;
   /** Where logs go (default: stdout); tests capture them. */
   logStream?: NodeJS.WritableStream;
-}
-
-/** Meta of every procedure by its tRPC path, e.g. `leads.create`. */
-function metaByPath(node: object = contracts, prefix = ''): Map<string, LeadMeta> {
-  const map = new Map<string, LeadMeta>();
-  for (const [key, value] of Object.entries(node)) {
-    const path = prefix ? `${prefix}.${key}` : key;
-    if ('meta' in value && 'input' in value) map.set(path, (value as Contract).meta);
-    else for (const [p, m] of metaByPath(value, path)) map.set(p, m);
-  }
-  return map;
 }
 
 /**
@@ -120,10 +114,11 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     // gets its headers here, and the error body every other refusal has.
     frameworkErrors: (error, req, reply) => {
       commonHeaders(req, reply);
-      const refusal = error.code === 'FST_ERR_BAD_URL'
-        ? { status: 400, code: 'BAD_REQUEST' as const, message: 'The URL is not valid: bad percent-encoding' }
-        : fastifyErrorCode(error);
-      return (reply as FastifyReply).status(refusal.status).send(errorBody(req, refusal));
+      const refusal =
+        error.code === 'FST_ERR_BAD_URL'
+          ? { status: 400, code: 'BAD_REQUEST' as const, message: 'The URL is not valid: bad percent-encoding' }
+          : fastifyErrorCode(error);
+      void (reply as FastifyReply).status(refusal.status).send(errorBody(req, refusal));
     },
   });
 
@@ -148,21 +143,21 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     if (status >= 500) req.log.error({ err: error }, 'unhandled error');
     return reply.status(status).send(errorBody(req, { status, code, message }));
   });
-  app.setNotFoundHandler((req, reply) =>
-    reply.status(404).send({ code: 'NOT_FOUND', message: 'Not found', request_id: req.id }),
-  );
+  app.setNotFoundHandler((req, reply) => reply.status(404).send({ code: 'NOT_FOUND', message: 'Not found', request_id: req.id }));
 
   // Both adapters pass the Fastify request here, before they format the error.
-  const onError = (surface: Context['surface']) => ({ error, path, req, ctx }: { error: { code: string; cause?: unknown }; path?: string; req: unknown; ctx?: unknown }) => {
-    // Raised before any context existed: the error formatter finds its request id through this.
-    if (!ctx) noteErrorOrigin(error, { requestId: (req as FastifyRequest).id, surface });
-    const log = (req as { log?: FastifyInstance['log'] }).log ?? app.log;
-    if (error.code === 'INTERNAL_SERVER_ERROR' || error.code === 'SERVICE_UNAVAILABLE') {
-      log.error({ err: error.cause ?? error, path }, 'procedure failed');
-    } else {
-      log.info({ path, code: error.code }, 'procedure refused');
-    }
-  };
+  const onError =
+    (surface: Context['surface']) =>
+    ({ error, path, req, ctx }: { error: { code: string; cause?: unknown }; path?: string; req: unknown; ctx?: unknown }) => {
+      // Raised before any context existed: the error formatter finds its request id through this.
+      if (!ctx) noteErrorOrigin(error, { requestId: (req as FastifyRequest).id, surface });
+      const log = (req as { log?: FastifyInstance['log'] }).log ?? app.log;
+      if (error.code === 'INTERNAL_SERVER_ERROR' || error.code === 'SERVICE_UNAVAILABLE') {
+        log.error({ err: error.cause ?? error, path }, 'procedure failed');
+      } else {
+        log.info({ path, code: error.code }, 'procedure refused');
+      }
+    };
 
   await app.register(fastifyTRPCPlugin, {
     prefix: '/trpc',
@@ -173,7 +168,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     },
   });
 
-  const metas = metaByPath();
+  const metas = new Map(procedures.map((p) => [p.path, p.contract.meta]));
   await app.register(fastifyTRPCOpenApiPlugin, {
     router: openApiRouter,
     createContext: contextFactory(contextDeps, 'rest'),

@@ -185,9 +185,7 @@ const auditEntry = (ctx: Context, action: string, user: User | null): AuditEntry
   userAgent: ctx.userAgent,
 });
 
-const publicProcedure = t.procedure
-  .use(mapErrors)
-  .use(({ ctx, path, next }) => next({ ctx: { audit: auditEntry(ctx, path, null) } }));
+const publicProcedure = t.procedure.use(mapErrors).use(({ ctx, path, next }) => next({ ctx: { audit: auditEntry(ctx, path, null) } }));
 
 /** A `sales` user works only the leads assigned to them; the repository enforces it. */
 const scopeOf = (user: User): LeadScope => (user.role === 'sales' ? { assignedTo: user.id } : {});

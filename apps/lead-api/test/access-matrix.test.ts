@@ -116,12 +116,18 @@ async function snapshot(leadId: string) {
 }
 
 const latestAudit = async () =>
-  (await t.sql<{ actor_sub: string | null; actor_role: string | null; action: string; lead_ids: string[] }>(
-    'select actor_sub, actor_role, action, lead_ids from lead.audit_log order by id desc limit 1',
-  ))[0];
+  (
+    await t.sql<{ actor_sub: string | null; actor_role: string | null; action: string; lead_ids: string[] }>(
+      'select actor_sub, actor_role, action, lead_ids from lead.audit_log order by id desc limit 1',
+    )
+  )[0];
 
 it('the table covers every procedure in the contracts', () => {
-  expect(Object.keys(EXPECTED).sort()).toEqual(allProcedures().map(([path]) => path).sort());
+  expect(Object.keys(EXPECTED).sort()).toEqual(
+    allProcedures()
+      .map(([path]) => path)
+      .sort(),
+  );
 });
 
 const cells = allProcedures().flatMap(([path]) =>
@@ -164,7 +170,9 @@ describe('every procedure × caller × surface', () => {
       return;
     }
 
-    const [lead] = await t.sql<{ status: string; assigned_to: string }>('select status, assigned_to from lead.leads where id = ?', [leadId]);
+    const [lead] = await t.sql<{ status: string; assigned_to: string }>('select status, assigned_to from lead.leads where id = ?', [
+      leadId,
+    ]);
     if (path === 'leads.list') {
       const ids = res.data.items.map((item: { id: string }) => item.id);
       expect(audit!.lead_ids).toEqual(ids);
@@ -182,7 +190,10 @@ describe('every procedure × caller × surface', () => {
     if (path === 'leads.updateStatus') expect(lead!.status).toBe('contacted');
     if (path === 'leads.assign') expect(lead!.assigned_to).toBe(SOMEONE_ELSE);
     if (path === 'leads.addActivity') {
-      const notes = await t.sql('select performed_by from lead.lead_activities where lead_id = ? and activity_type = ?', [leadId, 'note_added']);
+      const notes = await t.sql('select performed_by from lead.lead_activities where lead_id = ? and activity_type = ?', [
+        leadId,
+        'note_added',
+      ]);
       expect(notes).toEqual([{ performed_by: SUB[principal] }]);
     }
   });
@@ -201,7 +212,7 @@ describe('sales and assignment', () => {
     expect(after).toEqual({ status: 404, code: 'NOT_FOUND' });
   });
 
-  it.each(SURFACES)('another sales user\'s lead answers exactly like a lead that does not exist, over %s', async (surface) => {
+  it.each(SURFACES)("another sales user's lead answers exactly like a lead that does not exist, over %s", async (surface) => {
     const leadId = await newLeadAssignedTo(OWNER_ID);
     const missing = '00000000-0000-4000-8000-000000000000';
     for (const path of ['leads.get', 'leads.updateStatus', 'leads.addActivity', 'leads.assign']) {

@@ -28,7 +28,10 @@ describe('per-user rate limit on admin endpoints', () => {
     expect(retryAfter).toBeLessThanOrEqual(60);
     expect(refused.body).toMatchObject({ code: 'TOO_MANY_REQUESTS', request_id: refused.headers.get('x-request-id') });
 
-    const error = await t.trpc(token).leads.list.query({}).catch((e: unknown) => e);
+    const error = await t
+      .trpc(token)
+      .leads.list.query({})
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TRPCClientError);
     expect((error as TRPCClientError<never>).data).toMatchObject({ code: 'TOO_MANY_REQUESTS', httpStatus: 429 });
   });

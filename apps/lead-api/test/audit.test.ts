@@ -15,8 +15,7 @@ beforeAll(async () => {
 });
 
 const createLead = async () => (await t.rest('POST', '/api/v1/leads', { body: sampleLead() })).body.id as string;
-const auditRows = (leadId: string) =>
-  t.sql('select * from lead.audit_log where lead_ids @> array[?]::uuid[] order by id', [leadId]);
+const auditRows = (leadId: string) => t.sql('select * from lead.audit_log where lead_ids @> array[?]::uuid[] order by id', [leadId]);
 
 describe('the audit trail', () => {
   it('records who read a lead, which one, when, under which request, from which address and client', async () => {
@@ -125,7 +124,11 @@ describe('GET /api/v1/audit', () => {
   beforeAll(async () => {
     leadA = await createLead();
     leadB = await createLead();
-    for (const [lead, token] of [[leadA, admin], [leadB, cms], [leadA, cms]] as const) {
+    for (const [lead, token] of [
+      [leadA, admin],
+      [leadB, cms],
+      [leadA, cms],
+    ] as const) {
       await new Promise((r) => setTimeout(r, 15));
       await t.rest('GET', `/api/v1/leads/${lead}`, { token });
     }
@@ -180,7 +183,12 @@ describe('GET /api/v1/audit', () => {
   });
 
   it('answers 400 naming the field for a bad filter', async () => {
-    for (const [query, field] of [['lead_id=nope', 'lead_id'], ['actor=1', 'actor'], ['from=yesterday', 'from'], ['limit=101', 'limit']]) {
+    for (const [query, field] of [
+      ['lead_id=nope', 'lead_id'],
+      ['actor=1', 'actor'],
+      ['from=yesterday', 'from'],
+      ['limit=101', 'limit'],
+    ]) {
       const res = await t.rest('GET', `/api/v1/audit?${query}`, { token: admin });
       expect(res.status).toBe(400);
       expect(res.body.issues.map((i: { path: string[] }) => i.path)).toEqual([[field]]);

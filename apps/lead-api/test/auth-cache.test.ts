@@ -90,7 +90,9 @@ describe('verified-token cache', () => {
     const token = await sign();
     await auth.authenticate(bearer(token));
     const [header, payload, signature] = token.split('.') as [string, string, string];
-    const otherSub = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload, 'base64url').toString()), sub: '22222222-2222-4222-8222-222222222222' })).toString('base64url');
+    const otherSub = Buffer.from(
+      JSON.stringify({ ...JSON.parse(Buffer.from(payload, 'base64url').toString()), sub: '22222222-2222-4222-8222-222222222222' }),
+    ).toString('base64url');
     const flipped = signature.slice(0, -2) + (signature.at(-2) === 'A' ? 'B' : 'A') + signature.at(-1);
     for (const forged of [`${header}.${otherSub}.${signature}`, `${header}.${payload}.${flipped}`]) {
       await expect(auth.authenticate(bearer(forged))).rejects.toMatchObject({ code: 'UNAUTHORIZED' });

@@ -19,12 +19,19 @@ const sign = (claims: Record<string, unknown>, opts: { exp?: number | string; se
 };
 
 const badCredentials: Array<[string, () => Promise<string | undefined>]> = [
-  ['no Authorization header', async () => undefined],
-  ['a malformed token', async () => 'Bearer not.a.jwt!'],
+  ['no Authorization header', () => Promise.resolve(undefined)],
+  ['a malformed token', () => Promise.resolve('Bearer not.a.jwt!')],
   ['the wrong scheme', async () => `Basic ${await sign({ role: 'admin' })}`],
   ['a token without a scheme', async () => sign({ role: 'admin' })],
-  ['a forged signature', async () => `Bearer ${await sign({ role: 'admin' }, { secret: new TextEncoder().encode('another-secret-of-at-least-32-characters!!') })}`],
-  ['an unsigned token (alg: none)', async () => `Bearer ${new UnsecuredJWT({ role: 'admin' }).setSubject(ADMIN_ID).setExpirationTime('1h').encode()}x`],
+  [
+    'a forged signature',
+    async () =>
+      `Bearer ${await sign({ role: 'admin' }, { secret: new TextEncoder().encode('another-secret-of-at-least-32-characters!!') })}`,
+  ],
+  [
+    'an unsigned token (alg: none)',
+    () => Promise.resolve(`Bearer ${new UnsecuredJWT({ role: 'admin' }).setSubject(ADMIN_ID).setExpirationTime('1h').encode()}x`),
+  ],
   ['an expired token', async () => `Bearer ${await sign({ role: 'admin' }, { exp: Math.floor(Date.now() / 1000) - 60 })}`],
   ['a token without sub', async () => `Bearer ${await sign({ role: 'admin' }, { sub: null })}`],
   ['a token whose sub is not a UUID', async () => `Bearer ${await sign({ role: 'admin' }, { sub: 'alice' })}`],
@@ -51,7 +58,10 @@ describe('admin endpoints need a valid admin bearer token', () => {
       expect(await t.sql('select 1 from lead.lead_activities where lead_id = ?', [leadId])).toHaveLength(1);
     });
 
-    it.each([['another role', { role: 'visitor' }], ['no role', {}]])('403 for a valid token with %s', async (_what, claims) => {
+    it.each([
+      ['another role', { role: 'visitor' }],
+      ['no role', {}],
+    ])('403 for a valid token with %s', async (_what, claims) => {
       const res = await t.rest(method, path(leadId), { body, token: await sign(claims) });
       expect(res.status).toBe(403);
       expect(res.body.code).toBe('FORBIDDEN');

@@ -29,7 +29,13 @@ describe('configuration', () => {
     }
     expect(error).toBeInstanceOf(ConfigError);
     const problems = (error as ConfigError).problems;
-    expect(problems.map((p) => p.split(':')[0]).sort()).toEqual(['AUTH_JWT_SECRET', 'DATABASE_URL', 'LOG_LEVEL', 'MIGRATE_ON_START', 'PORT']);
+    expect(problems.map((p) => p.split(':')[0]).sort()).toEqual([
+      'AUTH_JWT_SECRET',
+      'DATABASE_URL',
+      'LOG_LEVEL',
+      'MIGRATE_ON_START',
+      'PORT',
+    ]);
   });
 
   it('requires a database and a signing secret in production', () => {
@@ -37,7 +43,11 @@ describe('configuration', () => {
   });
 
   it('reads the auth service settings, and takes its JWKS instead of a secret in production', () => {
-    const auth = { AUTH_JWKS_URL: 'https://auth.example/.well-known/jwks.json', AUTH_JWT_ISSUER: 'https://auth.example', AUTH_JWT_AUDIENCE: 'lead-service' };
+    const auth = {
+      AUTH_JWKS_URL: 'https://auth.example/.well-known/jwks.json',
+      AUTH_JWT_ISSUER: 'https://auth.example',
+      AUTH_JWT_AUDIENCE: 'lead-service',
+    };
     expect(parseEnv(auth)).toMatchObject(auth);
     expect(() => parseEnv({ NODE_ENV: 'production', DATABASE_URL: 'postgres://u@db/leads', ...auth })).not.toThrow();
     expect(() => parseEnv({ AUTH_JWKS_URL: 'file:///etc/keys.json' })).toThrow(/AUTH_JWKS_URL: must be an http\(s\) URL/);

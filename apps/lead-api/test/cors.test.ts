@@ -17,8 +17,7 @@ const preflight = (path: string, origin: string, method = 'POST') =>
     headers: { origin, 'access-control-request-method': method, 'access-control-request-headers': 'content-type,idempotency-key' },
   });
 
-const corsHeaders = (headers: Headers) =>
-  Object.fromEntries([...headers].filter(([name]) => name.startsWith('access-control-')));
+const corsHeaders = (headers: Headers) => Object.fromEntries([...headers].filter(([name]) => name.startsWith('access-control-')));
 
 describe('CORS for the public create endpoint', () => {
   it('answers the preflight of a website origin, for REST and tRPC', async () => {

@@ -90,7 +90,10 @@ describe('a database error is logged by its SQLSTATE and message, without the va
     // Converted by MikroORM: "<sql with values> - <message>\n - detail: Key (email)=(…) already exists."
     const converted = await em.execute('insert into lead.test_emails values (?)', [email]).catch((e: unknown) => e);
     // Raw from knex: "<sql with values> - <message>".
-    const raw = await em.getConnection().execute('select ?::uuid', [email]).catch((e: unknown) => e);
+    const raw = await em
+      .getConnection()
+      .execute('select ?::uuid', [email])
+      .catch((e: unknown) => e);
     expect(String((converted as Error).message)).toContain(`Key (email)=(${email})`);
     expect(String((raw as Error).message)).toContain(email);
 
@@ -99,7 +102,11 @@ describe('a database error is logged by its SQLSTATE and message, without the va
       sqlState: '23505',
       reason: 'duplicate key value violates unique constraint "test_emails_pkey"',
     });
-    expect(safeError(raw)).toEqual({ type: expect.any(String), sqlState: '22P02', reason: 'invalid input syntax for type uuid: "[redacted]"' });
+    expect(safeError(raw)).toEqual({
+      type: expect.any(String),
+      sqlState: '22P02',
+      reason: 'invalid input syntax for type uuid: "[redacted]"',
+    });
     expect(JSON.stringify([safeError(converted), safeError(raw)])).not.toContain('orm.path');
   });
 
@@ -109,6 +116,11 @@ describe('a database error is logged by its SQLSTATE and message, without the va
     const { port } = listener.address() as net.AddressInfo;
     await new Promise((resolve) => listener.close(resolve));
     const refused = await new pg.Client({ host: '127.0.0.1', port, user: 'postgres' }).connect().catch((e: unknown) => e);
-    expect(safeError(refused)).toEqual({ type: 'Error', code: 'ECONNREFUSED', reason: `connect ECONNREFUSED 127.0.0.1:${port}`, stack: expect.any(String) });
+    expect(safeError(refused)).toEqual({
+      type: 'Error',
+      code: 'ECONNREFUSED',
+      reason: `connect ECONNREFUSED 127.0.0.1:${port}`,
+      stack: expect.any(String),
+    });
   });
 });

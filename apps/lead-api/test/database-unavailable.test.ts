@@ -49,7 +49,7 @@ async function startProxy() {
       client.pipe(upstream).pipe(client);
     });
     await new Promise<void>((resolve) => listener!.listen(port, '127.0.0.1', resolve));
-    port = (listener!.address() as net.AddressInfo).port;
+    port = (listener.address() as net.AddressInfo).port;
   };
   await listen();
   return {
@@ -84,7 +84,10 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
  * transaction pg_stat_activity keeps listing the backends that existed when it was first read.
  */
 const backends = (database: string, condition: string, values: unknown[] = []) =>
-  serverAdmin(async (c) => (await c.query<{ pid: number }>(`select pid from pg_stat_activity where datname = $1 and ${condition}`, [database, ...values])).rows);
+  serverAdmin(
+    async (c) =>
+      (await c.query<{ pid: number }>(`select pid from pg_stat_activity where datname = $1 and ${condition}`, [database, ...values])).rows,
+  );
 
 /** The backend of `database` waiting for a lock: the request's, once it reaches the held row. */
 const lockWaiter = (database: string) =>
@@ -114,7 +117,11 @@ async function call(app: TestApp, surface: Surface, c: Call, requestId: string, 
   const res =
     c.method === 'GET'
       ? await fetch(`${app.url}/trpc/${c.trpc}?input=${encodeURIComponent(json)}`, { headers })
-      : await fetch(`${app.url}/trpc/${c.trpc}`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: json });
+      : await fetch(`${app.url}/trpc/${c.trpc}`, {
+          method: 'POST',
+          headers: { ...headers, 'content-type': 'application/json' },
+          body: json,
+        });
   return { status: res.status, requestId: res.headers.get('x-request-id'), body: await res.json() };
 }
 
@@ -133,7 +140,9 @@ function expectUnavailable(surface: Surface, res: Answer, requestId: string, pat
     expect(res.body).toEqual({ code: 'SERVICE_UNAVAILABLE', message: UNAVAILABLE, request_id: requestId });
   } else {
     expect(res.body).toEqual({
-      error: { json: { message: UNAVAILABLE, code: -32603, data: { code: 'SERVICE_UNAVAILABLE', httpStatus: 503, path, request_id: requestId } } },
+      error: {
+        json: { message: UNAVAILABLE, code: -32603, data: { code: 'SERVICE_UNAVAILABLE', httpStatus: 503, path, request_id: requestId } },
+      },
     });
   }
 }
@@ -196,34 +205,39 @@ describe('when the database server goes away (connections dropped, new ones refu
   });
   afterAll(() => proxy.close());
 
-  it.each(['close', 'reset'] as const)('a status change whose connection drops mid-transaction (%s) answers 503 and writes nothing', async (how) => {
-    const leadId = (await t.rest('POST', '/api/v1/leads', { body: sampleLead() })).body.id as string;
-    const locker = await connect(t.database);
-    try {
-      for (const surface of SURFACES) {
-        const requestId = `dropped-${how}-${surface}`;
-        const before = await writesOf(locker, leadId, requestId);
-        await locker.query('begin');
-        await locker.query('select 1 from lead.leads where id = $1 for update', [leadId]);
-        const answer = call(t, surface, statusChange(leadId), requestId, token);
-        await lockWaiter(t.database);
-        await proxy.cut(how);
-        try {
-          expectUnavailable(surface, await answer, requestId, 'leads.updateStatus');
-        } finally {
-          await proxy.restore();
+  it.each(['close', 'reset'] as const)(
+    'a status change whose connection drops mid-transaction (%s) answers 503 and writes nothing',
+    async (how) => {
+      const leadId = (await t.rest('POST', '/api/v1/leads', { body: sampleLead() })).body.id as string;
+      const locker = await connect(t.database);
+      try {
+        for (const surface of SURFACES) {
+          const requestId = `dropped-${how}-${surface}`;
+          const before = await writesOf(locker, leadId, requestId);
+          await locker.query('begin');
+          await locker.query('select 1 from lead.leads where id = $1 for update', [leadId]);
+          const answer = call(t, surface, statusChange(leadId), requestId, token);
+          await lockWaiter(t.database);
+          await proxy.cut(how);
+          try {
+            expectUnavailable(surface, await answer, requestId, 'leads.updateStatus');
+          } finally {
+            await proxy.restore();
+          }
+          await locker.query('rollback');
+          // The server noticed the dropped connection and rolled its transaction back.
+          await until('the dropped backend to end', async () =>
+            (await backends(t.database, `state <> 'idle'`)).length ? undefined : true,
+          );
+          expect(await writesOf(locker, leadId, requestId)).toEqual(before);
         }
-        await locker.query('rollback');
-        // The server noticed the dropped connection and rolled its transaction back.
-        await until('the dropped backend to end', async () => ((await backends(t.database, `state <> 'idle'`)).length ? undefined : true));
-        expect(await writesOf(locker, leadId, requestId)).toEqual(before);
+      } finally {
+        await locker.end();
       }
-    } finally {
-      await locker.end();
-    }
-    const again = await call(t, 'rest', statusChange(leadId), `dropped-${how}-again`, token);
-    expect(again.status).toBe(200);
-  });
+      const again = await call(t, 'rest', statusChange(leadId), `dropped-${how}-again`, token);
+      expect(again.status).toBe(200);
+    },
+  );
 
   it('every procedure that needs the database answers 503 on both surfaces while it is down, and all succeed once it is back', async () => {
     const leadId = (await t.rest('POST', '/api/v1/leads', { body: sampleLead() })).body.id as string;
@@ -305,7 +319,12 @@ describe('isDatabaseUnavailable', () => {
     }
   };
   const failing = async (text: string, values: unknown[] = []) =>
-    serverAdmin(async (c) => c.query(text, values).then(() => Promise.reject(new Error('succeeded')), (error: unknown) => error));
+    serverAdmin(async (c) =>
+      c.query(text, values).then(
+        () => Promise.reject(new Error('succeeded')),
+        (error: unknown) => error,
+      ),
+    );
 
   it('is true for a query on a connection the server terminates (57P01)', async () => {
     const victim = new pg.Client({ connectionString: SERVER_URL });
@@ -314,7 +333,9 @@ describe('isDatabaseUnavailable', () => {
     const { rows } = await victim.query<{ pid: number }>('select pg_backend_pid() as pid');
     const query = victim.query('select pg_sleep(30)').catch((error: unknown) => error);
     await until('the sleep to start', async () =>
-      serverAdmin(async (c) => ((await c.query(`select 1 from pg_stat_activity where pid = $1 and state = 'active'`, [rows[0]!.pid])).rowCount ? true : undefined)),
+      serverAdmin(async (c) =>
+        (await c.query(`select 1 from pg_stat_activity where pid = $1 and state = 'active'`, [rows[0]!.pid])).rowCount ? true : undefined,
+      ),
     );
     await serverAdmin((c) => c.query('select pg_terminate_backend($1)', [rows[0]!.pid]));
     const error = await query;

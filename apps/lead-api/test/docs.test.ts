@@ -62,7 +62,7 @@ describe('/docs', () => {
     expect(await page.locator('.opblock').count()).toBe(operations().length);
   });
 
-  it('loads everything from the service itself, nothing from elsewhere', async () => {
+  it('loads everything from the service itself, nothing from elsewhere', () => {
     expect(requested.some((u) => u.endsWith('/api/v1/openapi.json'))).toBe(true);
     expect(requested.some((u) => u.endsWith('/docs/swagger-ui-bundle.js'))).toBe(true);
     expect(offHost).toEqual([]);

@@ -17,10 +17,37 @@ const restCalls: Array<[...Call, status: number, code: string]> = [
 
 /** Refused by tRPC while it reads the request, before it creates a context. */
 const trpcCalls: Array<[...Call, status: number, code: string, jsonRpcCode: number]> = [
-  ['a content type tRPC does not read', 'POST', '/trpc/leads.create', { 'content-type': 'text/plain' }, 'x', 415, 'UNSUPPORTED_MEDIA_TYPE', -32015],
-  ['a batch mixing a query and a mutation', 'POST', '/trpc/leads.list,leads.create?batch=1', { 'content-type': 'application/json' }, '{}', 400, 'BAD_REQUEST', -32600],
+  [
+    'a content type tRPC does not read',
+    'POST',
+    '/trpc/leads.create',
+    { 'content-type': 'text/plain' },
+    'x',
+    415,
+    'UNSUPPORTED_MEDIA_TYPE',
+    -32015,
+  ],
+  [
+    'a batch mixing a query and a mutation',
+    'POST',
+    '/trpc/leads.list,leads.create?batch=1',
+    { 'content-type': 'application/json' },
+    '{}',
+    400,
+    'BAD_REQUEST',
+    -32600,
+  ],
   ['an unbatched streaming call', 'GET', '/trpc/health', { 'trpc-accept': 'application/jsonl' }, undefined, 400, 'BAD_REQUEST', -32600],
-  ['multipart with another method than POST', 'PUT', '/trpc/health', { 'content-type': 'multipart/form-data; boundary=x' }, '--x--', 405, 'METHOD_NOT_SUPPORTED', -32005],
+  [
+    'multipart with another method than POST',
+    'PUT',
+    '/trpc/health',
+    { 'content-type': 'multipart/form-data; boundary=x' },
+    '--x--',
+    405,
+    'METHOD_NOT_SUPPORTED',
+    -32005,
+  ],
 ];
 
 const send = async (method: string, path: string, headers: Record<string, string>, body?: string) => {
@@ -43,7 +70,9 @@ describe('errors answered before a context exists carry the request id', () => {
     const res = await send(method, path, { ...headers, 'x-request-id': `trpc-${status}-${code}` }, body);
     expect(res.status).toBe(status);
     expect(res.body).toEqual({
-      error: { json: { message: expect.any(String), code: jsonRpcCode, data: { code, httpStatus: status, request_id: `trpc-${status}-${code}` } } },
+      error: {
+        json: { message: expect.any(String), code: jsonRpcCode, data: { code, httpStatus: status, request_id: `trpc-${status}-${code}` } },
+      },
     });
 
     const generated = await send(method, path, headers, body);

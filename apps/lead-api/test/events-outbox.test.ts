@@ -96,7 +96,9 @@ describe('each change writes its event, delivered with the spec payload plus eve
 
   it('no change without its event: when the event cannot be written, the change is not either', async () => {
     const before = await t.sql<{ n: string }>('select count(*) as n from lead.leads');
-    await t.sql(`create function lead.refuse_event() returns trigger language plpgsql as $$ begin raise exception 'outbox unavailable'; end $$`);
+    await t.sql(
+      `create function lead.refuse_event() returns trigger language plpgsql as $$ begin raise exception 'outbox unavailable'; end $$`,
+    );
     await t.sql('create trigger refuse_event before insert on lead.outbox_events for each row execute function lead.refuse_event()');
     try {
       const created = await t.rest('POST', '/api/v1/leads', { body: sampleLead() });

@@ -40,7 +40,10 @@ describe('the honeypot field (`website`)', () => {
     expect(await count('select count(*) as n from lead.lead_activities where lead_id = ?', [res.body.id])).toBe(0);
     expect(await caught()).toBe(before.caught + 1);
     // The operator sees the catch in the logs, without the submitted data.
-    const line = t.logs().split('\n').find((l) => l.includes('honeypot field filled'));
+    const line = t
+      .logs()
+      .split('\n')
+      .find((l) => l.includes('honeypot field filled'));
     expect(JSON.parse(line!)).toMatchObject({ level: 30, honeypot: true, reqId: res.headers.get('x-request-id') });
     expect(t.logs()).not.toMatch(/Spam Bot Name|spam-bot@example\.com|spam\.example/);
   });

@@ -112,7 +112,7 @@ describe('Idempotency-Key on create', () => {
       });
     const [first, again] = [await call(), await call()];
     expect(again.headers.get('idempotent-replayed')).toBe('true');
-    const id = (res: unknown) => (superjson.deserialize((res as { result: { data: never } }).result.data) as { id: string }).id;
+    const id = (res: unknown) => superjson.deserialize<{ id: string }>((res as { result: { data: never } }).result.data).id;
     expect(id(await again.json())).toBe(id(await first.json()));
   });
 

@@ -70,7 +70,10 @@ interface TokenOptions {
 }
 
 function claims(jwt: SignJWT, o: TokenOptions) {
-  jwt.setSubject(ADMIN_ID).setIssuedAt().setExpirationTime(o.exp ?? Math.floor(Date.now() / 1000) + 600);
+  jwt
+    .setSubject(ADMIN_ID)
+    .setIssuedAt()
+    .setExpirationTime(o.exp ?? Math.floor(Date.now() / 1000) + 600);
   if (o.iss !== null) jwt.setIssuer(o.iss ?? ISSUER);
   if (o.aud !== null) jwt.setAudience(o.aud ?? AUDIENCE);
   if (o.nbf !== undefined) jwt.setNotBefore(o.nbf);
@@ -94,7 +97,9 @@ describe('tokens from the auth service, verified with its JWKS', () => {
 
   it('still accepts HS256 with the shared secret, under the same issuer and audience rules', async () => {
     const hs = (o: TokenOptions) =>
-      claims(new SignJWT({ role: 'admin' }), o).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(TEST_SECRET));
+      claims(new SignJWT({ role: 'admin' }), o)
+        .setProtectedHeader({ alg: 'HS256' })
+        .sign(new TextEncoder().encode(TEST_SECRET));
     expect((await list(await hs({}))).status).toBe(200);
     expect((await list(await hs({ iss: null }))).status).toBe(401);
   });
@@ -119,7 +124,13 @@ describe('tokens from the auth service, verified with its JWKS', () => {
 
   it('accepts a token verified before its key was retired only until its cache entry ends', async () => {
     const ttlMs = 1500;
-    const auth = createAuthenticator({ jwksUrl, issuer: ISSUER, audience: AUDIENCE, jwks: { cooldownMs: COOLDOWN_MS }, tokenCache: { ttlMs } });
+    const auth = createAuthenticator({
+      jwksUrl,
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      jwks: { cooldownMs: COOLDOWN_MS },
+      tokenCache: { ttlMs },
+    });
     const leaving = await newKey('rsa-leaving', 'RS256');
     const next = await newKey('rsa-next', 'RS256');
     published = [rsa, ec, leaving];
@@ -131,7 +142,9 @@ describe('tokens from the auth service, verified with its JWKS', () => {
     await settle();
     // An unknown kid makes the service fetch the set again: from now on `leaving` is gone.
     await auth.authenticate(`Bearer ${await signWith(next)}`);
-    await expect(auth.authenticate(`Bearer ${await signWith(leaving, { jti: randomUUID() })}`)).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
+    await expect(auth.authenticate(`Bearer ${await signWith(leaving, { jti: randomUUID() })}`)).rejects.toMatchObject({
+      code: 'UNAUTHORIZED',
+    });
     expect(Date.now() - verifiedAt).toBeLessThan(ttlMs);
     expect(await auth.authenticate(`Bearer ${seen}`)).toEqual({ id: ADMIN_ID, role: 'admin' });
 
@@ -179,7 +192,9 @@ describe('tokens from the auth service, verified with its JWKS', () => {
   it('refuses algorithms other than RS256/ES256, and signatures by unpublished keys', async () => {
     for (const alg of ['RS384', 'PS256', 'ES384']) {
       const { privateKey } = await generateKeyPair(alg);
-      const token = await claims(new SignJWT({ role: 'admin' }), {}).setProtectedHeader({ alg, kid: rsa.kid }).sign(privateKey);
+      const token = await claims(new SignJWT({ role: 'admin' }), {})
+        .setProtectedHeader({ alg, kid: rsa.kid })
+        .sign(privateKey);
       expect((await list(token)).status).toBe(401);
     }
     const impostor = await newKey(rsa.kid, 'RS256');

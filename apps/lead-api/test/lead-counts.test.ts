@@ -20,14 +20,17 @@ const STATUSES: LeadStatus[] = ['new', 'contacted', 'qualified', 'proposal', 'cl
 async function createLeads(n: number): Promise<string[]> {
   const leads = await Promise.all(
     Array.from({ length: n }, (_, i) =>
-      new LeadRepository(Database.of(t.orm)).create({
-        name: `Lead ${i}`,
-        email: `lead${i}@example.com`,
-        phone: null,
-        company: null,
-        message: null,
-        source: SOURCES[i % SOURCES.length]!,
-      }, { actorSub: null, actorRole: null, action: 'leads.create', requestId: `counts-${i}`, clientIp: '127.0.0.1', userAgent: null }),
+      new LeadRepository(Database.of(t.orm)).create(
+        {
+          name: `Lead ${i}`,
+          email: `lead${i}@example.com`,
+          phone: null,
+          company: null,
+          message: null,
+          source: SOURCES[i % SOURCES.length]!,
+        },
+        { actorSub: null, actorRole: null, action: 'leads.create', requestId: `counts-${i}`, clientIp: '127.0.0.1', userAgent: null },
+      ),
     ),
   );
   return leads.map((l) => l.id);
@@ -51,14 +54,15 @@ async function expectTotalsExact() {
   for (const filter of filters) {
     const entries = Object.entries(filter);
     const where = entries.length ? `where ${entries.map(([k]) => `${k} = ?`).join(' and ')}` : '';
-    const [row] = await t.sql<{ n: string }>(`select count(*) as n from lead.leads ${where}`, entries.map(([, v]) => v));
+    const [row] = await t.sql<{ n: string }>(
+      `select count(*) as n from lead.leads ${where}`,
+      entries.map(([, v]) => v),
+    );
     const query = entries.map(([k, v]) => `&${k}=${v}`).join('');
     expect({ filter, total: await total(query) }).toEqual({ filter, total: Number(row!.n) });
   }
   // And the table as a whole: no combination missing, none left over (zeros aside).
-  const maintained = await t.sql(
-    `select status, source, assigned_to::text, n::int from lead.lead_counts where n <> 0 order by 1, 2, 3`,
-  );
+  const maintained = await t.sql(`select status, source, assigned_to::text, n::int from lead.lead_counts where n <> 0 order by 1, 2, 3`);
   const recounted = await t.sql(
     `select status, source, coalesce(assigned_to, '00000000-0000-0000-0000-000000000000')::text as assigned_to, count(*)::int as n
      from lead.leads group by 1, 2, 3 order by 1, 2, 3`,
@@ -78,8 +82,7 @@ describe('list total (maintained counts)', () => {
 
   it('follows status changes and assignments, including many at once on the same combinations', async () => {
     const ids = await createLeads(24);
-    const patch = (id: string, status: LeadStatus) =>
-      t.rest('PATCH', `/api/v1/leads/${id}/status`, { token: admin, body: { status } });
+    const patch = (id: string, status: LeadStatus) => t.rest('PATCH', `/api/v1/leads/${id}/status`, { token: admin, body: { status } });
     const assign = (id: string, assigned_to: string | null) =>
       t.rest('POST', `/api/v1/leads/${id}/assign`, { token: admin, body: { assigned_to } });
 

@@ -34,7 +34,14 @@ describe('POST /api/v1/leads (public)', () => {
   it('stores a new, medium-priority lead with a created activity in the same write', async () => {
     const { id } = await createLead({ source: 'referral' });
     const [row] = await t.sql('select status, priority, source, assigned_to, closed_at, phone from lead.leads where id = ?', [id]);
-    expect(row).toEqual({ status: 'new', priority: 'medium', source: 'referral', assigned_to: null, closed_at: null, phone: '+919876543210' });
+    expect(row).toEqual({
+      status: 'new',
+      priority: 'medium',
+      source: 'referral',
+      assigned_to: null,
+      closed_at: null,
+      phone: '+919876543210',
+    });
     const activities = await t.sql('select activity_type, performed_by from lead.lead_activities where lead_id = ?', [id]);
     expect(activities).toEqual([{ activity_type: 'created', performed_by: null }]);
   });
@@ -142,7 +149,14 @@ describe('GET /api/v1/leads/{lead_id}', () => {
       priority: 'medium',
       assigned_to: null,
       activities: [
-        { id: expect.stringMatching(UUID), activity_type: 'created', description: 'Lead created from website', details: null, performed_by: null, created_at },
+        {
+          id: expect.stringMatching(UUID),
+          activity_type: 'created',
+          description: 'Lead created from website',
+          details: null,
+          performed_by: null,
+          created_at,
+        },
         {
           id: expect.stringMatching(UUID),
           activity_type: 'status_changed',
@@ -179,7 +193,10 @@ describe('GET /api/v1/leads/{lead_id}', () => {
 describe('PATCH /api/v1/leads/{lead_id}/status', () => {
   it('moves the status, records one activity per change, sets and clears closed_at', async () => {
     const { id } = await createLead();
-    const contacted = await t.rest('PATCH', `/api/v1/leads/${id}/status`, { token: admin, body: { status: 'contacted', notes: 'Called customer' } });
+    const contacted = await t.rest('PATCH', `/api/v1/leads/${id}/status`, {
+      token: admin,
+      body: { status: 'contacted', notes: 'Called customer' },
+    });
     expect(contacted.status).toBe(200);
     expect(contacted.body).toEqual({ id, status: 'contacted', updated_at: expect.stringMatching(ISO_UTC), closed_at: null });
 
@@ -217,7 +234,10 @@ describe('PATCH /api/v1/leads/{lead_id}/status', () => {
   });
 
   it('answers 404 for an unknown lead and 400 for an unknown status', async () => {
-    const missing = await t.rest('PATCH', '/api/v1/leads/0195f3a0-0000-7000-8000-000000000000/status', { token: admin, body: { status: 'contacted' } });
+    const missing = await t.rest('PATCH', '/api/v1/leads/0195f3a0-0000-7000-8000-000000000000/status', {
+      token: admin,
+      body: { status: 'contacted' },
+    });
     expect(missing.status).toBe(404);
     const { id } = await createLead();
     const bad = await t.rest('PATCH', `/api/v1/leads/${id}/status`, { token: admin, body: { status: 'won' } });
@@ -255,10 +275,10 @@ describe('POST /api/v1/leads/{lead_id}/assign', () => {
     expect(res.body).toEqual({ id, assigned_to: assignee, updated_at: expect.stringMatching(ISO_UTC) });
     const un = await t.rest('POST', `/api/v1/leads/${id}/assign`, { token: admin, body: { assigned_to: null } });
     expect(un.body.assigned_to).toBeNull();
-    const rows = await t.sql('select performed_by, details from lead.lead_activities where lead_id = ? and activity_type = ? order by created_at, id', [
-      id,
-      'assigned',
-    ]);
+    const rows = await t.sql(
+      'select performed_by, details from lead.lead_activities where lead_id = ? and activity_type = ? order by created_at, id',
+      [id, 'assigned'],
+    );
     expect(rows).toEqual([
       { performed_by: ADMIN_ID, details: { assigned_from: null, assigned_to: assignee } },
       { performed_by: ADMIN_ID, details: { assigned_from: assignee, assigned_to: null } },
@@ -270,7 +290,10 @@ describe('POST /api/v1/leads/{lead_id}/assign', () => {
     const bad = await t.rest('POST', `/api/v1/leads/${id}/assign`, { token: admin, body: { assigned_to: 'bob' } });
     expect(bad.status).toBe(400);
     expect(bad.body.issues[0].path).toEqual(['assigned_to']);
-    const missing = await t.rest('POST', '/api/v1/leads/0195f3a0-0000-7000-8000-000000000000/assign', { token: admin, body: { assigned_to: null } });
+    const missing = await t.rest('POST', '/api/v1/leads/0195f3a0-0000-7000-8000-000000000000/assign', {
+      token: admin,
+      body: { assigned_to: null },
+    });
     expect(missing.status).toBe(404);
   });
 });

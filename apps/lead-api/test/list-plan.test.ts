@@ -38,17 +38,24 @@ async function planOf(status: LeadStatus, page: number) {
 }
 
 describe('a list page by status', () => {
-  it.each(STATUSES.flatMap((status) => [[status, 1], [status, 5]] as const))(
-    'for %s, page %i, reads the status index only and fetches its rows by key',
-    async (status, page) => {
-      const plan = await planOf(status, page);
-      const scans = plan.filter((n) => n['Node Type'].includes('Scan'));
-      expect(scans).toContainEqual(expect.objectContaining({ 'Node Type': 'Index Only Scan', 'Index Name': 'leads_status_created_at_id_idx' }));
-      expect(scans.map((n) => n['Index Name'])).not.toContain('leads_created_at_id_idx');
-      expect(scans.filter((n) => n.Filter?.includes('status'))).toEqual([]);
-      expect(scans.filter((n) => n['Node Type'] === 'Seq Scan')).toEqual([]);
-    },
-  );
+  it.each(
+    STATUSES.flatMap(
+      (status) =>
+        [
+          [status, 1],
+          [status, 5],
+        ] as const,
+    ),
+  )('for %s, page %i, reads the status index only and fetches its rows by key', async (status, page) => {
+    const plan = await planOf(status, page);
+    const scans = plan.filter((n) => n['Node Type'].includes('Scan'));
+    expect(scans).toContainEqual(
+      expect.objectContaining({ 'Node Type': 'Index Only Scan', 'Index Name': 'leads_status_created_at_id_idx' }),
+    );
+    expect(scans.map((n) => n['Index Name'])).not.toContain('leads_created_at_id_idx');
+    expect(scans.filter((n) => n.Filter?.includes('status'))).toEqual([]);
+    expect(scans.filter((n) => n['Node Type'] === 'Seq Scan')).toEqual([]);
+  });
 
   it('returns the same page as reading the rows directly', async () => {
     const { text, values } = listQueries({ status: 'closed_won' }, { page: 3, limit: 20 }, {}).items;

@@ -24,28 +24,50 @@ describe('the response validator', () => {
   it('accepts a response that is what the document says', () => {
     expect(validator.problems(patchStatus({}))).toEqual([]);
     expect(
-      validator.problems({ method: 'GET', url: '/api/v1/nope', status: 404, headers: json(), body: { code: 'NOT_FOUND', message: 'Not found', request_id: 'r-1' } }),
+      validator.problems({
+        method: 'GET',
+        url: '/api/v1/nope',
+        status: 404,
+        headers: json(),
+        body: { code: 'NOT_FOUND', message: 'Not found', request_id: 'r-1' },
+      }),
     ).toEqual([]);
   });
 
   it('refuses a status the operation does not document', () => {
-    expect(validator.problems(patchStatus({ status: 202 }))).toEqual([expect.stringContaining('updateLeadStatus 202: status 202 is not documented')]);
-    expect(validator.problems({ method: 'GET', url: '/api/v1/leads', status: 409, headers: json(), body: {} })[0]).toContain('listLeads 409');
+    expect(validator.problems(patchStatus({ status: 202 }))).toEqual([
+      expect.stringContaining('updateLeadStatus 202: status 202 is not documented'),
+    ]);
+    expect(validator.problems({ method: 'GET', url: '/api/v1/leads', status: 409, headers: json(), body: {} })[0]).toContain(
+      'listLeads 409',
+    );
   });
 
   it('refuses a body that does not match the schema of its status', () => {
-    expect(validator.problems(patchStatus({ body: { ...statusResult, closed_at: undefined } })).join()).toContain("must have required property 'closed_at'");
-    expect(validator.problems(patchStatus({ body: { ...statusResult, updated_at: 'yesterday' } })).join()).toContain('must match format "date-time"');
-    expect(validator.problems(patchStatus({ body: { ...statusResult, status: 'won' } })).join()).toContain('/status must be equal to one of the allowed values');
-    expect(validator.problems(patchStatus({ body: { ...statusResult, email: 'x@example.com' } })).join()).toContain('must NOT have additional properties');
-    expect(validator.problems(patchStatus({ status: 404, body: { message: 'gone' } })).join()).toContain("must have required property 'code'");
+    expect(validator.problems(patchStatus({ body: { ...statusResult, closed_at: undefined } })).join()).toContain(
+      "must have required property 'closed_at'",
+    );
+    expect(validator.problems(patchStatus({ body: { ...statusResult, updated_at: 'yesterday' } })).join()).toContain(
+      'must match format "date-time"',
+    );
+    expect(validator.problems(patchStatus({ body: { ...statusResult, status: 'won' } })).join()).toContain(
+      '/status must be equal to one of the allowed values',
+    );
+    expect(validator.problems(patchStatus({ body: { ...statusResult, email: 'x@example.com' } })).join()).toContain(
+      'must NOT have additional properties',
+    );
+    expect(validator.problems(patchStatus({ status: 404, body: { message: 'gone' } })).join()).toContain(
+      "must have required property 'code'",
+    );
   });
 
   it('refuses a missing required header or a body that is not JSON', () => {
     expect(validator.problems(patchStatus({ headers: new Headers({ 'content-type': 'application/json' }) }))).toEqual([
       expect.stringContaining('header X-Request-Id is documented as required but missing'),
     ]);
-    expect(validator.problems(patchStatus({ headers: json({ 'content-type': 'text/plain' }) })).join()).toContain('content-type is "text/plain"');
+    expect(validator.problems(patchStatus({ headers: json({ 'content-type': 'text/plain' }) })).join()).toContain(
+      'content-type is "text/plain"',
+    );
   });
 
   it('refuses a success from a path the document does not have', () => {

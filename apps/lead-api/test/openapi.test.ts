@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { contracts, defineContract, PUBLIC, type Contract } from '@lead/contracts';
+import { defineContract, procedures, proceduresOf, PUBLIC, type Contract } from '@lead/contracts';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
@@ -24,9 +24,7 @@ beforeAll(async () => {
   doc = res.body;
 });
 
-function allContracts(node: object = contracts): Contract[] {
-  return Object.values(node).flatMap((v) => ('meta' in v && 'input' in v ? [v as Contract] : allContracts(v)));
-}
+const allContracts = () => procedures.map((p) => p.contract);
 const operationOf = (c: Contract) => doc.paths[c.meta.openapi.path]?.[c.meta.openapi.method.toLowerCase()];
 
 describe('GET /api/v1/openapi.json', () => {
@@ -83,7 +81,9 @@ describe('GET /api/v1/openapi.json', () => {
       const op = operationOf(c);
       for (const status of c.meta.openapi.errorResponses) {
         const response = op.responses[String(status)];
-        expect(response.content['application/json'].schema, `${c.meta.openapi.operationId} ${status}`).toEqual({ $ref: '#/components/schemas/Error' });
+        expect(response.content['application/json'].schema, `${c.meta.openapi.operationId} ${status}`).toEqual({
+          $ref: '#/components/schemas/Error',
+        });
         expect(response.headers['X-Request-Id']).toEqual({ $ref: '#/components/headers/X-Request-Id' });
       }
     }
@@ -116,7 +116,11 @@ describe('GET /api/v1/openapi.json', () => {
       for (const [method, op] of Object.entries<any>(item)) {
         const media: Array<[string, string[], any]> = [
           ['request', ['requestBody'], op.requestBody?.content?.['application/json']],
-          ...Object.entries<any>(op.responses).map(([status, r]): [string, string[], any] => [status, ['responses', status], r.content?.['application/json']]),
+          ...Object.entries<any>(op.responses).map(([status, r]): [string, string[], any] => [
+            status,
+            ['responses', status],
+            r.content?.['application/json'],
+          ]),
         ];
         for (const [what, at, content] of media) {
           if (!content?.example) continue;
@@ -127,7 +131,17 @@ describe('GET /api/v1/openapi.json', () => {
       }
     }
     expect(checked).toEqual(
-      expect.arrayContaining(['createLead request', 'createLead 201', 'listLeads 200', 'getLead 200', 'updateLeadStatus request', 'assignLead 200', 'addLeadActivity 201', 'getLead 404', 'createLead 400']),
+      expect.arrayContaining([
+        'createLead request',
+        'createLead 201',
+        'listLeads 200',
+        'getLead 200',
+        'updateLeadStatus request',
+        'assignLead 200',
+        'addLeadActivity 201',
+        'getLead 404',
+        'createLead 400',
+      ]),
     );
     expect(doc.paths['/api/v1/leads'].post.requestBody.content['application/json'].example).toEqual({
       name: 'John Doe',
@@ -160,14 +174,20 @@ describe('the document is derived from the contracts', () => {
     successStatus: 201,
     errors: { 422: 'Not today', 429: 'Slow down' },
   });
-  const laterRouter = router({ later: implementPublic(later, async () => ({ ok: true })) });
-  const derived: any = buildOpenApiDocument({ router: laterRouter as never, contracts: { later } });
+  const laterRouter = router({ later: implementPublic(later, () => Promise.resolve({ ok: true })) });
+  const derived: any = buildOpenApiDocument({ router: laterRouter as never, procedures: proceduresOf({ later }) });
   const op = derived.paths['/api/v1/later'].post;
 
   it('documents a new operation with its own errors, 429 with its rate-limit headers', async () => {
     expect(Object.keys(op.responses)).toEqual(['201', '400', '413', '415', '422', '429', '500', '503']);
     expect(op.responses['422'].description).toBe('Not today');
-    expect(Object.keys(op.responses['429'].headers)).toEqual(['X-Request-Id', 'Retry-After', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset']);
+    expect(Object.keys(op.responses['429'].headers)).toEqual([
+      'X-Request-Id',
+      'Retry-After',
+      'RateLimit-Limit',
+      'RateLimit-Remaining',
+      'RateLimit-Reset',
+    ]);
     expect(op.responses['201'].headers['RateLimit-Remaining']).toMatchObject({ required: false });
     expect(op.responses['429'].content['application/json'].example).toMatchObject({ code: 'TOO_MANY_REQUESTS' });
     expect(derived.tags.map((tag: { name: string }) => tag.name)).toContain('Later');
@@ -178,13 +198,17 @@ describe('the document is derived from the contracts', () => {
   it('documents abuse protection on the public create: 429 with its headers, 422, Idempotency-Key, the honeypot', () => {
     const post = doc.paths['/api/v1/leads'].post;
     expect(Object.keys(post.responses)).toEqual(expect.arrayContaining(['201', '400', '422', '429']));
-    expect(Object.keys(post.responses['429'].headers)).toEqual(expect.arrayContaining(['RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'Retry-After']));
+    expect(Object.keys(post.responses['429'].headers)).toEqual(
+      expect.arrayContaining(['RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'Retry-After']),
+    );
     expect(post.responses['429'].content['application/json'].schema).toEqual({ $ref: '#/components/schemas/Error' });
     expect(Object.keys(post.responses['201'].headers)).toEqual(
       expect.arrayContaining(['RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'Idempotent-Replayed']),
     );
     expect(post.parameters).toEqual(
-      expect.arrayContaining([expect.objectContaining({ in: 'header', name: 'Idempotency-Key', schema: expect.objectContaining({ maxLength: 255 }) })]),
+      expect.arrayContaining([
+        expect.objectContaining({ in: 'header', name: 'Idempotency-Key', schema: expect.objectContaining({ maxLength: 255 }) }),
+      ]),
     );
     const body = post.requestBody.content['application/json'].schema;
     const input = body.$ref ? doc.components.schemas[body.$ref.split('/').pop()] : body;

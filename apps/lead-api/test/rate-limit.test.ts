@@ -65,9 +65,14 @@ describe('create rate limit, counted in Redis', () => {
     ];
     expect(responses.map((r) => r.status)).toEqual([201, 400, 400, 200, 201, 400, 201]);
     // Every create response tells the client its budget, counting down whatever the outcome.
-    responses.forEach((r, i) => expect(limitHeaders(r.headers)).toMatchObject({ limit: '10', remaining: String(LIMIT - 1 - i), retryAfter: null }));
+    responses.forEach((r, i) =>
+      expect(limitHeaders(r.headers)).toMatchObject({ limit: '10', remaining: String(LIMIT - 1 - i), retryAfter: null }),
+    );
     // A batched tRPC call counts each create in it.
-    await Promise.all([batch.leads.create.mutate(sampleLead() as CreateLeadInput), batch.leads.create.mutate(sampleLead() as CreateLeadInput)]);
+    await Promise.all([
+      batch.leads.create.mutate(sampleLead() as CreateLeadInput),
+      batch.leads.create.mutate(sampleLead() as CreateLeadInput),
+    ]);
     const tenth = await createRest(t);
     expect(tenth.status).toBe(201);
     expect(limitHeaders(tenth.headers)).toMatchObject({ limit: '10', remaining: '0', retryAfter: null });
@@ -90,7 +95,10 @@ describe('create rate limit, counted in Redis', () => {
     expect(overTrpc.headers.get('retry-after')).toBeTruthy();
     expect(overTrpc.body.error.json).toMatchObject({ code: -32029, data: { code: 'TOO_MANY_REQUESTS', httpStatus: 429 } });
     // A batched client gets one error per call, as the tRPC client expects.
-    const results = await Promise.allSettled([batch.leads.create.mutate(sampleLead() as CreateLeadInput), batch.leads.create.mutate(sampleLead() as CreateLeadInput)]);
+    const results = await Promise.allSettled([
+      batch.leads.create.mutate(sampleLead() as CreateLeadInput),
+      batch.leads.create.mutate(sampleLead() as CreateLeadInput),
+    ]);
     for (const result of results) {
       expect(result.status).toBe('rejected');
       const error = (result as PromiseRejectedResult).reason as TRPCClientError<AppRouter>;
@@ -227,13 +235,25 @@ describe('two API processes sharing one Redis', () => {
   /** The built service (dist/main.js) as a process of its own. */
   async function startProcess(env: Record<string, string>): Promise<string> {
     const child = spawn(process.execPath, [MAIN], {
-      env: { ...process.env, HOST: '127.0.0.1', PORT: '0', AUTH_JWT_SECRET: TEST_SECRET, MIGRATE_ON_START: 'false', LOG_LEVEL: 'INFO', ...env },
+      env: {
+        ...process.env,
+        HOST: '127.0.0.1',
+        PORT: '0',
+        AUTH_JWT_SECRET: TEST_SECRET,
+        MIGRATE_ON_START: 'false',
+        LOG_LEVEL: 'INFO',
+        ...env,
+      },
     });
     running.push(child);
     let output = '';
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    await waitFor(() => /Server listening at http:\/\/127\.0\.0\.1:\d+/.test(output) || child.exitCode !== null, 'the service to listen', 90_000);
+    await waitFor(
+      () => /Server listening at http:\/\/127\.0\.0\.1:\d+/.test(output) || child.exitCode !== null,
+      'the service to listen',
+      90_000,
+    );
     const url = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1];
     if (!url) throw new Error(`service did not start:\n${output}`);
     return url;

@@ -27,15 +27,21 @@ beforeAll(async () => {
 
 describe('a client generated from the committed openapi.json', () => {
   it('type-checks the whole lifecycle, and refuses calls the API would refuse', { timeout: 90_000 }, () => {
-    const config = ts.getParsedCommandLineOfConfigFile(fileURLToPath(new URL('../tsconfig.json', import.meta.url)), {}, {
-      ...ts.sys,
-      onUnRecoverableConfigFileDiagnostic: (d) => {
-        throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+    const config = ts.getParsedCommandLineOfConfigFile(
+      fileURLToPath(new URL('../tsconfig.json', import.meta.url)),
+      {},
+      {
+        ...ts.sys,
+        onUnRecoverableConfigFileDiagnostic: (d) => {
+          throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+        },
       },
-    })!;
+    )!;
     const program = ts.createProgram([harness], config.options);
     const problems = ts.getPreEmitDiagnostics(program).map((d) => {
-      const where = d.file ? `${d.file.fileName.split('/').slice(-2).join('/')}:${d.file.getLineAndCharacterOfPosition(d.start ?? 0).line + 1}` : '';
+      const where = d.file
+        ? `${d.file.fileName.split('/').slice(-2).join('/')}:${d.file.getLineAndCharacterOfPosition(d.start ?? 0).line + 1}`
+        : '';
       return `${where} ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`;
     });
     expect(problems).toEqual([]);
@@ -53,7 +59,13 @@ describe('a client generated from the committed openapi.json', () => {
       const res = await fetch(request);
       const text = await res.clone().text();
       const url = new URL(request.url);
-      assertDocumentedResponse({ method: request.method, url: url.pathname + url.search, status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined });
+      assertDocumentedResponse({
+        method: request.method,
+        url: url.pathname + url.search,
+        status: res.status,
+        headers: res.headers,
+        body: text ? JSON.parse(text) : undefined,
+      });
       return res;
     };
 
@@ -69,7 +81,13 @@ describe('a client generated from the committed openapi.json', () => {
     expect(r.assigned).toMatchObject({ id: r.created.id, assigned_to: ASSIGNEE });
     expect(r.activityStatus).toBe(201);
     expect(r.activity).toMatchObject({ activity_type: 'contacted', description: 'Signed the contract on the phone' });
-    expect(r.lead).toMatchObject({ id: r.created.id, status: 'closed_won', assigned_to: ASSIGNEE, company: 'Analytical Engines', closed_at: r.statuses[3].closed_at });
+    expect(r.lead).toMatchObject({
+      id: r.created.id,
+      status: 'closed_won',
+      assigned_to: ASSIGNEE,
+      company: 'Analytical Engines',
+      closed_at: r.statuses[3].closed_at,
+    });
     expect(r.lead.activities.map((a: { activity_type: string }) => a.activity_type)).toEqual([
       'created',
       'status_changed',

@@ -11,7 +11,11 @@ beforeAll(async () => {
 const leadCount = async () => Number((await t.sql<{ n: string }>('select count(*) as n from lead.leads'))[0]!.n);
 
 /** A refused create: the status, the error code, the field at fault, and nothing stored. */
-async function expectRefusedCreate(body: unknown, field: string | null, opts: { status?: number; code?: string; headers?: Record<string, string> } = {}) {
+async function expectRefusedCreate(
+  body: unknown,
+  field: string | null,
+  opts: { status?: number; code?: string; headers?: Record<string, string> } = {},
+) {
   const before = await leadCount();
   const res = await t.rest('POST', '/api/v1/leads', { body, headers: opts.headers });
   expect(res.status).toBe(opts.status ?? 400);
@@ -71,7 +75,11 @@ describe('bad input to create: 400 with a machine-readable code and the field at
   });
 
   it('a body that is not JSON gets 415', async () => {
-    await expectRefusedCreate('name=John', null, { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', headers: { 'content-type': 'text/plain' } });
+    await expectRefusedCreate('name=John', null, {
+      status: 415,
+      code: 'UNSUPPORTED_MEDIA_TYPE',
+      headers: { 'content-type': 'text/plain' },
+    });
   });
 
   it('an unknown path gets 404 in the same error shape', async () => {

@@ -71,8 +71,10 @@ function commonErrors(spec: { input: z.ZodType; method: string; roles: readonly 
   ];
 }
 
-interface ContractSpec<TType extends 'query' | 'mutation', TInput extends z.ZodType, TOutput extends z.ZodType>
-  extends Pick<LeadMeta['openapi'], 'method' | 'path' | 'operationId' | 'summary' | 'description' | 'tags' | 'requestHeaders'> {
+interface ContractSpec<TType extends 'query' | 'mutation', TInput extends z.ZodType, TOutput extends z.ZodType> extends Pick<
+  LeadMeta['openapi'],
+  'method' | 'path' | 'operationId' | 'summary' | 'description' | 'tags' | 'requestHeaders'
+> {
   type: TType;
   input: TInput;
   output: TOutput;

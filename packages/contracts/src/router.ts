@@ -17,11 +17,12 @@ export const contracts = {
 export type Contracts = typeof contracts;
 
 /** The procedure type a contract describes, as clients see it. */
-export type ProcedureOf<C extends Contract> = C extends Contract<infer TType, infer TInput, infer TOutput>
-  ? TType extends 'query'
-    ? TRPCQueryProcedure<{ input: z.input<TInput>; output: z.output<TOutput>; meta: LeadMeta; errorShape: LeadErrorShape }>
-    : TRPCMutationProcedure<{ input: z.input<TInput>; output: z.output<TOutput>; meta: LeadMeta; errorShape: LeadErrorShape }>
-  : never;
+export type ProcedureOf<C extends Contract> =
+  C extends Contract<infer TType, infer TInput, infer TOutput>
+    ? TType extends 'query'
+      ? TRPCQueryProcedure<{ input: z.input<TInput>; output: z.output<TOutput>; meta: LeadMeta; errorShape: LeadErrorShape }>
+      : TRPCMutationProcedure<{ input: z.input<TInput>; output: z.output<TOutput>; meta: LeadMeta; errorShape: LeadErrorShape }>
+    : never;
 
 type RecordOf<T> = { [K in keyof T]: T[K] extends Contract ? ProcedureOf<T[K]> : RecordOf<T[K]> };
 
@@ -33,3 +34,25 @@ export type AppRouter = TRPCBuiltRouter<
   { ctx: object; meta: LeadMeta; errorShape: LeadErrorShape; transformer: true },
   RecordOf<Contracts>
 >;
+
+/** One procedure: its tRPC path (e.g. `leads.create`) and its contract. */
+export interface ProcedureEntry {
+  path: string;
+  contract: Contract;
+}
+
+const isContract = (value: object): value is Contract => 'meta' in value && 'input' in value;
+
+/** The procedures of a tree of contracts (the service's, or a test's own), by tRPC path. */
+export function proceduresOf(node: object, prefix = ''): ProcedureEntry[] {
+  return Object.entries(node).flatMap(([key, value]: [string, object]) => {
+    const path = prefix ? `${prefix}.${key}` : key;
+    return isContract(value) ? [{ path, contract: value }] : proceduresOf(value, path);
+  });
+}
+
+/**
+ * Every procedure of the service, in declaration order: the one walk of the contracts that
+ * the server (routing and policies), the OpenAPI document and the tests all read.
+ */
+export const procedures: readonly ProcedureEntry[] = proceduresOf(contracts);

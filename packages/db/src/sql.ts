@@ -43,7 +43,8 @@ export class Database implements Sql {
   static of(orm: MikroORM): Database {
     let db = databases.get(orm);
     if (!db) {
-      db = new Database(orm.em.getConnection().getKnex().client as unknown as ConnectionPool);
+      const pool: unknown = orm.em.getConnection().getKnex().client;
+      db = new Database(pool as ConnectionPool);
       databases.set(orm, db);
     }
     return db;

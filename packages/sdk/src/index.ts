@@ -49,14 +49,16 @@ export interface LeadClientOptions {
 export type LeadClient = TRPCClient<AppRouter>;
 
 /** Turns every failure into a `LeadApiError`, so callers catch one type with status, code and request id. */
-const leadErrors: TRPCLink<AppRouter> = () => ({ next, op }) =>
-  observable((observer) =>
-    next(op).subscribe({
-      next: (value) => observer.next(value),
-      error: (error) => observer.error(toLeadApiError(error)),
-      complete: () => observer.complete(),
-    }),
-  );
+const leadErrors: TRPCLink<AppRouter> =
+  () =>
+  ({ next, op }) =>
+    observable((observer) =>
+      next(op).subscribe({
+        next: (value) => observer.next(value),
+        error: (error) => observer.error(toLeadApiError(error)),
+        complete: () => observer.complete(),
+      }),
+    );
 
 export function createLeadClient(options: LeadClientOptions): LeadClient {
   const baseFetch = options.fetch ?? globalThis.fetch;

@@ -92,7 +92,12 @@ export async function submitLead(input: CreateLeadInput, options: SubmitLeadOpti
   const { status } = response;
   if (response.ok) return { ...body, created_at: new Date(body.created_at) };
 
-  const args = [body.message || `HTTP ${status}`, status, body.code, body.request_id ?? response.headers.get('x-request-id') ?? undefined] as const;
+  const args = [
+    body.message || `HTTP ${status}`,
+    status,
+    body.code,
+    body.request_id ?? response.headers.get('x-request-id') ?? undefined,
+  ] as const;
   if (status == 400 || status == 413) return Promise.reject(Object.assign(new LeadValidationError(...args), { issues: body.issues ?? [] }));
   if (status == 429) {
     const seconds = Number(response.headers.get('retry-after') ?? NaN);

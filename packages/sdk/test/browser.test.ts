@@ -44,9 +44,10 @@ let sitePort: number;
 let browser: Browser;
 
 beforeAll(async () => {
-  site = createServer(async (req, res) => {
+  const script = await readFile(GLOBAL_BUILD);
+  site = createServer((req, res) => {
     if (req.url === '/lead-service.global.js') {
-      res.writeHead(200, { 'content-type': 'text/javascript' }).end(await readFile(GLOBAL_BUILD));
+      res.writeHead(200, { 'content-type': 'text/javascript' }).end(script);
     } else {
       res.writeHead(200, { 'content-type': 'text/html' }).end(page(service.url));
     }
@@ -59,7 +60,16 @@ beforeAll(async () => {
   await mkdir(ARTIFACTS, { recursive: true });
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 });
 afterAll(async () => {
@@ -68,7 +78,10 @@ afterAll(async () => {
   site?.close();
 });
 
-async function submitForm(origin: string, fields: { name: string; email: string; message: string }): Promise<{ page: Page; result: string }> {
+async function submitForm(
+  origin: string,
+  fields: { name: string; email: string; message: string },
+): Promise<{ page: Page; result: string }> {
   const tab = await browser.newPage();
   await tab.goto(`${origin}/`);
   await tab.fill('input[name=name]', fields.name);

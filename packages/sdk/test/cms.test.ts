@@ -68,7 +68,6 @@ describe('the CMS client against the live service', () => {
     const anonymous = createLeadClient({ url: service.url, headers: { 'x-request-id': 'cms-trace-42' } });
     const unauthorized = await rejection(anonymous.leads.list.query({}));
     expect(unauthorized).toMatchObject({ status: 401, code: 'UNAUTHORIZED', requestId: 'cms-trace-42' });
-
   });
 
   it('reports an unreachable service and a timeout as network errors', async () => {
@@ -76,7 +75,7 @@ describe('the CMS client against the live service', () => {
     expect(await rejection(offline.leads.list.query({}))).toMatchObject({ status: undefined, code: 'NETWORK_ERROR', requestId: undefined });
 
     const slow: typeof fetch = (input, init) =>
-      new Promise((_, reject) => init?.signal?.addEventListener('abort', () => reject(init.signal!.reason)));
+      new Promise((_, reject) => init?.signal?.addEventListener('abort', () => reject(init.signal!.reason as Error)));
     const impatient = createLeadClient({ url: service.url, fetch: slow, timeoutMs: 50 });
     expect(await rejection(impatient.health.query())).toMatchObject({ code: 'NETWORK_ERROR' });
   });

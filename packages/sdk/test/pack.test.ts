@@ -76,9 +76,22 @@ beforeAll(async () => {
       await writeFile(join(project, 'consumer.ts'), CONSUMER);
       await writeFile(join(project, 'typo.ts'), TYPO);
       await writeFile(join(project, 'tsconfig.json'), tsconfig('consumer.ts', 'typo.ts'));
-      await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', `./${tarball}`, 'typescript@5.9.3', 'tsx@4.23.15', '@types/node@20.19.43'], {
-        cwd: project,
-      });
+      await run(
+        'npm',
+        [
+          'install',
+          '--no-audit',
+          '--no-fund',
+          '--prefer-offline',
+          `./${tarball}`,
+          'typescript@5.9.3',
+          'tsx@4.23.15',
+          '@types/node@20.19.43',
+        ],
+        {
+          cwd: project,
+        },
+      );
     })(),
     startService(),
   ]);
@@ -119,7 +132,14 @@ describe('the packed SDK in a project of its own', () => {
       env: { ...process.env, SERVICE_URL: service.url, TOKEN: await service.adminToken(), EMAIL: email },
     });
     const result = JSON.parse(stdout);
-    expect(result).toEqual({ id: expect.any(String), company: 'Tarball Ltd', created: true, closed: true, validation: 'email', missing: 404 });
+    expect(result).toEqual({
+      id: expect.any(String),
+      company: 'Tarball Ltd',
+      created: true,
+      closed: true,
+      validation: 'email',
+      missing: 404,
+    });
     expect(await service.sql('select status from lead.leads where email = $1', [email])).toEqual([{ status: 'closed_lost' }]);
   });
 });

@@ -1,13 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  LeadNetworkError,
-  LeadRateLimitedError,
-  LeadServerError,
-  LeadValidationError,
-  submitLead,
-} from '../dist/website.js';
+import { LeadNetworkError, LeadRateLimitedError, LeadServerError, LeadValidationError, submitLead } from '../dist/website.js';
 import { startService, uniqueEmail, type Service } from './support/service.js';
 
 let service: Service;
@@ -92,7 +86,9 @@ describe('submitLead against the live service', () => {
 
   it('gives up on an unreachable service with a network error after its retries', async () => {
     const counting = recordingFetch();
-    const error = await rejection(submitLead({ name: 'A', email: uniqueEmail() }, { baseUrl: 'http://127.0.0.1:9', fetch: counting.fetch, retries: 1 }));
+    const error = await rejection(
+      submitLead({ name: 'A', email: uniqueEmail() }, { baseUrl: 'http://127.0.0.1:9', fetch: counting.fetch, retries: 1 }),
+    );
     expect(error).toMatchObject({ name: 'LeadNetworkError', status: undefined, cause: expect.any(TypeError) });
     expect(error).toBeInstanceOf(LeadNetworkError);
     expect(counting.keys).toHaveLength(2);
@@ -137,11 +133,23 @@ describe('submitLead reading error answers', () => {
   it('maps 429 to a rate-limit error with the retry time, other failures to server errors', async () => {
     const limited = await rejection(submitLead({ name: 'A', email: 'a@example.com' }, { baseUrl: `${base}/limited` }));
     expect(limited).toBeInstanceOf(LeadRateLimitedError);
-    expect(limited).toMatchObject({ name: 'LeadRateLimitedError', status: 429, code: 'TOO_MANY_REQUESTS', requestId: 'req-429', retryAfterSeconds: 120 });
+    expect(limited).toMatchObject({
+      name: 'LeadRateLimitedError',
+      status: 429,
+      code: 'TOO_MANY_REQUESTS',
+      requestId: 'req-429',
+      retryAfterSeconds: 120,
+    });
 
     const down = await rejection(submitLead({ name: 'A', email: 'a@example.com' }, { baseUrl: `${base}/down` }));
     expect(down).toBeInstanceOf(LeadServerError);
-    expect(down).toMatchObject({ name: 'LeadServerError', status: 503, code: 'SERVICE_UNAVAILABLE', message: 'Try again shortly', requestId: 'req-503' });
+    expect(down).toMatchObject({
+      name: 'LeadServerError',
+      status: 503,
+      code: 'SERVICE_UNAVAILABLE',
+      message: 'Try again shortly',
+      requestId: 'req-503',
+    });
 
     const proxy = await rejection(submitLead({ name: 'A', email: 'a@example.com' }, { baseUrl: `${base}/proxy` }));
     expect(proxy).toBeInstanceOf(LeadServerError);

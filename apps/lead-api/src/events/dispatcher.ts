@@ -87,7 +87,8 @@ export class EventDispatcher {
         this.log.error({ err: error }, 'event dispatch failed; will try again');
       }
       // After a batch, a lead's next event may have become due: look again at once.
-      if (claimed === 0) await this.sleep(failures ? Math.min(30_000, this.config.pollIntervalMs * 2 ** failures) : this.config.pollIntervalMs);
+      if (claimed === 0)
+        await this.sleep(failures ? Math.min(30_000, this.config.pollIntervalMs * 2 ** failures) : this.config.pollIntervalMs);
     }
   }
 
@@ -130,12 +131,10 @@ export class EventDispatcher {
         this.log.error({ ...facts, error: result.error }, 'event refused by the notification service: marked dead');
         return;
       }
-      const retryInMs = Math.max(
-        result.retryAfterMs ?? 0,
-        backoffMs(event.attempts, this.config.retryBaseMs, this.config.retryMaxDelayMs),
-      );
+      const retryInMs = Math.max(result.retryAfterMs ?? 0, backoffMs(event.attempts, this.config.retryBaseMs, this.config.retryMaxDelayMs));
       const state = await outbox.markFailed(event, { permanent: false, error: result.error, retryInMs, maxAgeMs: this.config.maxAgeMs });
-      if (state === 'dead') this.log.error({ ...facts, error: result.error }, 'event undeliverable for the whole retry window: marked dead');
+      if (state === 'dead')
+        this.log.error({ ...facts, error: result.error }, 'event undeliverable for the whole retry window: marked dead');
       else this.log.warn({ ...facts, error: result.error, retryInMs }, 'event delivery failed; will retry');
     } catch (error) {
       // The outcome could not be recorded: the lease runs out and the event is delivered again.

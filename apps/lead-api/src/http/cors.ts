@@ -27,7 +27,13 @@ function isPublicCreate(req: FastifyRequest): boolean {
   const path = req.url.split('?', 1)[0] ?? '';
   if (path === '/api/v1/leads') return true;
   // A tRPC batch is public only when every call in it is.
-  return path.startsWith('/trpc/') && path.slice('/trpc/'.length).split(',').every((p) => p === 'leads.create');
+  return (
+    path.startsWith('/trpc/') &&
+    path
+      .slice('/trpc/'.length)
+      .split(',')
+      .every((p) => p === 'leads.create')
+  );
 }
 
 const allows = (list: string[], origin: string) => list.includes('*') || list.includes(origin);
@@ -44,8 +50,7 @@ export async function registerCors(app: FastifyInstance, origins: CorsOrigins): 
     delegator: (req, callback) => {
       const origin = req.headers.origin;
       const publicCreate = isPublicCreate(req);
-      const allowed =
-        origin !== undefined && (allows(origins.admin, origin) || (publicCreate && allows(origins.public, origin)));
+      const allowed = origin !== undefined && (allows(origins.admin, origin) || (publicCreate && allows(origins.public, origin)));
       callback(null, {
         origin: allowed ? origin : false,
         methods: publicCreate ? ['POST'] : ['GET', 'POST', 'PATCH'],

@@ -53,9 +53,7 @@ export async function docsRoutes(app: FastifyInstance): Promise<void> {
     reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(PAGE);
   app.get('/docs', page);
   app.get('/docs/', page);
-  app.get('/docs/init.js', (_req, reply) =>
-    reply.type('text/javascript; charset=utf-8').header('cache-control', 'no-cache').send(INIT),
-  );
+  app.get('/docs/init.js', (_req, reply) => reply.type('text/javascript; charset=utf-8').header('cache-control', 'no-cache').send(INIT));
   for (const [file, type] of Object.entries(ASSETS)) {
     const content = await readFile(join(swaggerUiDir, file));
     // The files change only with the pinned swagger-ui-dist version, i.e. with a deploy.

@@ -23,7 +23,11 @@ export interface TestApp {
   token(role?: string, sub?: string): Promise<string>;
   trpc(token?: string): TRPCClient<AppRouter>;
   /** REST call with JSON in and out; throws if the answer is not what the OpenAPI document says. */
-  rest(method: string, path: string, opts?: { body?: unknown; token?: string; headers?: Record<string, string> }): Promise<{
+  rest(
+    method: string,
+    path: string,
+    opts?: { body?: unknown; token?: string; headers?: Record<string, string> },
+  ): Promise<{
     status: number;
     headers: Headers;
     body: any;
@@ -132,7 +136,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       assertDocumentedResponse({ method, url: path, status: res.status, headers: res.headers, body });
       return { status: res.status, headers: res.headers, body };
     },
-    sql: (query, params = []) => orm.em.fork().getConnection().execute(query, params as never[]),
+    sql: (query, params = []) => orm.em.fork().getConnection().execute(query, params),
   };
 }
 

@@ -4,7 +4,7 @@ import type { OpenAPIObject } from 'trpc-to-openapi';
 import { buildOpenApiDocument } from '../../src/openapi.js';
 
 // ajv-formats is CommonJS with the function as `default`; Node's ESM interop nests it once more.
-const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ?? addFormatsModule);
+const addFormats = (addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ?? addFormatsModule;
 
 const DOC_ID = 'lead-openapi.json';
 
@@ -32,7 +32,7 @@ export class OpenApiResponseValidator {
 
   constructor(private readonly doc: OpenAPIObject) {
     addFormats(this.ajv);
-    this.ajv.addSchema(doc as object, DOC_ID);
+    this.ajv.addSchema(doc, DOC_ID);
     this.routes = Object.keys(doc.paths ?? {})
       // Static paths first, so `/api/v1/leads/x` never shadows a literal sibling.
       .sort((a, b) => a.split('{').length - b.split('{').length)
@@ -53,7 +53,8 @@ export class OpenApiResponseValidator {
     const template = this.routes.find((r) => r.pattern.test(path))?.template;
     const operation = template ? (this.doc.paths?.[template] as Record<string, Operation> | undefined)?.[method] : undefined;
     if (!template || !operation) {
-      if (res.status !== 404 && res.status !== 405) return [`${res.method} ${path} is in no operation of the document, yet answered ${res.status}`];
+      if (res.status !== 404 && res.status !== 405)
+        return [`${res.method} ${path} is in no operation of the document, yet answered ${res.status}`];
       return this.schemaProblems('#/components/schemas/Error', res.body, `${res.method} ${path} ${res.status}`);
     }
     const where = `${operation.operationId ?? `${method} ${template}`} ${res.status}`;
@@ -100,6 +101,8 @@ export function assertDocumentedResponse(res: ObservedResponse): void {
   shared ??= new OpenApiResponseValidator(buildOpenApiDocument());
   const problems = shared.problems(res);
   if (problems.length > 0) {
-    throw new Error(`The response differs from the OpenAPI document:\n  ${problems.join('\n  ')}\nbody: ${JSON.stringify(res.body)?.slice(0, 2000)}`);
+    throw new Error(
+      `The response differs from the OpenAPI document:\n  ${problems.join('\n  ')}\nbody: ${JSON.stringify(res.body)?.slice(0, 2000)}`,
+    );
   }
 }

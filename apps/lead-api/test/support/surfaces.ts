@@ -1,4 +1,4 @@
-import { contracts, type AppRouter, type Contract } from '@lead/contracts';
+import { procedures, type AppRouter, type Contract } from '@lead/contracts';
 import { createTRPCClient, httpLink, TRPCClientError } from '@trpc/client';
 import superjson from 'superjson';
 import type { TestApp } from './app.js';
@@ -6,13 +6,8 @@ import type { TestApp } from './app.js';
 export type Surface = 'rest' | 'trpc';
 export const SURFACES: Surface[] = ['rest', 'trpc'];
 
-/** Every procedure of the service by its tRPC path, read from the contracts themselves. */
-export function allProcedures(node: object = contracts, prefix = ''): Array<[string, Contract]> {
-  return Object.entries(node).flatMap(([key, value]) => {
-    const path = prefix ? `${prefix}.${key}` : key;
-    return 'meta' in value && 'input' in value ? [[path, value as Contract] as [string, Contract]] : allProcedures(value, path);
-  });
-}
+/** Every procedure of the service as `[tRPC path, contract]`, from the contracts' one walk. */
+export const allProcedures = (): Array<[string, Contract]> => procedures.map((p) => [p.path, p.contract]);
 const byPath = new Map(allProcedures());
 
 export interface CallResult {
@@ -47,7 +42,8 @@ export async function callProcedure(
       return encodeURIComponent(value);
     });
     const defined = Object.entries(rest).filter(([, v]) => v !== undefined);
-    if (method === 'GET' && defined.length) url += `?${new URLSearchParams(defined.map(([k, v]): [string, string] => [k, String(v)]))}`;
+    if (method === 'GET' && defined.length)
+      url += `?${new URLSearchParams(defined.map(([k, v]): [string, string] => [k, String(v)])).toString()}`;
     const res = await t.rest(method, url, { headers, ...(method === 'GET' ? {} : { body: rest }) });
     return res.status < 400 ? { status: res.status, data: res.body } : { status: res.status, code: res.body?.code };
   }

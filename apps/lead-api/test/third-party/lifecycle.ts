@@ -51,11 +51,17 @@ export async function runLifecycle(opts: LifecycleOptions): Promise<LifecycleRes
   const path = { lead_id: created.id };
   const statuses: LifecycleResult['statuses'] = [];
   for (const status of ['contacted', 'qualified', 'proposal', 'closed_won'] as const) {
-    const changed = ok(await cms.PATCH('/api/v1/leads/{lead_id}/status', { params: { path }, body: { status, notes: `Now ${status}` } }), status);
+    const changed = ok(
+      await cms.PATCH('/api/v1/leads/{lead_id}/status', { params: { path }, body: { status, notes: `Now ${status}` } }),
+      status,
+    );
     statuses.push({ status: changed.status, closed_at: changed.closed_at });
   }
 
-  const assigned = ok(await cms.POST('/api/v1/leads/{lead_id}/assign', { params: { path }, body: { assigned_to: opts.assignee } }), 'assign');
+  const assigned = ok(
+    await cms.POST('/api/v1/leads/{lead_id}/assign', { params: { path }, body: { assigned_to: opts.assignee } }),
+    'assign',
+  );
   const addActivity = await cms.POST('/api/v1/leads/{lead_id}/activities', {
     params: { path },
     body: { activity_type: 'contacted', description: 'Signed the contract on the phone' },
@@ -90,7 +96,10 @@ export async function misuses(cms: ReturnType<typeof createClient<paths>>): Prom
   // @ts-expect-error the path parameter is required
   await cms.GET('/api/v1/leads/{lead_id}', {});
   // @ts-expect-error clients may only add notes and contacts
-  await cms.POST('/api/v1/leads/{lead_id}/activities', { params: { path: { lead_id: 'x' } }, body: { activity_type: 'created', description: 'x' } });
+  await cms.POST('/api/v1/leads/{lead_id}/activities', {
+    params: { path: { lead_id: 'x' } },
+    body: { activity_type: 'created', description: 'x' },
+  });
   // @ts-expect-error no such operation
   await cms.DELETE('/api/v1/leads/{lead_id}', { params: { path: { lead_id: 'x' } } });
   const { data } = await cms.GET('/api/v1/leads/{lead_id}', { params: { path: { lead_id: 'x' } } });

@@ -25,9 +25,7 @@ export type ErrorCode = keyof typeof ERROR_STATUS;
 export const ValidationIssue = z
   .looseObject({
     code: z.string().meta({ description: 'Zod issue code, e.g. `invalid_format`, `too_big`, `invalid_value`.' }),
-    path: z
-      .array(z.union([z.string(), z.number()]))
-      .meta({ description: 'Location of the field at fault, e.g. `["email"]`.' }),
+    path: z.array(z.union([z.string(), z.number()])).meta({ description: 'Location of the field at fault, e.g. `["email"]`.' }),
     message: z.string(),
   })
   .meta({ id: 'ValidationIssue', description: 'One problem with one field of the input.' });

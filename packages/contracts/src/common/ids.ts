@@ -7,6 +7,4 @@ export type Uuid = z.infer<typeof Uuid>;
  * Timestamps are `Date`s over tRPC (superjson) and ISO-8601 UTC strings over REST; the override
  * documents the REST form, which zod-openapi would otherwise give as a bare string.
  */
-export const Timestamp = z
-  .date()
-  .meta({ override: { type: 'string', format: 'date-time' }, example: '2024-01-15T10:30:00Z' });
+export const Timestamp = z.date().meta({ override: { type: 'string', format: 'date-time' }, example: '2024-01-15T10:30:00Z' });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 
 // PostgreSQL text cannot hold NUL; refusing it here turns a would-be 500 into a field-level 400.
+// eslint-disable-next-line no-control-regex -- NUL is exactly the character refused
 const NO_NUL = /^[^\u0000]*$/;
 
 /** Required free text: trimmed, non-empty, at most `max` characters. */
@@ -8,8 +9,7 @@ export const requiredText = (max: number) =>
   z.string().trim().min(1, 'must not be empty').max(max).regex(NO_NUL, 'must not contain NUL characters');
 
 /** Optional free text: trimmed, at most `max` characters; empty, null or absent is stored as null. */
-export const optionalText = (max: number) =>
-  z.string().trim().max(max).regex(NO_NUL, 'must not contain NUL characters').nullish();
+export const optionalText = (max: number) => z.string().trim().max(max).regex(NO_NUL, 'must not contain NUL characters').nullish();
 
 export const TEXT_LIMITS = {
   name: 200,

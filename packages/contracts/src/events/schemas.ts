@@ -31,15 +31,10 @@ export const LeadEvent = z
     event_type: EventType,
     lead_id: Uuid,
     state: EventState,
-    payload: z
-      .record(z.string(), z.string().nullable())
-      .meta({ description: 'The JSON body the notification service receives.' }),
+    payload: z.record(z.string(), z.string().nullable()).meta({ description: 'The JSON body the notification service receives.' }),
     attempts: z.number().int().meta({ description: 'Delivery attempts since the event was written or last retried.' }),
     next_attempt_at: Timestamp.meta({ description: 'When a pending event is due (again).' }),
-    last_error: z
-      .string()
-      .nullable()
-      .meta({ description: 'Why the last attempt failed, e.g. `HTTP 503`, `timeout`, `ECONNREFUSED`.' }),
+    last_error: z.string().nullable().meta({ description: 'Why the last attempt failed, e.g. `HTTP 503`, `timeout`, `ECONNREFUSED`.' }),
     created_at: Timestamp,
     delivered_at: Timestamp.nullable(),
   })

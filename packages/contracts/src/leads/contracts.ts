@@ -91,7 +91,8 @@ export const leadContracts = {
     operationId: 'updateLeadStatus',
     summary: 'Move a lead through the pipeline',
     description:
-      'Records a `status_changed` activity. Closing (`closed_won`, `closed_lost`) sets `closed_at`; reopening clears it. Setting the status the lead already has answers 409.' + NOT_FOUND_FOR_SALES,
+      'Records a `status_changed` activity. Closing (`closed_won`, `closed_lost`) sets `closed_at`; reopening clears it. Setting the status the lead already has answers 409.' +
+      NOT_FOUND_FOR_SALES,
     examples: leadExamples.updateStatus,
     tags,
     errors: { 404: NO_SUCH_LEAD, 409: 'The lead already has this status' },

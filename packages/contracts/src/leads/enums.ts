@@ -4,7 +4,6 @@ export const LEAD_STATUSES = ['new', 'contacted', 'qualified', 'proposal', 'clos
 export const LeadStatus = z.enum(LEAD_STATUSES).meta({ id: 'LeadStatus', description: 'Where the lead is in the pipeline.' });
 export type LeadStatus = z.infer<typeof LeadStatus>;
 
-
 export const LEAD_SOURCES = ['website', 'referral', 'social', 'other'] as const;
 export const LeadSource = z.enum(LEAD_SOURCES).meta({ id: 'LeadSource', description: 'Where the lead came from.' });
 export type LeadSource = z.infer<typeof LeadSource>;

@@ -11,10 +11,7 @@ const LeadId = Uuid.meta({ description: 'The lead id.' });
 export const CreateLeadInput = z
   .object({
     name: requiredText(TEXT_LIMITS.name).meta({ example: 'John Doe' }),
-    email: z
-      .email()
-      .max(TEXT_LIMITS.email)
-      .meta({ example: 'john@example.com' }),
+    email: z.email().max(TEXT_LIMITS.email).meta({ example: 'john@example.com' }),
     phone: optionalText(TEXT_LIMITS.phone)
       .refine((v) => v == null || v === '' || /^\+?[0-9][0-9 ().-]{2,31}$/.test(v), {
         message: 'must be a phone number: digits, spaces, ( ) . - and an optional leading +',
@@ -26,14 +23,10 @@ export const CreateLeadInput = z
     // A honeypot: named so that browser autofill (which has no "website" field type) leaves it
     // empty, while form-filling bots fill it. Submissions with it filled are answered as
     // created and dropped.
-    website: z
-      .string()
-      .max(2000)
-      .optional()
-      .meta({
-        description:
-          'Leave empty. Forms render this as an input hidden from people (off-screen, `tabindex="-1"`, `autocomplete="off"`, `aria-hidden`).',
-      }),
+    website: z.string().max(2000).optional().meta({
+      description:
+        'Leave empty. Forms render this as an input hidden from people (off-screen, `tabindex="-1"`, `autocomplete="off"`, `aria-hidden`).',
+    }),
   })
   .meta({
     id: 'CreateLeadInput',
@@ -153,7 +146,5 @@ export const LeadStatusResult = z
   .meta({ id: 'LeadStatusResult' });
 export type LeadStatusResult = z.infer<typeof LeadStatusResult>;
 
-export const LeadAssignment = z
-  .object({ id: Uuid, assigned_to: Uuid.nullable(), updated_at: Timestamp })
-  .meta({ id: 'LeadAssignment' });
+export const LeadAssignment = z.object({ id: Uuid, assigned_to: Uuid.nullable(), updated_at: Timestamp }).meta({ id: 'LeadAssignment' });
 export type LeadAssignment = z.infer<typeof LeadAssignment>;

@@ -6,10 +6,7 @@ export const EVENT_STATES = ['pending', 'delivered', 'dead'] as const;
 export type EventState = (typeof EVENT_STATES)[number];
 
 /** What the notification service receives: the spec's event body plus its `event_id`. */
-export type EventPayload = { event_id: string; event_type: EventType; lead_id: string; timestamp: string } & Record<
-  string,
-  string | null
->;
+export type EventPayload = { event_id: string; event_type: EventType; lead_id: string; timestamp: string } & Record<string, string | null>;
 
 /**
  * The transactional outbox: an event is inserted in the same transaction as the change it

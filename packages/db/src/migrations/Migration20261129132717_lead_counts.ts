@@ -7,9 +7,10 @@ import { Migration } from '@mikro-orm/migrations';
  * concurrent writers of the same combination (every new website lead) queue only briefly.
  */
 export class Migration20261129132717_lead_counts extends Migration {
-
   override async up(): Promise<void> {
-    this.addSql(`create table "lead"."lead_counts" ("status" text check ("status" in ('new', 'contacted', 'qualified', 'proposal', 'closed_won', 'closed_lost')) not null, "source" text check ("source" in ('website', 'referral', 'social', 'other')) not null, "assigned_to" uuid not null, "n" bigint not null, constraint "lead_counts_pkey" primary key ("status", "source", "assigned_to"));`);
+    this.addSql(
+      `create table "lead"."lead_counts" ("status" text check ("status" in ('new', 'contacted', 'qualified', 'proposal', 'closed_won', 'closed_lost')) not null, "source" text check ("source" in ('website', 'referral', 'social', 'other')) not null, "assigned_to" uuid not null, "n" bigint not null, constraint "lead_counts_pkey" primary key ("status", "source", "assigned_to"));`,
+    );
 
     // An update that changes the combination touches two counter rows: they are written in key
     // order in one statement, so two opposite moves (new→contacted, contacted→new) cannot deadlock.
@@ -30,8 +31,12 @@ begin
   return null;
 end
 $$;`);
-    this.addSql(`create constraint trigger "lead_counts_on_insert_or_delete" after insert or delete on "lead"."leads" deferrable initially deferred for each row execute function "lead"."lead_counts_apply"();`);
-    this.addSql(`create constraint trigger "lead_counts_on_update" after update of "status", "source", "assigned_to" on "lead"."leads" deferrable initially deferred for each row when (old.status is distinct from new.status or old.source is distinct from new.source or old.assigned_to is distinct from new.assigned_to) execute function "lead"."lead_counts_apply"();`);
+    this.addSql(
+      `create constraint trigger "lead_counts_on_insert_or_delete" after insert or delete on "lead"."leads" deferrable initially deferred for each row execute function "lead"."lead_counts_apply"();`,
+    );
+    this.addSql(
+      `create constraint trigger "lead_counts_on_update" after update of "status", "source", "assigned_to" on "lead"."leads" deferrable initially deferred for each row when (old.status is distinct from new.status or old.source is distinct from new.source or old.assigned_to is distinct from new.assigned_to) execute function "lead"."lead_counts_apply"();`,
+    );
 
     // TRUNCATE fires no row triggers: it empties the counts with the leads.
     this.addSql(`create function "lead"."lead_counts_clear"() returns trigger language plpgsql as $$
@@ -40,10 +45,14 @@ begin
   return null;
 end
 $$;`);
-    this.addSql(`create trigger "lead_counts_on_truncate" after truncate on "lead"."leads" for each statement execute function "lead"."lead_counts_clear"();`);
+    this.addSql(
+      `create trigger "lead_counts_on_truncate" after truncate on "lead"."leads" for each statement execute function "lead"."lead_counts_clear"();`,
+    );
 
     // The triggers exist (and hold a lock that keeps writers out) before the existing rows are counted.
-    this.addSql(`insert into "lead"."lead_counts" ("status", "source", "assigned_to", "n") select "status", "source", coalesce("assigned_to", '00000000-0000-0000-0000-000000000000'::uuid), count(*) from "lead"."leads" group by 1, 2, 3;`);
+    this.addSql(
+      `insert into "lead"."lead_counts" ("status", "source", "assigned_to", "n") select "status", "source", coalesce("assigned_to", '00000000-0000-0000-0000-000000000000'::uuid), count(*) from "lead"."leads" group by 1, 2, 3;`,
+    );
   }
 
   override async down(): Promise<void> {
@@ -54,5 +63,4 @@ $$;`);
     this.addSql(`drop function if exists "lead"."lead_counts_apply"();`);
     this.addSql(`drop table if exists "lead"."lead_counts" cascade;`);
   }
-
 }

@@ -101,7 +101,11 @@ export class LeadRepository {
       this.db.query<LeadRecord>(itemsQuery.text, itemsQuery.values),
       this.db.query<{ total: string }>(totalQuery.text, totalQuery.values),
     ]);
-    await writeAudit(this.db, access.audit, items.map((lead) => lead.id));
+    await writeAudit(
+      this.db,
+      access.audit,
+      items.map((lead) => lead.id),
+    );
     return { items, total: Number(count!.total) };
   }
 
@@ -112,7 +116,9 @@ export class LeadRepository {
         id,
         ...scopeParams(access.scope),
       ]),
-      this.db.query<ActivityRecord>(`select ${ACTIVITY_COLUMNS} from lead.lead_activities where lead_id = $1 order by created_at, id`, [id]),
+      this.db.query<ActivityRecord>(`select ${ACTIVITY_COLUMNS} from lead.lead_activities where lead_id = $1 order by created_at, id`, [
+        id,
+      ]),
     ]);
     if (!lead) throw new LeadNotFoundError(id);
     await writeAudit(this.db, access.audit, [id]);
@@ -184,7 +190,12 @@ export class LeadRepository {
       await lockLead(tx, id, access.scope);
       const now = new Date();
       await tx.query('update lead.leads set updated_at = $2 where id = $1', [id, now]);
-      const created = await addToTimeline(tx, id, { type: activity.type, description: activity.description, actor: activity.actor, at: now });
+      const created = await addToTimeline(tx, id, {
+        type: activity.type,
+        description: activity.description,
+        actor: activity.actor,
+        at: now,
+      });
       await writeAudit(tx, access.audit, [id]);
       return created;
     });

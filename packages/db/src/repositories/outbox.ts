@@ -18,9 +18,7 @@ export interface ClaimedEvent {
   attempts: number;
 }
 
-export type DeliveryFailure =
-  | { permanent: true; error: string }
-  | { permanent: false; error: string; retryInMs: number; maxAgeMs: number };
+export type DeliveryFailure = { permanent: true; error: string } | { permanent: false; error: string; retryInMs: number; maxAgeMs: number };
 
 export interface OutboxStats {
   pending: number;
@@ -77,13 +75,11 @@ export class OutboxRepository {
 
   /** The receiver accepted the event. */
   async markDelivered(event: Pick<ClaimedEvent, 'eventId'>): Promise<void> {
-    await this.em
-      .getConnection()
-      .execute(
-        `update lead.outbox_events set state = 'delivered', delivered_at = now(), locked_until = null, last_error = null
+    await this.em.getConnection().execute(
+      `update lead.outbox_events set state = 'delivered', delivered_at = now(), locked_until = null, last_error = null
           where event_id = ? and state = 'pending'`,
-        [event.eventId],
-      );
+      [event.eventId],
+    );
   }
 
   /**

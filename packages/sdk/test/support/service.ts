@@ -79,8 +79,8 @@ export async function startService(env: Record<string, string> = {}): Promise<Se
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
 
   let url: string;
   try {
@@ -100,8 +100,7 @@ export async function startService(env: Record<string, string> = {}): Promise<Se
         .setIssuedAt()
         .setExpirationTime('1h')
         .sign(new TextEncoder().encode(SECRET)),
-    sql: async (query, params = []) =>
-      onServer(databaseUrl.toString(), async (c) => (await c.query(query, params)).rows),
+    sql: async (query, params = []) => onServer(databaseUrl.toString(), async (c) => (await c.query(query, params)).rows),
     async stop() {
       if (child.exitCode === null) {
         const exited = new Promise((resolve) => child.once('exit', resolve));
