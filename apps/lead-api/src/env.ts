@@ -91,6 +91,9 @@ const EnvSchema = z.object({
     .int()
     .min(1024)
     .default(64 * 1024),
+  // A request's headers and body must have arrived within this long, or it is answered 408.
+  REQUEST_TIMEOUT_MS: ms(10_000, 100),
+  TRPC_MAX_BATCH_SIZE: z.coerce.number({ error: 'must be a whole number' }).int().min(1).max(100).default(10),
   // ---- abuse protection (http/rate-limit.ts, http/create-limit.ts) ----
   TRUST_PROXY: trustProxy,
   RATE_LIMIT_CREATE_PER_HOUR: z.coerce.number({ error: 'must be a whole number' }).int().min(1).default(10),

@@ -1,24 +1,29 @@
 import { randomUUID } from 'node:crypto';
-import { procedures } from '@lead/contracts';
+import { createServer } from 'node:http';
+import { documents, procedures, TRPC_PREFIX } from '@lead/contracts';
 import type { MikroORM } from '@lead/db';
 import { fastifyTRPCPlugin } from '@trpc/server/adapters/fastify';
-import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import { fastifyTRPCOpenApiPlugin } from 'trpc-to-openapi';
 import type { Authenticator } from './auth.js';
+import type { Env } from './env.js';
+import { registerBodyHandling } from './http/body.js';
+import { answerClientError } from './http/client-errors.js';
 import { contextFactory } from './http/context.js';
 import { registerCors } from './http/cors.js';
 import { createLimitHook } from './http/create-limit.js';
-import { errorBody } from './http/error-body.js';
+import { docsRoutes } from './http/docs.js';
+import { errorBody, type HttpError } from './http/error-body.js';
+import { commonHeaders, registerGate } from './http/gate.js';
 import { Counters } from './http/metrics.js';
 import { createRateLimit } from './http/rate-limit.js';
+import { longestTrpcSegment } from './http/target.js';
 import { loggerOptions } from './logger.js';
-import { docsRoutes } from './http/docs.js';
-import { buildOpenApiDocument, OPENAPI_PATH, serializeOpenApiDocument } from './openapi.js';
+import { buildOpenApiDocument, serializeOpenApiDocument } from './openapi.js';
+import { noteErrorOrigin } from './procedures/errors.js';
 import { appRouter, openApiRouter } from './router.js';
-import { noteErrorOrigin, type Context } from './trpc.js';
-import type { Env } from './env.js';
+import type { Context } from './trpc.js';
 
 export interface ServerDeps {
   env: Pick<
@@ -29,6 +34,8 @@ export interface ServerDeps {
     | 'RATE_LIMIT_CREATE_PER_HOUR'
     | 'RATE_LIMIT_ADMIN_PER_MINUTE'
     | 'RATE_LIMIT_KEY_PREFIX'
+    | 'TRPC_MAX_BATCH_SIZE'
+    | 'REQUEST_TIMEOUT_MS'
   > &
     Partial<Pick<Env, 'CORS_ORIGINS' | 'CORS_ADMIN_ORIGINS'>>;
   orm: MikroORM;
@@ -37,6 +44,8 @@ export interface ServerDeps {
   redis?: Redis;
   /** Where logs go (default: stdout); tests capture them. */
   logStream?: NodeJS.WritableStream;
+  /** True once the service is shutting down; until then, false. */
+  draining?: () => boolean;
 }
 
 /**
@@ -57,20 +66,18 @@ class RequestLogs extends LogController {
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 
-/** The human-readable API docs page loads scripts and styles, so it gets its own policy. */
-const DOCS_PAGE = /^\/docs(?:[/?]|$)/;
-/** Static and free of personal data: the only responses that may be cached. */
-const CACHEABLE = /^\/(?:docs(?:[/?]|$)|api\/v1\/openapi\.json(?:\?|$))/;
-/** Nothing may be loaded, framed or run from an API response. */
-const CONTENT_SECURITY_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
-
 /** Errors raised by Fastify itself (body parsing, limits) get the same shape as the API's own. */
-function fastifyErrorCode(error: FastifyError): { status: number; code: keyof typeof TRPC_ERROR_CODES_BY_KEY; message: string } {
+function fastifyErrorCode(error: FastifyError): HttpError {
   const status = error.statusCode ?? 500;
   if (status === 413) return { status, code: 'PAYLOAD_TOO_LARGE', message: 'Request body too large' };
   if (status === 415) return { status, code: 'UNSUPPORTED_MEDIA_TYPE', message: 'Content-Type must be application/json' };
   if (status === 400) {
-    const message = error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ? 'Request body is empty' : 'Request body is not valid JSON';
+    const message =
+      error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY'
+        ? 'Request body is empty'
+        : error.code === 'LEAD_JSON_TOO_DEEP'
+          ? error.message
+          : 'Request body is not valid JSON';
     return { status, code: 'PARSE_ERROR', message };
   }
   if (status >= 400 && status < 500) return { status, code: 'BAD_REQUEST', message: 'Bad request' };
@@ -88,19 +95,26 @@ function trustProxy(setting: Env['TRUST_PROXY']): string[] | ((address: string, 
   return setting;
 }
 
-/** The request id and the security headers every response carries. */
-function commonHeaders(req: FastifyRequest, reply: FastifyReply): void {
-  void reply.header('x-request-id', req.id);
-  void reply.header('x-content-type-options', 'nosniff');
-  // Responses carry personal data: no browser, proxy or CDN may keep a copy.
-  if (!CACHEABLE.test(req.url)) void reply.header('cache-control', 'no-store');
-  if (!DOCS_PAGE.test(req.url)) void reply.header('content-security-policy', CONTENT_SECURITY_POLICY);
-}
-
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
+  const { env } = deps;
+  let closing = false;
   const app = Fastify({
-    logger: loggerOptions(deps.env, deps.logStream),
-    bodyLimit: deps.env.BODY_LIMIT_BYTES,
+    logger: loggerOptions(env, deps.logStream),
+    bodyLimit: env.BODY_LIMIT_BYTES,
+    // A request (headers and body) must arrive whole within REQUEST_TIMEOUT_MS, checked every
+    // second: a body that trickles in is cut off with 408 instead of holding a connection.
+    serverFactory: (handler) =>
+      createServer(
+        { requestTimeout: env.REQUEST_TIMEOUT_MS, headersTimeout: env.REQUEST_TIMEOUT_MS, connectionsCheckingInterval: 1000 },
+        handler,
+      ),
+    // Node's HTTP parser refuses some requests before Fastify sees them (oversized headers, a
+    // malformed request line, a request that timed out): answered in the service's error shape.
+    clientErrorHandler: answerClientError,
+    // The gate answers while closing, in the error shape and with the usual headers.
+    return503OnClosing: false,
+    // A tRPC batch names its calls in one path parameter.
+    routerOptions: { maxParamLength: longestTrpcSegment(env.TRPC_MAX_BATCH_SIZE) },
     // Honour a caller's request id when it is sane, so one id follows a request across services.
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
@@ -108,11 +122,12 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     },
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
-    trustProxy: trustProxy(deps.env.TRUST_PROXY),
+    trustProxy: trustProxy(env.TRUST_PROXY),
     logController: new RequestLogs(),
     // A URL Fastify cannot route (bad percent-encoding): refused before any hook runs, so it
     // gets its headers here, and the error body every other refusal has.
     frameworkErrors: (error, req, reply) => {
+      req.surface = req.url.startsWith(`${TRPC_PREFIX}/`) ? 'trpc' : 'rest';
       commonHeaders(req, reply);
       const refusal =
         error.code === 'FST_ERR_BAD_URL'
@@ -121,29 +136,35 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       void (reply as FastifyReply).status(refusal.status).send(errorBody(req, refusal));
     },
   });
-
-  await registerCors(app, { public: deps.env.CORS_ORIGINS ?? [], admin: deps.env.CORS_ADMIN_ORIGINS ?? [] });
-
-  app.addHook('onRequest', (req, reply, done) => {
-    commonHeaders(req, reply);
-    done();
+  app.addHook('preClose', () => {
+    closing = true;
   });
 
-  // Abuse protection: per-client create budget (counted before the body is read), per-user budget.
-  const limits = { redis: deps.redis, keyPrefix: deps.env.RATE_LIMIT_KEY_PREFIX };
-  const createLimit = createRateLimit({ ...limits, name: 'create', points: deps.env.RATE_LIMIT_CREATE_PER_HOUR, durationSeconds: 3600 });
-  const userRateLimit = createRateLimit({ ...limits, name: 'user', points: deps.env.RATE_LIMIT_ADMIN_PER_MINUTE, durationSeconds: 60 });
-  const counters = new Counters();
+  // First: what the request is for, and so every policy. Then CORS, then the create budget.
+  registerGate(app, { maxBatchSize: env.TRPC_MAX_BATCH_SIZE, draining: () => closing || (deps.draining?.() ?? false) });
+  await registerCors(app, { public: env.CORS_ORIGINS ?? [], admin: env.CORS_ADMIN_ORIGINS ?? [] });
+  const limits = { redis: deps.redis, keyPrefix: env.RATE_LIMIT_KEY_PREFIX };
+  const createLimit = createRateLimit({ ...limits, name: 'create', points: env.RATE_LIMIT_CREATE_PER_HOUR, durationSeconds: 3600 });
+  const userRateLimit = createRateLimit({ ...limits, name: 'user', points: env.RATE_LIMIT_ADMIN_PER_MINUTE, durationSeconds: 60 });
   app.addHook('onRequest', createLimitHook(createLimit));
-  app.get('/metrics', async (_req, reply) => reply.type('text/plain; version=0.0.4').send(counters.render()));
+  registerBodyHandling(app);
+  // tRPC sets its own `Vary`; the CORS headers vary by Origin too, and caches must know it.
+  app.addHook('onSend', async (req, reply) => {
+    if (!req.headers.origin || !reply.hasHeader('access-control-allow-origin')) return;
+    const vary = String(reply.getHeader('vary') ?? '');
+    if (!/(^|,)\s*origin\s*(,|$)/i.test(vary)) void reply.header('vary', vary ? `${vary}, Origin` : 'Origin');
+  });
+
+  const counters = new Counters();
+  app.get(documents.metrics.path, async (_req, reply) => reply.type('text/plain; version=0.0.4').send(counters.render()));
   const contextDeps = { ...deps, userRateLimit, counters };
 
   app.setErrorHandler((error: FastifyError, req, reply) => {
-    const { status, code, message } = fastifyErrorCode(error);
-    if (status >= 500) req.log.error({ err: error }, 'unhandled error');
-    return reply.status(status).send(errorBody(req, { status, code, message }));
+    const refusal = fastifyErrorCode(error);
+    if (refusal.status >= 500) req.log.error({ err: error }, 'unhandled error');
+    return reply.status(refusal.status).send(errorBody(req, refusal));
   });
-  app.setNotFoundHandler((req, reply) => reply.status(404).send({ code: 'NOT_FOUND', message: 'Not found', request_id: req.id }));
+  app.setNotFoundHandler((req, reply) => reply.status(404).send(errorBody(req, { status: 404, code: 'NOT_FOUND', message: 'Not found' })));
 
   // Both adapters pass the Fastify request here, before they format the error.
   const onError =
@@ -160,11 +181,12 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     };
 
   await app.register(fastifyTRPCPlugin, {
-    prefix: '/trpc',
+    prefix: TRPC_PREFIX,
     trpcOptions: {
       router: appRouter,
       createContext: contextFactory(contextDeps, 'trpc'),
       onError: onError('trpc'),
+      maxBatchSize: env.TRPC_MAX_BATCH_SIZE,
     },
   });
 
@@ -180,7 +202,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   });
 
   const document = serializeOpenApiDocument(buildOpenApiDocument());
-  app.get(OPENAPI_PATH, (_req, reply) => reply.type('application/json; charset=utf-8').send(document));
+  app.get(documents.openapi.path, (_req, reply) => reply.type('application/json; charset=utf-8').send(document));
   await app.register(docsRoutes);
 
   return app;

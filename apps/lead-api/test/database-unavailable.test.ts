@@ -2,7 +2,7 @@ import net from 'node:net';
 import { knex } from '@mikro-orm/postgresql';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isDatabaseUnavailable } from '../src/trpc.js';
+import { isDatabaseUnavailable } from '@lead/db';
 import { sampleLead, startTestApp, type TestApp } from './support/app.js';
 import { SURFACES, type Surface } from './support/surfaces.js';
 import { admin as serverAdmin, databaseUrl, SERVER_URL, uniqueName } from './support/database.js';

@@ -166,6 +166,8 @@ describe('the document is derived from the contracts', () => {
     input: z.object({ text: z.string() }),
     output: z.object({ ok: z.boolean() }),
     roles: PUBLIC,
+    rateLimit: 'none',
+    audit: 'none',
     method: 'POST',
     path: '/api/v1/later',
     operationId: 'later',

@@ -11,6 +11,45 @@ export type Role = (typeof ROLES)[number];
 export const PUBLIC: readonly Role[] = [];
 
 /**
+ * Which budget a call draws on. `create`: the public create budget per client address, counted
+ * before the body is read (so malformed submissions count); `user`: the budget of the
+ * authenticated user (token `sub`), counted after authentication; `none`: unlimited.
+ */
+export type RateLimitPolicy = 'create' | 'user' | 'none';
+
+/**
+ * How a call is recorded in the audit trail. `read`: it returns lead data to its caller, so the
+ * row (naming the leads returned) is written before the answer leaves; `change`: it changes
+ * leads, and the row is written in the change's own transaction; `none`: it touches no lead.
+ * `leadIds` names the leads a successful call concerns, from its input and output.
+ */
+export type AuditPolicy<TInput = never, TOutput = never> =
+  'none' | { kind: 'read' | 'change'; leadIds: (call: { input: TInput; output: TOutput }) => readonly string[] };
+
+/**
+ * Everything the server applies to a call besides running it, declared once per contract and
+ * applied to the procedure a request is routed to, on both surfaces (never to the URL's text).
+ */
+export interface Policy<TInput = never, TOutput = never> {
+  rateLimit: RateLimitPolicy;
+  audit: AuditPolicy<TInput, TOutput>;
+  /** `public`: free of personal data, may be kept by caches; `no-store`: nobody may keep a copy. */
+  cache: 'no-store' | 'public';
+  /**
+   * Which browser origins may call it: `public` also the website origins (`CORS_ORIGINS`),
+   * `admin` only the CMS origins (`CORS_ADMIN_ORIGINS`).
+   */
+  cors: 'public' | 'admin';
+  /** Largest request body accepted, in bytes; the service-wide `BODY_LIMIT_BYTES` caps it. */
+  maxBodyBytes: number | null;
+}
+
+/** What the server reads at run time, with the audit's types erased. */
+export type AnyPolicy = Omit<Policy, 'audit'> & {
+  audit: 'none' | { kind: 'read' | 'change'; leadIds: (call: { input: unknown; output: unknown }) => readonly string[] };
+};
+
+/**
  * Procedure meta. `openapi` is the shape trpc-to-openapi reads; it is spelled out here so that
  * client type declarations do not depend on that server-side library.
  */
@@ -30,6 +69,8 @@ export interface LeadMeta {
   };
   /** Who may call it; empty means public. The server enforces exactly this list. */
   roles: readonly Role[];
+  /** Rate limit, audit, caching, CORS and body limit of the call (see `Policy`). */
+  policy: AnyPolicy;
   /** The HTTP status the REST surface answers on success. */
   successStatus: 200 | 201;
   /** What an error status means for this operation, where the generic wording would be vague. */
@@ -56,16 +97,16 @@ export interface Contract<
 
 /**
  * Errors an operation can answer besides its own, by what it is: 400 when it takes input,
- * 413/415 when it takes a body (Fastify parses none for GET), 401/403/429 when protected, and
- * 500/503 always (503 when the database is unreachable or, for protected operations, when the
+ * 413/415 when it takes a body (Fastify parses none for GET), 401/403 when protected, 429 when
+ * rate-limited, and 500/503 always (503 when the database is unreachable or, for protected operations, when the
  * audit row cannot be written).
  */
-function commonErrors(spec: { input: z.ZodType; method: string; roles: readonly Role[] }): number[] {
+function commonErrors(spec: { input: z.ZodType; method: string; roles: readonly Role[]; rateLimit: RateLimitPolicy }): number[] {
   return [
     ...(spec.input._zod.def.type === 'void' ? [] : [400]),
     ...(spec.method === 'GET' ? [] : [413, 415]),
-    // 429: the per-user rate limit of protected operations.
-    ...(spec.roles.length === 0 ? [] : [401, 403, 429]),
+    ...(spec.roles.length === 0 ? [] : [401, 403]),
+    ...(spec.rateLimit === 'none' ? [] : [429]),
     500,
     503,
   ];
@@ -86,12 +127,24 @@ interface ContractSpec<TType extends 'query' | 'mutation', TInput extends z.ZodT
    */
   errors?: number[] | Record<number, string>;
   examples?: ContractExamples;
+  /** Its budget: `create` only for public contracts, `user` only for protected ones. */
+  rateLimit: RateLimitPolicy;
+  audit: AuditPolicy<z.output<TInput>, z.output<TOutput>>;
+  /** Default `no-store`. */
+  cache?: Policy['cache'];
+  /** Default `admin`. */
+  cors?: Policy['cors'];
+  maxBodyBytes?: number;
 }
 
 export function defineContract<TType extends 'query' | 'mutation', TInput extends z.ZodType, TOutput extends z.ZodType>(
   spec: ContractSpec<TType, TInput, TOutput>,
 ): Contract<TType, TInput, TOutput> {
   const isProtected = spec.roles.length > 0;
+  // A budget keyed by the client address makes no sense behind a token, nor one keyed by the user without one.
+  if (spec.rateLimit === (isProtected ? 'create' : 'user')) {
+    throw new Error(`${spec.operationId}: the ${spec.rateLimit} budget is for ${isProtected ? 'public' : 'protected'} contracts`);
+  }
   const declared = Array.isArray(spec.errors) ? spec.errors : Object.keys(spec.errors ?? {}).map(Number);
   const errors = [...commonErrors(spec), ...declared].sort((a, b) => a - b);
   const description = isProtected
@@ -103,6 +156,13 @@ export function defineContract<TType extends 'query' | 'mutation', TInput extend
     output: spec.output,
     meta: {
       roles: spec.roles,
+      policy: {
+        rateLimit: spec.rateLimit,
+        audit: spec.audit as AnyPolicy['audit'],
+        cache: spec.cache ?? 'no-store',
+        cors: spec.cors ?? 'admin',
+        maxBodyBytes: spec.maxBodyBytes ?? null,
+      },
       successStatus: spec.successStatus ?? 200,
       openapi: {
         method: spec.method,

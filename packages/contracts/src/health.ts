@@ -14,6 +14,8 @@ export const healthContract = defineContract({
   input: z.void(),
   output: Health,
   roles: PUBLIC,
+  rateLimit: 'none',
+  audit: 'none',
   method: 'GET',
   path: '/health',
   operationId: 'health',

@@ -12,3 +12,4 @@ export * from './leads/contracts.js';
 export * from './leads/enums.js';
 export * from './leads/schemas.js';
 export * from './router.js';
+export * from './routes.js';

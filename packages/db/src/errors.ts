@@ -49,3 +49,27 @@ export class IdempotencyKeyReusedError extends Error {
     super('This Idempotency-Key was already used with a different request body');
   }
 }
+
+/** The database cannot be reached, or will not serve right now: worth retrying shortly. */
+export class DatabaseUnavailableError extends Error {
+  override readonly name = 'DatabaseUnavailableError';
+  constructor(options: { cause: unknown }) {
+    super('The database is unavailable', options);
+  }
+}
+
+/** A row with the same unique key exists (SQLSTATE 23505). */
+export class UniqueViolationError extends Error {
+  override readonly name = 'UniqueViolationError';
+  constructor(options: { cause: unknown }) {
+    super('A row with this key already exists', options);
+  }
+}
+
+/** Another integrity constraint refused the row (SQLSTATE class 23). */
+export class ConstraintViolationError extends Error {
+  override readonly name = 'ConstraintViolationError';
+  constructor(options: { cause: unknown }) {
+    super('The row breaks an integrity constraint', options);
+  }
+}

@@ -1,5 +1,6 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import pg from 'pg';
+import { classified } from './classify.js';
 
 const databases = new WeakMap<MikroORM, Database>();
 
@@ -18,8 +19,22 @@ interface PgConnection {
  * The ORM's connections leave timestamps as text for its own hydration; these statements read
  * them with `pg`'s standard parsers instead (a `timestamptz` becomes a `Date`).
  */
-const run = async (connection: PgConnection, text: string, values?: readonly unknown[]) =>
-  (await connection.query({ text, values: values as unknown[] | undefined, types: pg.types })).rows;
+const run = async (connection: PgConnection, text: string, values?: readonly unknown[]) => {
+  try {
+    return (await connection.query({ text, values: values as unknown[] | undefined, types: pg.types })).rows;
+  } catch (error) {
+    throw classified(error);
+  }
+};
+
+/** A connection from the pool; an unreachable or exhausted server fails as `DatabaseUnavailableError`. */
+async function acquire(pool: ConnectionPool): Promise<PgConnection> {
+  try {
+    return await pool.acquireConnection();
+  } catch (error) {
+    throw classified(error);
+  }
+}
 
 /** The part of knex's client (MikroORM's connection pool) this module uses. */
 interface ConnectionPool {
@@ -28,11 +43,13 @@ interface ConnectionPool {
 }
 
 /**
- * Parameterised SQL on the ORM's own connection pool, for the request paths that run on every
- * lead capture and every staff call. The ORM's unit of work (change sets, identity map, SQL built
- * with values inlined client-side) was the largest share of those requests' CPU; here each
- * statement goes to `pg` as text plus parameters. Sharing the pool keeps one bound on
- * connections (the embedded database accepts one).
+ * The one way the repositories reach the database: parameterised SQL (`$1…`) on the ORM's own
+ * connection pool. The ORM's unit of work (change sets, identity map, SQL built with values
+ * inlined client-side) was the largest share of each request's CPU; here each statement goes to
+ * `pg` as text plus parameters. Sharing the pool keeps one bound on connections (the embedded
+ * database accepts one). Driver errors leave this class classified (`classify.ts`): callers
+ * see `DatabaseUnavailableError`, `UniqueViolationError`, `ConstraintViolationError`, or the
+ * original error for anything else.
  */
 export class Database implements Sql {
   private readonly commitListeners: Array<() => void> = [];
@@ -56,7 +73,7 @@ export class Database implements Sql {
   }
 
   async query<Row = Record<string, unknown>>(text: string, values?: readonly unknown[]): Promise<Row[]> {
-    const connection = await this.pool.acquireConnection();
+    const connection = await acquire(this.pool);
     try {
       return (await run(connection, text, values)) as Row[];
     } finally {
@@ -66,7 +83,7 @@ export class Database implements Sql {
 
   /** Runs `work` in one transaction: committed when it resolves, rolled back when it throws. */
   async transaction<T>(work: (tx: Sql) => Promise<T>): Promise<T> {
-    const connection = await this.pool.acquireConnection();
+    const connection = await acquire(this.pool);
     const tx: Sql = {
       query: async <Row>(text: string, values?: readonly unknown[]) => (await run(connection, text, values)) as Row[],
     };

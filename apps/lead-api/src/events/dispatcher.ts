@@ -56,10 +56,8 @@ export class EventDispatcher {
 
   start(): void {
     if (this.loop) return;
-    // Events written (or retried) by this instance go out at once instead of at the next poll:
-    // lead changes commit through `Database`, an event retry through the ORM.
+    // Events written (or retried) by this instance go out at once instead of at the next poll.
     Database.of(this.orm).onCommit(() => this.wake());
-    this.orm.em.getEventManager().registerSubscriber({ afterTransactionCommit: () => this.wake() });
     this.loop = this.run();
   }
 
@@ -111,7 +109,7 @@ export class EventDispatcher {
 
   /** One claim, its deliveries in parallel (each of a different lead), and their outcomes. */
   private async dispatchBatch(): Promise<number> {
-    const outbox = new OutboxRepository(this.orm.em.fork());
+    const outbox = new OutboxRepository(Database.of(this.orm));
     const events = await outbox.claim(this.config.batchSize, this.config.leaseMs);
     await Promise.all(events.map((event) => this.dispatchOne(outbox, event)));
     return events.length;

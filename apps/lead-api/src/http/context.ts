@@ -15,18 +15,15 @@ export interface ContextDeps {
 /** The outer context: reads the HTTP request; everything below it sees only `Context`. */
 export function contextFactory(deps: ContextDeps, surface: Context['surface']) {
   const db = Database.of(deps.orm);
-  // A fresh identity map per call (the global EntityManager is never shared), made only by the
-  // procedures that use the ORM.
-  const em = () => deps.orm.em.fork();
   return ({ req, res }: { req: FastifyRequest; res: FastifyReply }): Context => ({
     db,
-    em,
     auth: deps.auth,
     requestId: req.id,
-    ip: req.ip,
+    ip: req.clientAddress,
     userAgent: req.headers['user-agent'] ?? null,
     authorization: req.headers.authorization,
     surface,
+    log: req.log,
     setHeader: (name, value) => void res.header(name, value),
     idempotencyKey: req.headers['idempotency-key'] as string | undefined,
     userRateLimit: deps.userRateLimit,

@@ -7,6 +7,7 @@ import type { Redis } from 'ioredis';
 import superjson from 'superjson';
 import { afterAll, inject } from 'vitest';
 import { hs256Authenticator, signDevToken, type Authenticator } from '../../src/auth.js';
+import { parseEnv } from '../../src/env.js';
 import { buildServer, type ServerDeps } from '../../src/server.js';
 import { createDatabase, databaseUrl, dropDatabase, uniqueName } from './database.js';
 import { assertDocumentedResponse } from './openapi-validator.js';
@@ -74,8 +75,9 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   logStream.on('data', (chunk: Buffer) => (logged += chunk.toString()));
   const app = await buildServer({
     env: {
+      // The service's own defaults, as a deployment without settings gets them.
+      ...parseEnv({}),
       LOG_LEVEL: 'DEBUG',
-      BODY_LIMIT_BYTES: 64 * 1024,
       RATE_LIMIT_CREATE_PER_HOUR: 10_000,
       RATE_LIMIT_ADMIN_PER_MINUTE: 10_000,
       RATE_LIMIT_KEY_PREFIX: uniqueName('lead-test'),

@@ -95,11 +95,9 @@ export async function misuses(cms: ReturnType<typeof createClient<paths>>): Prom
   await cms.PATCH('/api/v1/leads/{lead_id}/status', { params: { path: { lead_id: 'x' } }, body: { status: 'won' } });
   // @ts-expect-error the path parameter is required
   await cms.GET('/api/v1/leads/{lead_id}', {});
+  const notAnActivityClientsAdd = { activity_type: 'created', description: 'x' } as const;
   // @ts-expect-error clients may only add notes and contacts
-  await cms.POST('/api/v1/leads/{lead_id}/activities', {
-    params: { path: { lead_id: 'x' } },
-    body: { activity_type: 'created', description: 'x' },
-  });
+  await cms.POST('/api/v1/leads/{lead_id}/activities', { params: { path: { lead_id: 'x' } }, body: notAnActivityClientsAdd });
   // @ts-expect-error no such operation
   await cms.DELETE('/api/v1/leads/{lead_id}', { params: { path: { lead_id: 'x' } } });
   const { data } = await cms.GET('/api/v1/leads/{lead_id}', { params: { path: { lead_id: 'x' } } });

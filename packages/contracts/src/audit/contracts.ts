@@ -7,6 +7,9 @@ export const auditContracts = {
     input: ListAuditInput,
     output: AuditPage,
     roles: ['admin'],
+    rateLimit: 'user',
+    // The trail names leads and callers, never a lead's own fields.
+    audit: 'none',
     method: 'GET',
     path: '/api/v1/audit',
     operationId: 'listAudit',

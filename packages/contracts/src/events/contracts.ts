@@ -10,6 +10,9 @@ export const eventContracts = {
     input: ListEventsInput,
     output: EventPage,
     roles: ['admin'],
+    rateLimit: 'user',
+    // Payloads carry lead data (the email of a new lead): reading them is a read of those leads.
+    audit: { kind: 'read', leadIds: ({ output }) => [...new Set(output.items.map((event) => event.lead_id))] },
     method: 'GET',
     path: '/api/v1/events',
     operationId: 'listEvents',
@@ -22,6 +25,8 @@ export const eventContracts = {
     input: z.void(),
     output: EventStats,
     roles: ['admin'],
+    rateLimit: 'user',
+    audit: 'none',
     method: 'GET',
     path: '/api/v1/events/stats',
     operationId: 'eventStats',
@@ -33,6 +38,9 @@ export const eventContracts = {
     input: EventIdInput,
     output: LeadEvent,
     roles: ['admin'],
+    rateLimit: 'user',
+    // It changes the event's delivery, and answers with its payload.
+    audit: { kind: 'change', leadIds: ({ output }) => [output.lead_id] },
     method: 'POST',
     path: '/api/v1/events/{event_id}/retry',
     operationId: 'retryEvent',

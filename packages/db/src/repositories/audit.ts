@@ -1,9 +1,7 @@
-import type { EntityManager, FilterQuery } from '@mikro-orm/postgresql';
 import { v7 as uuidv7 } from 'uuid';
-import { AuditLog } from '../entities/audit-log.js';
 import { AuditUnavailableError } from '../errors.js';
-import type { Sql } from '../sql.js';
-import type { PageRequest } from './leads.js';
+import type { Database, Sql } from '../sql.js';
+import type { PageRequest } from './pages.js';
 
 /** Who did what, and from where: everything an audit row holds except the lead ids and time. */
 export interface AuditEntry {
@@ -18,6 +16,15 @@ export interface AuditEntry {
 }
 
 const USER_AGENT_MAX = 512;
+
+/** Entries whose row is written (or, for a caught bot, deliberately not): see `isAuditSettled`. */
+const settled = new WeakSet<AuditEntry>();
+
+/** Whether this call's audit row was written (or waived): the server writes it otherwise. */
+export const isAuditSettled = (entry: AuditEntry): boolean => settled.has(entry);
+
+/** Marks an entry as needing no row: the call stored nothing and served no lead (the honeypot). */
+export const waiveAudit = (entry: AuditEntry): void => void settled.add(entry);
 
 /**
  * Appends one audit row. Called inside the transaction of a change, so the change and its
@@ -44,6 +51,7 @@ export async function writeAudit(sql: Sql, entry: AuditEntry, leadIds: string[])
   } catch (cause) {
     throw new AuditUnavailableError({ cause });
   }
+  settled.add(entry);
 }
 
 export interface AuditFilter {
@@ -55,23 +63,46 @@ export interface AuditFilter {
   to?: Date;
 }
 
+/** One row of the trail (the columns of `lead.audit_log`). */
+export interface AuditRecord {
+  id: string;
+  actorSub: string | null;
+  actorRole: string | null;
+  action: string;
+  leadIds: string[];
+  requestId: string;
+  clientIp: string;
+  userAgent: string | null;
+  createdAt: Date;
+}
+
+const AUDIT_COLUMNS = `id, actor_sub as "actorSub", actor_role as "actorRole", action, lead_ids as "leadIds", request_id as "requestId",
+  client_ip as "clientIp", user_agent as "userAgent", created_at as "createdAt"`;
+
 export class AuditRepository {
-  constructor(private readonly em: EntityManager) {}
+  constructor(private readonly db: Database) {}
 
   /** One page of the trail, newest first, and the number of all matches. */
-  async listPage(filter: AuditFilter, { page, limit }: PageRequest): Promise<{ items: AuditLog[]; total: number }> {
-    const where: FilterQuery<AuditLog> = {};
-    if (filter.leadId) where.leadIds = { $contains: [filter.leadId] };
-    if (filter.actorSub) where.actorSub = filter.actorSub;
-    if (filter.from || filter.to) {
-      where.createdAt = { ...(filter.from ? { $gte: filter.from } : {}), ...(filter.to ? { $lt: filter.to } : {}) };
-    }
-    const [items, total] = await this.em.findAndCount(AuditLog, where, {
-      orderBy: { createdAt: 'desc', id: 'desc' },
-      limit,
-      offset: (page - 1) * limit,
-      disableIdentityMap: true,
-    });
-    return { items, total };
+  async listPage(filter: AuditFilter, { page, limit }: PageRequest): Promise<{ items: AuditRecord[]; total: number }> {
+    const conditions: string[] = [];
+    const params: unknown[] = [];
+    const add = (condition: (index: number) => string, value: unknown) => {
+      params.push(value);
+      conditions.push(condition(params.length));
+    };
+    if (filter.leadId) add((i) => `lead_ids @> array[$${i}::uuid]`, filter.leadId);
+    if (filter.actorSub) add((i) => `actor_sub = $${i}`, filter.actorSub);
+    if (filter.from) add((i) => `created_at >= $${i}`, filter.from);
+    if (filter.to) add((i) => `created_at < $${i}`, filter.to);
+    const where = conditions.length ? `where ${conditions.join(' and ')}` : '';
+    const n = params.length;
+    const [items, [count]] = await Promise.all([
+      this.db.query<AuditRecord>(
+        `select ${AUDIT_COLUMNS} from lead.audit_log ${where} order by created_at desc, id desc limit $${n + 1} offset $${n + 2}`,
+        [...params, limit, (page - 1) * limit],
+      ),
+      this.db.query<{ total: string }>(`select count(*) as total from lead.audit_log ${where}`, params),
+    ]);
+    return { items, total: Number(count!.total) };
   }
 }

@@ -1,6 +1,6 @@
 import { IdempotencyKeyReusedError } from '../errors.js';
 import type { Database } from '../sql.js';
-import type { AuditEntry } from './audit.js';
+import { writeAudit, type AuditEntry } from './audit.js';
 import { findLead, insertLead, type LeadRecord, type NewLead } from './leads.js';
 
 /** How long a key is remembered; after that the same key makes a new lead. */
@@ -44,6 +44,8 @@ export class IdempotencyKeyRepository {
       if (row?.request_hash !== request.requestHash) throw new IdempotencyKeyReusedError();
       const lead = await findLead(tx, row.lead_id);
       if (!lead) throw new Error(`idempotency key ${request.key} names lead ${row.lead_id}, which does not exist`);
+      // The replay hands the lead's data out again: that is recorded like the first answer.
+      await writeAudit(tx, audit, [lead.id]);
       return { lead, replayed: true };
     });
   }

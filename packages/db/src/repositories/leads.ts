@@ -6,6 +6,9 @@ import { AssignmentForbiddenError, LeadNotFoundError, StatusUnchangedError } fro
 import type { Database, Sql } from '../sql.js';
 import { writeAudit, type AuditEntry } from './audit.js';
 import { eventPayload } from './outbox.js';
+import type { PageRequest } from './pages.js';
+
+export type { PageRequest } from './pages.js';
 
 export interface NewLead {
   name: string;
@@ -20,11 +23,6 @@ export interface LeadFilter {
   status?: LeadStatus;
   source?: LeadSource;
   assignedTo?: string;
-}
-
-export interface PageRequest {
-  page: number;
-  limit: number;
 }
 
 /**
@@ -73,8 +71,8 @@ const ACTIVITY_COLUMNS = `id, lead_id as "leadId", activity_type as "activityTyp
 
 /**
  * The lead domain: every rule of the pipeline and of who may touch which lead lives here,
- * beside the data it guards. Each change is one transaction that includes its audit row; each
- * read writes its audit row before returning data. Time-ordered (v7) ids keep inserts local in
+ * beside the data it guards. Each change is one transaction that includes its audit row (reads
+ * are audited by the server, from their contracts, before their data leaves). Time-ordered (v7) ids keep inserts local in
  * the primary key index and give rows of the same millisecond a stable order. A change the
  * notification service must hear of writes its event to the outbox in that same transaction.
  *
@@ -95,33 +93,32 @@ export class LeadRepository {
    * total sums the maintained counts (`LeadCount`), so neither grows with the number of
    * matching leads (deep pages still walk the index up to their offset).
    */
-  async listPage(filter: LeadFilter, page: PageRequest, access: Access): Promise<{ items: LeadRecord[]; total: number }> {
-    const { items: itemsQuery, total: totalQuery } = listQueries(filter, page, access.scope);
+  async listPage(filter: LeadFilter, page: PageRequest, scope: LeadScope): Promise<{ items: LeadRecord[]; total: number }> {
+    const { items: itemsQuery, total: totalQuery } = listQueries(filter, page, scope);
     const [items, [count]] = await Promise.all([
       this.db.query<LeadRecord>(itemsQuery.text, itemsQuery.values),
       this.db.query<{ total: string }>(totalQuery.text, totalQuery.values),
     ]);
-    await writeAudit(
-      this.db,
-      access.audit,
-      items.map((lead) => lead.id),
-    );
     return { items, total: Number(count!.total) };
   }
 
-  /** The lead and its activities, oldest first. */
-  async getWithActivities(id: string, access: Access): Promise<{ lead: LeadRecord; activities: ActivityRecord[] }> {
+  /**
+   * The lead and its activities, oldest first. The activities are read under the same scope as
+   * the lead, so a lead out of scope costs no more than one that does not exist.
+   */
+  async getWithActivities(id: string, scope: LeadScope): Promise<{ lead: LeadRecord; activities: ActivityRecord[] }> {
+    const inScope = scope.assignedTo ? ' and exists (select 1 from lead.leads where id = $1 and assigned_to = $2)' : '';
     const [[lead], activities] = await Promise.all([
-      this.db.query<LeadRecord>(`select ${LEAD_COLUMNS} from lead.leads where id = $1${scopeCondition(access.scope, 2)}`, [
+      this.db.query<LeadRecord>(`select ${LEAD_COLUMNS} from lead.leads where id = $1${scopeCondition(scope, 2)}`, [
         id,
-        ...scopeParams(access.scope),
+        ...scopeParams(scope),
       ]),
-      this.db.query<ActivityRecord>(`select ${ACTIVITY_COLUMNS} from lead.lead_activities where lead_id = $1 order by created_at, id`, [
-        id,
-      ]),
+      this.db.query<ActivityRecord>(
+        `select ${ACTIVITY_COLUMNS} from lead.lead_activities where lead_id = $1${inScope} order by created_at, id`,
+        [id, ...scopeParams(scope)],
+      ),
     ]);
     if (!lead) throw new LeadNotFoundError(id);
-    await writeAudit(this.db, access.audit, [id]);
     return { lead, activities };
   }
 

@@ -1,8 +1,9 @@
-import { LockMode, type EntityManager, type FilterQuery } from '@mikro-orm/postgresql';
 import { v7 as uuidv7 } from 'uuid';
-import { OutboxEvent, type EventPayload, type EventState, type EventType } from '../entities/outbox-event.js';
+import type { EventPayload, EventState, EventType } from '../entities/outbox-event.js';
 import { EventNotDeadError, EventNotFoundError } from '../errors.js';
-import type { PageRequest } from './leads.js';
+import type { Database } from '../sql.js';
+import { writeAudit, type AuditEntry } from './audit.js';
+import type { PageRequest } from './pages.js';
 
 /** The body the notification service receives for a change: the spec's fields plus `event_id`. */
 export function eventPayload(type: EventType, leadId: string, fields: Record<string, string | null>, at: Date): EventPayload {
@@ -28,11 +29,28 @@ export interface OutboxStats {
   oldestPendingAgeSeconds: number | null;
 }
 
+/** An outbox row as the admin procedures read it (the columns of `lead.outbox_events`). */
+export interface EventRecord {
+  eventId: string;
+  eventType: EventType;
+  leadId: string;
+  state: EventState;
+  payload: EventPayload;
+  attempts: number;
+  nextAttemptAt: Date;
+  lastError: string | null;
+  createdAt: Date;
+  deliveredAt: Date | null;
+}
+
+const EVENT_COLUMNS = `event_id as "eventId", event_type as "eventType", lead_id as "leadId", state, payload, attempts,
+  next_attempt_at as "nextAttemptAt", last_error as "lastError", created_at as "createdAt", delivered_at as "deliveredAt"`;
+
 const seconds = (ms: number) => ms / 1000;
 
 /** The outbox's rules: who may deliver an event, when, and what its result means. */
 export class OutboxRepository {
-  constructor(private readonly em: EntityManager) {}
+  constructor(private readonly db: Database) {}
 
   /**
    * Leases up to `limit` due events for `leaseMs`, in one statement. Rows another dispatcher is
@@ -41,7 +59,14 @@ export class OutboxRepository {
    * happened. A lease that runs out (its dispatcher died) makes the event due again.
    */
   async claim(limit: number, leaseMs: number): Promise<ClaimedEvent[]> {
-    const rows = await this.em.getConnection().execute<Array<Record<string, unknown>>>(
+    const rows = await this.db.query<{
+      event_id: string;
+      event_type: EventType;
+      lead_id: string;
+      payload: EventPayload;
+      attempts: number;
+      seq: string;
+    }>(
       `with due as (
          select e.event_id from lead.outbox_events e
           where e.state = 'pending'
@@ -51,10 +76,10 @@ export class OutboxRepository {
               select 1 from lead.outbox_events earlier
                where earlier.lead_id = e.lead_id and earlier.state = 'pending' and earlier.seq < e.seq)
           order by e.seq
-          limit ?
+          limit $1
           for update skip locked)
        update lead.outbox_events o
-          set locked_until = now() + make_interval(secs => ?),
+          set locked_until = now() + make_interval(secs => $2),
               attempts = o.attempts + 1,
               first_attempt_at = coalesce(o.first_attempt_at, now())
          from due
@@ -64,20 +89,14 @@ export class OutboxRepository {
     );
     return rows
       .sort((a, b) => Number(a.seq) - Number(b.seq))
-      .map((r) => ({
-        eventId: r.event_id as string,
-        eventType: r.event_type as EventType,
-        leadId: r.lead_id as string,
-        payload: (typeof r.payload === 'string' ? JSON.parse(r.payload) : r.payload) as EventPayload,
-        attempts: Number(r.attempts),
-      }));
+      .map((r) => ({ eventId: r.event_id, eventType: r.event_type, leadId: r.lead_id, payload: r.payload, attempts: Number(r.attempts) }));
   }
 
   /** The receiver accepted the event. */
   async markDelivered(event: Pick<ClaimedEvent, 'eventId'>): Promise<void> {
-    await this.em.getConnection().execute(
+    await this.db.query(
       `update lead.outbox_events set state = 'delivered', delivered_at = now(), locked_until = null, last_error = null
-          where event_id = ? and state = 'pending'`,
+        where event_id = $1 and state = 'pending'`,
       [event.eventId],
     );
   }
@@ -88,13 +107,13 @@ export class OutboxRepository {
    * was lost meanwhile: the dispatcher that took the event over records its own result.
    */
   async markFailed(event: Pick<ClaimedEvent, 'eventId' | 'attempts'>, failure: DeliveryFailure): Promise<EventState | null> {
-    const rows = await this.em.getConnection().execute<Array<{ state: EventState }>>(
+    const rows = await this.db.query<{ state: EventState }>(
       `update lead.outbox_events
-          set state = case when ? or first_attempt_at + make_interval(secs => ?) <= now() then 'dead' else 'pending' end,
-              next_attempt_at = now() + make_interval(secs => ?),
+          set state = case when $1 or first_attempt_at + make_interval(secs => $2) <= now() then 'dead' else 'pending' end,
+              next_attempt_at = now() + make_interval(secs => $3),
               locked_until = null,
-              last_error = ?
-        where event_id = ? and attempts = ? and state = 'pending'
+              last_error = $4
+        where event_id = $5 and attempts = $6 and state = 'pending'
        returning state`,
       [
         failure.permanent,
@@ -108,20 +127,23 @@ export class OutboxRepository {
     return rows[0]?.state ?? null;
   }
 
-  /** One page of events, newest first. */
-  async listPage(filter: { state?: EventState }, { page, limit }: PageRequest): Promise<{ items: OutboxEvent[]; total: number }> {
-    const where: FilterQuery<OutboxEvent> = filter.state ? { state: filter.state } : {};
-    const [items, total] = await this.em.findAndCount(OutboxEvent, where, {
-      orderBy: { seq: 'desc' },
-      limit,
-      offset: (page - 1) * limit,
-      disableIdentityMap: true,
-    });
-    return { items, total };
+  /** One page of events, newest first, and the number in that state (or of all). */
+  async listPage(filter: { state?: EventState }, { page, limit }: PageRequest): Promise<{ items: EventRecord[]; total: number }> {
+    const where = filter.state ? 'where state = $1' : '';
+    const params = filter.state ? [filter.state] : [];
+    const n = params.length;
+    const [items, [count]] = await Promise.all([
+      this.db.query<EventRecord>(
+        `select ${EVENT_COLUMNS} from lead.outbox_events ${where} order by seq desc limit $${n + 1} offset $${n + 2}`,
+        [...params, limit, (page - 1) * limit],
+      ),
+      this.db.query<{ total: string }>(`select count(*) as total from lead.outbox_events ${where}`, params),
+    ]);
+    return { items, total: Number(count!.total) };
   }
 
   async stats(): Promise<OutboxStats> {
-    const rows = await this.em.getConnection().execute<Array<{ state: EventState; count: string; oldest: string | null }>>(
+    const rows = await this.db.query<{ state: EventState; count: string; oldest: string | null }>(
       `select state, count(*) as count, extract(epoch from now() - min(created_at)) as oldest
          from lead.outbox_events group by state`,
     );
@@ -133,20 +155,23 @@ export class OutboxRepository {
     return stats;
   }
 
-  /** Gives a dead event a fresh retry window; it is due at once. */
-  async retry(eventId: string): Promise<OutboxEvent> {
-    return this.em.transactional(async (em) => {
-      const event = await em.findOne(OutboxEvent, { eventId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+  /** Gives a dead event a fresh retry window (it is due at once), with the audit row of the change. */
+  async retry(eventId: string, audit: AuditEntry): Promise<EventRecord> {
+    return this.db.transaction(async (tx) => {
+      const [event] = await tx.query<EventRecord>(`select ${EVENT_COLUMNS} from lead.outbox_events where event_id = $1 for update`, [
+        eventId,
+      ]);
       if (!event) throw new EventNotFoundError(eventId);
       if (event.state !== 'dead') throw new EventNotDeadError(event.state);
-      Object.assign(event, {
-        state: 'pending',
-        attempts: 0,
-        nextAttemptAt: new Date(),
-        firstAttemptAt: null,
-        lockedUntil: null,
-      });
-      return event;
+      const [retried] = await tx.query<EventRecord>(
+        `update lead.outbox_events
+            set state = 'pending', attempts = 0, next_attempt_at = now(), first_attempt_at = null, locked_until = null
+          where event_id = $1
+         returning ${EVENT_COLUMNS}`,
+        [eventId],
+      );
+      await writeAudit(tx, audit, [event.leadId]);
+      return retried!;
     });
   }
 }

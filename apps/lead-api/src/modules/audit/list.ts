@@ -3,7 +3,7 @@ import { AuditRepository } from '@lead/db';
 import { implementProtected } from '../../trpc.js';
 
 export const list = implementProtected(auditContracts.list, async ({ ctx, input }) => {
-  const { items, total } = await new AuditRepository(ctx.em()).listPage(
+  const { items, total } = await new AuditRepository(ctx.db).listPage(
     {
       leadId: input.lead_id,
       actorSub: input.actor,

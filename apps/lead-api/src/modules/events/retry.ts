@@ -4,6 +4,6 @@ import { implementProtected } from '../../trpc.js';
 import { toLeadEvent } from './serialize.js';
 
 export const retry = implementProtected(eventContracts.retry, async ({ ctx, input }) => {
-  const event = await new OutboxRepository(ctx.em()).retry(input.event_id);
+  const event = await new OutboxRepository(ctx.db).retry(input.event_id, ctx.audit);
   return toLeadEvent(event);
 });

@@ -1,7 +1,7 @@
 import type { LeadEvent } from '@lead/contracts';
-import type { OutboxEvent } from '@lead/db';
+import type { EventRecord } from '@lead/db';
 
-export const toLeadEvent = (event: OutboxEvent): LeadEvent => ({
+export const toLeadEvent = (event: EventRecord): LeadEvent => ({
   event_id: event.eventId,
   event_type: event.eventType,
   lead_id: event.leadId,

@@ -7,7 +7,7 @@ export const list = implementProtected(leadContracts.list, async ({ ctx, input }
   const { items, total } = await new LeadRepository(ctx.db).listPage(
     { status: input.status, source: input.source, assignedTo: input.assigned_to },
     { page: input.page, limit: input.limit },
-    ctx,
+    ctx.scope,
   );
   return { items: items.map(toSummary), total, page: input.page, limit: input.limit };
 });

@@ -1,0 +1,56 @@
+import { ConstraintViolationError, DatabaseUnavailableError, UniqueViolationError } from './errors.js';
+
+/**
+ * SQLSTATEs saying the server cannot be reached or will not serve right now: class 08
+ * (connection exception), 53300 (too many connections), 57P01/57P02 (terminated by an
+ * administrator, or by a crash of another backend) and 57P03 (cannot connect now).
+ */
+const UNAVAILABLE_SQLSTATE = /^(08[0-9A-Z]{3}|53300|57P0[123])$/;
+
+/** Socket errors (Node's `code`) of a server that is down, restarting or out of reach. */
+const UNAVAILABLE_SOCKET = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+/** `pg` reports a connection that closed under it with a plain Error and no code. */
+const CONNECTION_LOST = /^(Connection terminated|Client has encountered a connection error)/;
+
+/** A SQLSTATE: five digits or capital letters, e.g. `23505`, `57P01`. */
+const SQLSTATE = /^[0-9A-Z]{5}$/;
+
+/** The SQLSTATE of an error the server sent (`pg` puts it in `code`, beside `severity`). */
+export function sqlStateOf(error: Error): string | undefined {
+  const { code, severity } = error as { code?: unknown; severity?: unknown };
+  return typeof code === 'string' && SQLSTATE.test(code) && typeof severity === 'string' ? code : undefined;
+}
+
+function unreachable(error: Error): boolean {
+  const sqlState = sqlStateOf(error);
+  if (sqlState !== undefined) return UNAVAILABLE_SQLSTATE.test(sqlState);
+  const { code } = error as { code?: unknown };
+  return (
+    (typeof code === 'string' && UNAVAILABLE_SOCKET.has(code)) ||
+    CONNECTION_LOST.test(error.message) ||
+    // knex's pool, when no connection frees up in time.
+    error.message.startsWith('Knex: Timeout acquiring a connection')
+  );
+}
+
+/**
+ * What a driver error means for the caller, decided here so that nothing above `packages/db`
+ * reads pg's or knex's error shapes. The driver's error stays the `cause`.
+ */
+export function classified(error: unknown): unknown {
+  if (!(error instanceof Error)) return error;
+  if (unreachable(error)) return new DatabaseUnavailableError({ cause: error });
+  const sqlState = sqlStateOf(error);
+  if (sqlState === '23505') return new UniqueViolationError({ cause: error });
+  if (sqlState?.startsWith('23')) return new ConstraintViolationError({ cause: error });
+  return error;
+}
+
+/** Whether `error`, or an error it was caused by, says the database cannot be reached. */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  for (let e = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (e instanceof DatabaseUnavailableError || unreachable(e)) return true;
+  }
+  return false;
+}
