@@ -74,11 +74,30 @@ export function safeError(error: unknown): Record<string, unknown> {
   };
 }
 
+/**
+ * A request as logged: method, path and client, never the query string, whose values can hold
+ * personal data (a tRPC query's `input`, a filter by e-mail).
+ */
+export function requestSummary(req: {
+  method: string;
+  url: string;
+  ip?: string;
+  socket?: { remotePort?: number };
+}): Record<string, unknown> {
+  const queryAt = req.url.indexOf('?');
+  return {
+    method: req.method,
+    url: queryAt === -1 ? req.url : `${req.url.slice(0, queryAt)}?[redacted]`,
+    remoteAddress: req.ip,
+    remotePort: req.socket?.remotePort,
+  };
+}
+
 export function loggerOptions(env: Pick<Env, 'LOG_LEVEL'>, stream?: NodeJS.WritableStream): FastifyServerOptions['logger'] {
   return {
     level: env.LOG_LEVEL.toLowerCase(),
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-    serializers: { err: safeError as never },
+    serializers: { err: safeError as never, req: requestSummary },
     ...(stream ? { stream } : {}),
   };
 }

@@ -149,10 +149,17 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   app.addHook('onRequest', createLimitHook(createLimit));
   registerBodyHandling(app);
   // tRPC sets its own `Vary`; the CORS headers vary by Origin too, and caches must know it.
-  app.addHook('onSend', async (req, reply) => {
-    if (!req.headers.origin || !reply.hasHeader('access-control-allow-origin')) return;
-    const vary = String(reply.getHeader('vary') ?? '');
-    if (!/(^|,)\s*origin\s*(,|$)/i.test(vary)) void reply.header('vary', vary ? `${vary}, Origin` : 'Origin');
+  // tRPC answers with a Fetch Response whose headers Fastify copies over the reply's after this
+  // hook, so its `Vary` is completed on the Response itself.
+  app.addHook('onSend', async (req, reply, payload) => {
+    if (!req.headers.origin || !reply.hasHeader('access-control-allow-origin')) return payload;
+    const headers = payload instanceof Response ? payload.headers : undefined;
+    const vary = (headers ? headers.get('vary') : reply.getHeader('vary')?.toString()) ?? '';
+    if (/(^|,)\s*origin\s*(,|$)/i.test(vary)) return payload;
+    const completed = vary ? `${vary}, Origin` : 'Origin';
+    if (headers) headers.set('vary', completed);
+    else void reply.header('vary', completed);
+    return payload;
   });
 
   const counters = new Counters();

@@ -28,7 +28,15 @@ const SUB: Record<Principal, string | null> = {
  * "sales owner". Over /trpc a success is always 200. `assign` hands the lead to someone else,
  * which only staff who work every lead may do.
  */
-const EXPECTED: Record<string, { input: (leadId: string) => Record<string, unknown> | undefined; status: Record<Principal, number> }> = {
+const EXPECTED: Record<
+  string,
+  {
+    input: (leadId: string) => Record<string, unknown> | undefined;
+    /** Sets the lead up for the call and gives its input, where `input` alone cannot. */
+    prepare?: (leadId: string) => Promise<Record<string, unknown>>;
+    status: Record<Principal, number>;
+  }
+> = {
   health: {
     input: () => undefined,
     status: { 'no token': 200, 'bad token': 200, admin: 200, cms: 200, 'sales owner': 200, 'sales non-owner': 200, 'unknown role': 200 },
@@ -69,10 +77,17 @@ const EXPECTED: Record<string, { input: (leadId: string) => Record<string, unkno
     input: () => undefined,
     status: { 'no token': 401, 'bad token': 401, admin: 200, cms: 403, 'sales owner': 403, 'sales non-owner': 403, 'unknown role': 403 },
   },
-  // No such event: the admin gets past access control to a 404; everyone else never gets that far.
+  // The lead's LeadCreated event, made dead first (`prepare`): only the admin may revive it.
   'events.retry': {
     input: () => ({ event_id: '00000000-0000-4000-8000-000000000000' }),
-    status: { 'no token': 401, 'bad token': 401, admin: 404, cms: 403, 'sales owner': 403, 'sales non-owner': 403, 'unknown role': 403 },
+    prepare: async (leadId) => {
+      const [event] = await t.sql<{ event_id: string }>(
+        `update lead.outbox_events set state = 'dead' where lead_id = ? returning event_id`,
+        [leadId],
+      );
+      return { event_id: event!.event_id };
+    },
+    status: { 'no token': 401, 'bad token': 401, admin: 200, cms: 403, 'sales owner': 403, 'sales non-owner': 403, 'unknown role': 403 },
   },
 };
 
@@ -110,7 +125,7 @@ async function snapshot(leadId: string) {
     lead: await t.sql('select * from lead.leads where id = ?', [leadId]),
     activities: await t.sql('select * from lead.lead_activities where lead_id = ? order by id', [leadId]),
     leads: await t.sql('select count(*)::int as n from lead.leads'),
-    audit: await t.sql('select count(*)::int as n from lead.audit_log'),
+    audit: await t.sql<{ n: number }>('select count(*)::int as n from lead.audit_log'),
     events: await t.sql('select count(*)::int as n, max(attempts) as attempts from lead.outbox_events'),
   };
 }
@@ -130,6 +145,8 @@ it('the table covers every procedure in the contracts', () => {
   );
 });
 
+const contractOf = (path: string) => allProcedures().find(([p]) => p === path)![1];
+
 const cells = allProcedures().flatMap(([path]) =>
   SURFACES.flatMap((surface) => PRINCIPALS.map((principal) => ({ path, surface, principal }))),
 );
@@ -139,9 +156,10 @@ describe('every procedure × caller × surface', () => {
     const leadId = await newLeadAssignedTo(OWNER_ID);
     const expected = EXPECTED[path]!;
     const restStatus = expected.status[principal];
+    const input = expected.prepare ? await expected.prepare(leadId) : expected.input(leadId);
     const before = await snapshot(leadId);
 
-    const res = await callProcedure(t, surface, path, expected.input(leadId), authorization[principal]);
+    const res = await callProcedure(t, surface, path, input, authorization[principal]);
 
     if (restStatus >= 400) {
       expect(res).toEqual({ status: restStatus, code: CODE[restStatus] });
@@ -149,10 +167,12 @@ describe('every procedure × caller × surface', () => {
       return;
     }
     expect(res.status).toBe(surface === 'rest' ? restStatus : 200);
-    // Reads of no lead data are not audited.
-    if (path === 'health' || path === 'events.stats') return;
-    if (path === 'audit.list') {
-      expect(res.data.total).toBeGreaterThan(0);
+    // Exactly the audit rows the contract's policy asks for: one per audited call, by this caller.
+    const { audit: auditPolicy } = contractOf(path).meta.policy;
+    const written = (await snapshot(leadId)).audit[0]!.n - before.audit[0]!.n;
+    expect(written).toBe(auditPolicy === 'none' ? 0 : 1);
+    if (auditPolicy === 'none') {
+      if (path === 'audit.list') expect(res.data.total).toBeGreaterThan(0);
       return;
     }
 
@@ -187,6 +207,7 @@ describe('every procedure × caller × surface', () => {
     }
     expect(audit!.lead_ids).toEqual([leadId]);
     if (path === 'leads.get') expect(res.data.id).toBe(leadId);
+    if (path === 'events.retry') expect(res.data).toMatchObject({ event_id: input!.event_id, state: 'pending', lead_id: leadId });
     if (path === 'leads.updateStatus') expect(lead!.status).toBe('contacted');
     if (path === 'leads.assign') expect(lead!.assigned_to).toBe(SOMEONE_ELSE);
     if (path === 'leads.addActivity') {

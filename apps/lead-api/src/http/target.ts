@@ -89,7 +89,8 @@ function resolveTrpc(method: string, segment: string, query: URLSearchParams, ma
 function resolveRest(method: string, path: string): Target | Refusal {
   const segments = path.split('/');
   const matching = restRoutes.filter(
-    (route) => route.segments.length === segments.length && route.segments.every((s, i) => s === null || s === segments[i]),
+    (route) =>
+      route.segments.length === segments.length && route.segments.every((s, i) => (s === null ? segments[i] !== '' : s === segments[i])),
   );
   const route = matching.find((r) => r.method === method);
   if (route) return { kind: 'procedure', surface: 'rest', calls: [route.entry], batch: false };

@@ -43,6 +43,8 @@ export interface TestAppOptions {
   /** Share the database of another test app (two instances of one service). */
   database?: string;
   auth?: Authenticator;
+  /** The service's draining state (true: shutting down). */
+  draining?: () => boolean;
   /** Reach the database server at this address instead of directly (e.g. through a proxy a test can cut). */
   databaseAddress?: { host: string; port: number };
 }
@@ -84,6 +86,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       ...options.env,
     },
     redis: options.redis,
+    ...(options.draining ? { draining: options.draining } : {}),
     orm,
     auth: options.auth ?? hs256Authenticator(TEST_SECRET),
     logStream,

@@ -1,8 +1,6 @@
 import { z } from 'zod';
-import { Timestamp, Uuid } from '../common/ids.js';
+import { Instant, Timestamp, Uuid } from '../common/ids.js';
 import { PageLimit, PageNumber } from '../common/pagination.js';
-
-const Instant = z.iso.datetime({ offset: true }).meta({ example: '2024-01-15T10:30:00Z' });
 
 export const ListAuditInput = z.object({
   lead_id: Uuid.optional().meta({ description: 'Only entries that concern this lead.' }),
