@@ -5,6 +5,8 @@ export default defineConfig([
     entry: { index: 'src/index.ts', website: 'src/website.ts' },
     format: ['esm', 'cjs'],
     platform: 'neutral',
+    // Each entry stands alone: the website bundle must not reach into a chunk shared with the CMS client.
+    splitting: false,
     target: 'es2022',
     sourcemap: true,
     clean: true,

@@ -1,9 +1,8 @@
-import { ApiError, ERROR_STATUS, procedures, type Contract, type ProcedureEntry } from '@lead/contracts';
+import { ApiError, documents, ERROR_STATUS, procedures, type Contract, type ProcedureEntry } from '@lead/contracts';
 import { generateOpenApiDocument, type OpenAPIObject, type OpenApiRouter } from 'trpc-to-openapi';
 import { createSchema, type oas31 } from 'zod-openapi';
 import { openApiRouter } from './router.js';
 
-export const OPENAPI_PATH = '/api/v1/openapi.json';
 /** The committed copy, `apps/lead-api/openapi.json` (the same from `src/` and from `dist/`). */
 export const COMMITTED_OPENAPI_FILE = new URL('../openapi.json', import.meta.url);
 
@@ -210,7 +209,7 @@ export function buildOpenApiDocument(
     const operation = doc.paths?.[path]?.[method.toLowerCase() as 'get'];
     if (operation) completeOperation(operation, contract);
   }
-  doc.paths = { ...doc.paths, [OPENAPI_PATH]: { get: documentOperation } };
+  doc.paths = { ...doc.paths, [documents.openapi.path]: { get: documentOperation } };
 
   // ApiError carries `id: 'Error'`, so this yields a $ref and the named schemas it needs; the
   // error schemas trpc-to-openapi made for its own error shape are no longer referenced.

@@ -1,49 +1,12 @@
 import type { Contract, LeadErrorShape, LeadMeta, ProcedureOf } from '@lead/contracts';
-import type { AuditEntry, Database, LeadScope } from '@lead/db';
 import { initTRPC } from '@trpc/server';
-import type { FastifyBaseLogger } from 'fastify';
 import superjson from 'superjson';
 import type { z } from 'zod';
-import type { Authenticator, User } from './auth.js';
-import type { RateLimit } from './http/rate-limit.js';
+import type { AuthedContext, Context, PublicContext } from './procedures/context.js';
 import { recordCall, startAudit } from './procedures/audit.js';
 import { formatError, rethrowMapped } from './procedures/errors.js';
 import { spendUserBudget } from './procedures/limits.js';
 import { authorize } from './procedures/roles.js';
-
-/** What every procedure sees, built from the HTTP request by `http/context.ts`. */
-export interface Context {
-  /** The database: every repository runs on it. */
-  db: Database;
-  auth: Authenticator;
-  requestId: string;
-  /** The client's address, canonical (see `http/client-address.ts`). */
-  ip: string;
-  userAgent: string | null;
-  /** The raw `Authorization` header; verified only by procedures that need a user. */
-  authorization: string | undefined;
-  /** Which surface the call came through: REST errors and tRPC errors are shaped differently. */
-  surface: 'rest' | 'trpc';
-  log: FastifyBaseLogger;
-  setHeader(name: string, value: string): void;
-  /** The `Idempotency-Key` header, read by `leads.create`. */
-  idempotencyKey: string | undefined;
-  /** Budget per authenticated user, for contracts whose policy names it; null: unlimited. */
-  userRateLimit: RateLimit | null;
-  /** Records a submission caught by the honeypot field (counted and logged, without its data). */
-  honeypotCaught(): void;
-}
-
-/** Every procedure carries the audit row its call must write, if its contract audits it. */
-export interface PublicContext extends Context {
-  audit: AuditEntry;
-}
-
-export interface AuthedContext extends PublicContext {
-  user: User;
-  /** The leads this user may see: a `sales` user only their own. */
-  scope: LeadScope;
-}
 
 const t = initTRPC.context<Context>().meta<LeadMeta>().create({ transformer: superjson, errorFormatter: formatError });
 
@@ -99,4 +62,4 @@ export function implementProtected<C extends Contract>(contract: C, handler: Han
   return build(protectedProcedure as unknown as typeof publicProcedure, contract, handler as Handler<never, C>);
 }
 
-export type { LeadErrorShape };
+export type { AuthedContext, Context, LeadErrorShape, PublicContext };

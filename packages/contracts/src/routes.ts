@@ -4,6 +4,12 @@ import type { Policy } from './contract.js';
 export const TRPC_PREFIX = '/trpc';
 
 /**
+ * The REST path of the public create, which the website's submit-only bundle calls: stated here,
+ * in a module without schemas, so that the bundle can import it and stay free of zod.
+ */
+export const CREATE_LEAD_PATH = '/api/v1/leads';
+
+/**
  * Routes that are not procedures: documents for people and tools. Each states its own policy
  * the way a contract does, so the server decides nothing from a path it spells itself.
  */

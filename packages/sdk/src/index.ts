@@ -1,4 +1,5 @@
 import type { AppRouter } from '@lead/contracts';
+import { TRPC_PREFIX } from '@lead/contracts/routes';
 import { createTRPCClient, httpBatchLink, type TRPCClient, type TRPCLink } from '@trpc/client';
 import { observable } from '@trpc/server/observable';
 import superjson from 'superjson';
@@ -72,7 +73,7 @@ export function createLeadClient(options: LeadClientOptions): LeadClient {
     links: [
       leadErrors,
       httpBatchLink({
-        url: `${options.url.replace(/\/+$/, '')}/trpc`,
+        url: `${options.url.replace(/\/+$/, '')}${TRPC_PREFIX}`,
         transformer: superjson,
         fetch: timedFetch,
         async headers() {

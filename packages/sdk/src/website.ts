@@ -1,6 +1,8 @@
 import type { CreatedLead, CreateLeadInput, ValidationIssue } from '@lead/contracts';
+import { CREATE_LEAD_PATH } from '@lead/contracts/routes';
 
-// Types only: nothing from the contracts (zod), tRPC or superjson reaches this bundle.
+// Types only, and the create path from the schema-free routes module: nothing from the
+// contracts' schemas (zod), tRPC or superjson reaches this bundle.
 export type { CreatedLead, CreateLeadInput, ValidationIssue };
 
 export interface SubmitLeadOptions {
@@ -74,7 +76,7 @@ export async function submitLead(input: CreateLeadInput, options: SubmitLeadOpti
   let response: Response | undefined;
   for (let attempt = 0; !response; attempt++) {
     try {
-      response = await doFetch(`${options.baseUrl.replace(/\/+$/, '')}/api/v1/leads`, {
+      response = await doFetch(`${options.baseUrl.replace(/\/+$/, '')}${CREATE_LEAD_PATH}`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'idempotency-key': key },
         body: JSON.stringify(input),

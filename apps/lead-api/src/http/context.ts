@@ -1,7 +1,7 @@
 import { Database, type MikroORM } from '@lead/db';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Authenticator } from '../auth.js';
-import type { Context } from '../trpc.js';
+import type { Context } from '../procedures/context.js';
 import type { Counters } from './metrics.js';
 import type { RateLimit } from './rate-limit.js';
 

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { OPENAPI_PATH } from '../openapi.js';
+import { documents } from '@lead/contracts';
 
 /**
  * `/docs`: Swagger UI for the OpenAPI document, served from the installed `swagger-ui-dist`
@@ -17,26 +17,26 @@ const ASSETS: Record<string, string> = {
   'favicon-16x16.png': 'image/png',
 };
 
-const PAGE = `<!DOCTYPE html>
+const PAGE = (base: string) => `<!DOCTYPE html>
 <html lang="en">
   <head>
     <meta charset="utf-8">
     <title>Lead Service API</title>
-    <link rel="stylesheet" href="/docs/swagger-ui.css">
-    <link rel="icon" type="image/png" href="/docs/favicon-32x32.png" sizes="32x32">
-    <link rel="icon" type="image/png" href="/docs/favicon-16x16.png" sizes="16x16">
+    <link rel="stylesheet" href="${base}/swagger-ui.css">
+    <link rel="icon" type="image/png" href="${base}/favicon-32x32.png" sizes="32x32">
+    <link rel="icon" type="image/png" href="${base}/favicon-16x16.png" sizes="16x16">
   </head>
   <body>
     <div id="swagger-ui"></div>
-    <script src="/docs/swagger-ui-bundle.js"></script>
-    <script src="/docs/init.js"></script>
+    <script src="${base}/swagger-ui-bundle.js"></script>
+    <script src="${base}/init.js"></script>
   </body>
 </html>
 `;
 
 // validatorUrl: null, or Swagger UI sends the document to validator.swagger.io for a badge.
 const INIT = `window.ui = SwaggerUIBundle({
-  url: ${JSON.stringify(OPENAPI_PATH)},
+  url: ${JSON.stringify(documents.openapi.path)},
   dom_id: '#swagger-ui',
   deepLinking: true,
   displayOperationId: true,
@@ -49,14 +49,16 @@ const INIT = `window.ui = SwaggerUIBundle({
 const swaggerUiDir = dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
 
 export async function docsRoutes(app: FastifyInstance): Promise<void> {
+  const base = documents.docs.path;
+  const html = PAGE(base);
   const page = (_req: unknown, reply: FastifyReply) =>
-    reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(PAGE);
-  app.get('/docs', page);
-  app.get('/docs/', page);
-  app.get('/docs/init.js', (_req, reply) => reply.type('text/javascript; charset=utf-8').header('cache-control', 'no-cache').send(INIT));
+    reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(html);
+  app.get(base, page);
+  app.get(`${base}/`, page);
+  app.get(`${base}/init.js`, (_req, reply) => reply.type('text/javascript; charset=utf-8').header('cache-control', 'no-cache').send(INIT));
   for (const [file, type] of Object.entries(ASSETS)) {
     const content = await readFile(join(swaggerUiDir, file));
     // The files change only with the pinned swagger-ui-dist version, i.e. with a deploy.
-    app.get(`/docs/${file}`, (_req, reply) => reply.type(type).header('cache-control', 'public, max-age=3600').send(content));
+    app.get(`${base}/${file}`, (_req, reply) => reply.type(type).header('cache-control', 'public, max-age=3600').send(content));
   }
 }

@@ -1,7 +1,7 @@
 import type { AnyPolicy } from '@lead/contracts';
 import { isAuditSettled, writeAudit, type AuditEntry } from '@lead/db';
 import type { User } from '../auth.js';
-import type { Context, PublicContext } from '../trpc.js';
+import type { Context, PublicContext } from './context.js';
 
 /** Who is calling which procedure, and from where: the audit row the call may write. */
 export const startAudit = (ctx: Context, action: string, user: User | null): AuditEntry => ({

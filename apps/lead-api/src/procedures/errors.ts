@@ -11,7 +11,7 @@ import {
 } from '@lead/db';
 import { TRPCError } from '@trpc/server';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
-import type { Context } from '../trpc.js';
+import type { Context } from './context.js';
 
 const INTERNAL_MESSAGE = 'Internal server error';
 

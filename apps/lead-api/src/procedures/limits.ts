@@ -1,7 +1,7 @@
 import type { AnyPolicy } from '@lead/contracts';
 import { TRPCError } from '@trpc/server';
 import { rateLimitHeaders } from '../http/rate-limit.js';
-import type { AuthedContext } from '../trpc.js';
+import type { AuthedContext } from './context.js';
 
 /**
  * The per-user budget of a contract whose policy names it, spent after authentication so that

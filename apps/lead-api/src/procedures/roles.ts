@@ -2,7 +2,7 @@ import type { LeadMeta } from '@lead/contracts';
 import type { LeadScope } from '@lead/db';
 import { TRPCError } from '@trpc/server';
 import type { User } from '../auth.js';
-import type { AuthedContext, PublicContext } from '../trpc.js';
+import type { AuthedContext, PublicContext } from './context.js';
 import { startAudit } from './audit.js';
 
 /** A `sales` user works only the leads assigned to them; the repositories enforce it. */

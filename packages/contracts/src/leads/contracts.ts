@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineContract, PUBLIC, type Role } from '../contract.js';
+import { CREATE_LEAD_PATH } from '../routes.js';
 import { leadExamples } from './examples.js';
 import {
   Activity,
@@ -33,7 +34,7 @@ export const leadContracts = {
     cors: 'public',
     audit: { kind: 'change', leadIds: ({ output }) => [output.id] },
     method: 'POST',
-    path: '/api/v1/leads',
+    path: CREATE_LEAD_PATH,
     operationId: 'createLead',
     summary: 'Create a lead from a website enquiry',
     description:
