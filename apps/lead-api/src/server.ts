@@ -11,10 +11,12 @@ import { contextFactory } from './http/context.js';
 import { registerCors } from './http/cors.js';
 import { createLimitHook } from './http/create-limit.js';
 import { errorBody } from './http/error-body.js';
-import { Counters } from './http/metrics.js';
 import { createRateLimit } from './http/rate-limit.js';
 import { loggerOptions } from './logger.js';
 import { docsRoutes } from './http/docs.js';
+import type { Lifecycle } from './ops/lifecycle.js';
+import type { Readiness } from './ops/readiness.js';
+import { registerOperations } from './ops/register.js';
 import { buildOpenApiDocument, OPENAPI_PATH, serializeOpenApiDocument } from './openapi.js';
 import { appRouter, openApiRouter } from './router.js';
 import { noteErrorOrigin, type Context } from './trpc.js';
@@ -30,13 +32,17 @@ export interface ServerDeps {
     | 'RATE_LIMIT_ADMIN_PER_MINUTE'
     | 'RATE_LIMIT_KEY_PREFIX'
   > &
-    Partial<Pick<Env, 'CORS_ORIGINS' | 'CORS_ADMIN_ORIGINS'>>;
+    Partial<Pick<Env, 'CORS_ORIGINS' | 'CORS_ADMIN_ORIGINS' | 'READY_TIMEOUT_MS' | 'METRICS_PORT'>>;
   orm: MikroORM;
   auth: Authenticator;
   /** Where rate limits are counted, shared by all instances; in memory without it. */
   redis?: Redis;
   /** Where logs go (default: stdout); tests capture them. */
   logStream?: NodeJS.WritableStream;
+  /** Read by the readiness probe: draining from the start of shutdown. */
+  lifecycle?: Lifecycle;
+  /** The readiness check (default: its own connection to the ORM's database). */
+  readiness?: Readiness;
 }
 
 /**
@@ -133,9 +139,9 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const limits = { redis: deps.redis, keyPrefix: deps.env.RATE_LIMIT_KEY_PREFIX };
   const createLimit = createRateLimit({ ...limits, name: 'create', points: deps.env.RATE_LIMIT_CREATE_PER_HOUR, durationSeconds: 3600 });
   const userRateLimit = createRateLimit({ ...limits, name: 'user', points: deps.env.RATE_LIMIT_ADMIN_PER_MINUTE, durationSeconds: 60 });
-  const counters = new Counters();
+  const operations = registerOperations(app, deps);
+  const { counters } = operations;
   app.addHook('onRequest', createLimitHook(createLimit));
-  app.get('/metrics', async (_req, reply) => reply.type('text/plain; version=0.0.4').send(counters.render()));
   const contextDeps = { ...deps, userRateLimit, counters };
 
   app.setErrorHandler((error: FastifyError, req, reply) => {
@@ -163,7 +169,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     prefix: '/trpc',
     trpcOptions: {
       router: appRouter,
-      createContext: contextFactory(contextDeps, 'trpc'),
+      createContext: operations.context(contextFactory(contextDeps, 'trpc')),
       onError: onError('trpc'),
     },
   });
@@ -171,7 +177,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const metas = new Map(procedures.map((p) => [p.path, p.contract.meta]));
   await app.register(fastifyTRPCOpenApiPlugin, {
     router: openApiRouter,
-    createContext: contextFactory(contextDeps, 'rest'),
+    createContext: operations.context(contextFactory(contextDeps, 'rest')),
     onError: onError('rest'),
     responseMeta: ({ paths, errors }: { paths?: readonly string[]; errors: readonly unknown[] }) => {
       const meta = paths?.[0] ? metas.get(paths[0]) : undefined;

@@ -18,6 +18,7 @@ import type { z } from 'zod';
 import type { Authenticator, User } from './auth.js';
 import { rateLimitHeaders, type RateLimit } from './http/rate-limit.js';
 import { sqlStateOf } from './logger.js';
+import { traceProcedure } from './ops/tracing.js';
 
 /** What every procedure sees, built from the HTTP request by `http/context.ts`. */
 export interface Context {
@@ -139,9 +140,10 @@ const mapErrors = t.middleware(async ({ next }) => {
 /**
  * SQLSTATEs saying the server cannot be reached or will not serve right now: class 08
  * (connection exception), 53300 (too many connections), 57P01/57P02 (terminated by an
- * administrator, or by a crash of another backend) and 57P03 (cannot connect now).
+ * administrator, or by a crash of another backend), 57P03 (cannot connect now), and the bounds
+ * every connection carries running out: 57014 (`statement_timeout`) and 55P03 (`lock_timeout`).
  */
-const UNAVAILABLE_SQLSTATE = /^(08[0-9A-Z]{3}|53300|57P0[123])$/;
+const UNAVAILABLE_SQLSTATE = /^(08[0-9A-Z]{3}|53300|57P0[123]|57014|55P03)$/;
 
 /** Socket errors (Node's `code`) of a server that is down, restarting or out of reach. */
 const UNAVAILABLE_SOCKET = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH']);
@@ -185,7 +187,10 @@ const auditEntry = (ctx: Context, action: string, user: User | null): AuditEntry
   userAgent: ctx.userAgent,
 });
 
-const publicProcedure = t.procedure.use(mapErrors).use(({ ctx, path, next }) => next({ ctx: { audit: auditEntry(ctx, path, null) } }));
+const publicProcedure = t.procedure
+  .use(({ path, next }) => traceProcedure(path, next))
+  .use(mapErrors)
+  .use(({ ctx, path, next }) => next({ ctx: { audit: auditEntry(ctx, path, null) } }));
 
 /** A `sales` user works only the leads assigned to them; the repository enforces it. */
 const scopeOf = (user: User): LeadScope => (user.role === 'sales' ? { assignedTo: user.id } : {});

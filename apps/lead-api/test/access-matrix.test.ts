@@ -33,6 +33,14 @@ const EXPECTED: Record<string, { input: (leadId: string) => Record<string, unkno
     input: () => undefined,
     status: { 'no token': 200, 'bad token': 200, admin: 200, cms: 200, 'sales owner': 200, 'sales non-owner': 200, 'unknown role': 200 },
   },
+  'probes.live': {
+    input: () => undefined,
+    status: { 'no token': 200, 'bad token': 200, admin: 200, cms: 200, 'sales owner': 200, 'sales non-owner': 200, 'unknown role': 200 },
+  },
+  'probes.ready': {
+    input: () => undefined,
+    status: { 'no token': 200, 'bad token': 200, admin: 200, cms: 200, 'sales owner': 200, 'sales non-owner': 200, 'unknown role': 200 },
+  },
   'leads.create': {
     input: () => sampleLead(),
     status: { 'no token': 201, 'bad token': 201, admin: 201, cms: 201, 'sales owner': 201, 'sales non-owner': 201, 'unknown role': 201 },
@@ -150,7 +158,7 @@ describe('every procedure × caller × surface', () => {
     }
     expect(res.status).toBe(surface === 'rest' ? restStatus : 200);
     // Reads of no lead data are not audited.
-    if (path === 'health' || path === 'events.stats') return;
+    if (path === 'health' || path.startsWith('probes.') || path === 'events.stats') return;
     if (path === 'audit.list') {
       expect(res.data.total).toBeGreaterThan(0);
       return;

@@ -11,4 +11,5 @@ export * from './health.js';
 export * from './leads/contracts.js';
 export * from './leads/enums.js';
 export * from './leads/schemas.js';
+export * from './probes.js';
 export * from './router.js';
