@@ -1,5 +1,5 @@
 import { PassThrough } from 'node:stream';
-import { createOrm, type MikroORM } from '@lead/db';
+import { createOrm, type ConnectionBounds, type MikroORM } from '@lead/db';
 import type { AppRouter } from '@lead/contracts';
 import { createTRPCClient, httpLink, type TRPCClient } from '@trpc/client';
 import type { FastifyInstance } from 'fastify';
@@ -44,6 +44,10 @@ export interface TestAppOptions {
   auth?: Authenticator;
   /** Reach the database server at this address instead of directly (e.g. through a proxy a test can cut). */
   databaseAddress?: { host: string; port: number };
+  /** Statement, lock and pool bounds on the app's connections, as the service sets them (none by default). */
+  bounds?: ConnectionBounds;
+  /** Shared with the test, to drain the app as shutdown does. */
+  lifecycle?: ServerDeps['lifecycle'];
 }
 
 /**
@@ -68,7 +72,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     clientUrl.hostname = options.databaseAddress.host;
     clientUrl.port = String(options.databaseAddress.port);
   }
-  const orm = await createOrm({ clientUrl: clientUrl.toString() });
+  const orm = await createOrm({ clientUrl: clientUrl.toString(), ...(options.bounds ? { bounds: options.bounds } : {}) });
   let logged = '';
   const logStream = new PassThrough();
   logStream.on('data', (chunk: Buffer) => (logged += chunk.toString()));
@@ -82,6 +86,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       ...options.env,
     },
     redis: options.redis,
+    lifecycle: options.lifecycle,
     orm,
     auth: options.auth ?? hs256Authenticator(TEST_SECRET),
     logStream,
