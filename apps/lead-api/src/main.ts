@@ -33,12 +33,12 @@ const logStream: NodeJS.WritableStream | undefined = pretty
 const log = pino(loggerOptions(env) as LoggerOptions, logStream ?? pino.destination({ fd: 1, sync: true }));
 
 /** Anything that stops start-up is one line, and exit code 1: a supervisor sees why at a glance. */
-function fatal(error: unknown): never {
+function fatal(error: unknown, what = 'start-up failed'): never {
   if (error instanceof StartupError) log.fatal(error.message);
-  else log.fatal({ err: error }, `start-up failed: ${error instanceof Error ? error.message.split('\n', 1)[0] : String(error)}`);
+  else log.fatal({ err: error }, `${what}: ${error instanceof Error ? error.message.split('\n', 1)[0] : String(error)}`);
   process.exit(1);
 }
-process.on('uncaughtException', (error) => fatal(error));
+process.on('uncaughtException', (error) => fatal(error, 'uncaught exception'));
 
 const tracing = startTracing(env);
 
