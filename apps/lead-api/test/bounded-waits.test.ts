@@ -64,7 +64,7 @@ describe('with lead.leads locked by another session', () => {
     const trpc = await timed(() =>
       t
         .trpc()
-        .leads.create.mutate(sampleLead())
+        .leads.create.mutate({ name: 'John Doe', email: 'john@example.com' })
         .catch((error: unknown) => error),
     );
     expect(trpc.value).toMatchObject({ data: { code: 'SERVICE_UNAVAILABLE' } });
