@@ -95,9 +95,9 @@ export async function misuses(cms: ReturnType<typeof createClient<paths>>): Prom
   await cms.PATCH('/api/v1/leads/{lead_id}/status', { params: { path: { lead_id: 'x' } }, body: { status: 'won' } });
   // @ts-expect-error the path parameter is required
   await cms.GET('/api/v1/leads/{lead_id}', {});
-  // @ts-expect-error clients may only add notes and contacts
   await cms.POST('/api/v1/leads/{lead_id}/activities', {
     params: { path: { lead_id: 'x' } },
+    // @ts-expect-error clients may only add notes and contacts
     body: { activity_type: 'created', description: 'x' },
   });
   // @ts-expect-error no such operation
