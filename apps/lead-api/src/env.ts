@@ -86,6 +86,25 @@ const EnvSchema = z.object({
   // Kept short: a token verified before its key is retired stays accepted this much longer.
   AUTH_TOKEN_CACHE_TTL_MS: ms(30_000, 0).pipe(z.number().max(300_000, 'must be at most 300000 (5 minutes)')),
   MIGRATE_ON_START: bool(true),
+  // ---- bounded waits on the database (packages/db orm.ts; 0 turns a timeout off) ----
+  DB_STATEMENT_TIMEOUT_MS: ms(10_000, 0),
+  DB_LOCK_TIMEOUT_MS: ms(2_000, 0),
+  DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: ms(30_000, 0),
+  DB_POOL_MAX: z.coerce.number({ error: 'must be a whole number' }).int().min(1).max(1000).default(10),
+  DB_POOL_ACQUIRE_TIMEOUT_MS: ms(3_000, 100),
+  DB_CONNECT_TIMEOUT_MS: ms(3_000, 100),
+  // How long start-up waits for an unreachable database before giving up (exit 1).
+  DB_START_TIMEOUT_MS: ms(60_000, 0),
+  // ---- operations: probes, shutdown, metrics, logs, traces ----
+  READY_TIMEOUT_MS: ms(1_000, 50),
+  SHUTDOWN_TIMEOUT_MS: ms(15_000, 100),
+  METRICS_PORT: z.coerce.number({ error: 'must be a port number' }).int().min(0).max(65535).optional(),
+  LOG_FORMAT: z.enum(['auto', 'json', 'pretty'], { error: 'must be auto, json or pretty' }).default('auto'),
+  // The OTel SDK reads the other standard OTEL_* variables itself; these decide whether it runs.
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  OTEL_SERVICE_NAME: z.string().min(1).default('lead-service'),
+  OTEL_SDK_DISABLED: bool(false),
   BODY_LIMIT_BYTES: z.coerce
     .number()
     .int()
@@ -115,6 +134,7 @@ const EnvSchema = z.object({
   EVENT_LEASE_MS: ms(60_000, 200),
   EVENT_RETRY_BASE_MS: ms(1_000, 1),
   EVENT_RETRY_MAX_DELAY_MS: ms(15 * 60_000, 1),
+  EVENT_RECOVERY_PROBE_MS: ms(5_000, 10),
   EVENT_RETRY_MAX_AGE_SECONDS: z.coerce
     .number({ error: 'must be a number' })
     .positive()

@@ -4,10 +4,11 @@ import type { OpenApiRouter } from 'trpc-to-openapi';
 import { auditRouter } from './modules/audit/router.js';
 import { eventsRouter } from './modules/events/router.js';
 import { health } from './modules/health/health.js';
+import { probesRouter } from './modules/health/probes.js';
 import { leadsRouter } from './modules/leads/router.js';
 import { router } from './trpc.js';
 
-export const appRouter = router({ health, leads: leadsRouter, events: eventsRouter, audit: auditRouter });
+export const appRouter = router({ health, probes: probesRouter, leads: leadsRouter, events: eventsRouter, audit: auditRouter });
 
 // Clients are typed by the contracts' AppRouter; this fails to compile if a procedure is missing,
 // extra, or attached to another contract than the one its name says.

@@ -16,10 +16,12 @@ import { createLimitHook } from './http/create-limit.js';
 import { docsRoutes } from './http/docs.js';
 import { errorBody, type HttpError } from './http/error-body.js';
 import { commonHeaders, registerGate } from './http/gate.js';
-import { Counters } from './http/metrics.js';
 import { createRateLimit } from './http/rate-limit.js';
 import { longestTrpcSegment } from './http/target.js';
 import { loggerOptions } from './logger.js';
+import type { Lifecycle } from './ops/lifecycle.js';
+import type { Readiness } from './ops/readiness.js';
+import { registerOperations } from './ops/register.js';
 import { buildOpenApiDocument, serializeOpenApiDocument } from './openapi.js';
 import { noteErrorOrigin } from './procedures/errors.js';
 import { appRouter, openApiRouter } from './router.js';
@@ -37,15 +39,17 @@ export interface ServerDeps {
     | 'TRPC_MAX_BATCH_SIZE'
     | 'REQUEST_TIMEOUT_MS'
   > &
-    Partial<Pick<Env, 'CORS_ORIGINS' | 'CORS_ADMIN_ORIGINS'>>;
+    Partial<Pick<Env, 'CORS_ORIGINS' | 'CORS_ADMIN_ORIGINS' | 'READY_TIMEOUT_MS' | 'METRICS_PORT'>>;
   orm: MikroORM;
   auth: Authenticator;
   /** Where rate limits are counted, shared by all instances; in memory without it. */
   redis?: Redis;
   /** Where logs go (default: stdout); tests capture them. */
   logStream?: NodeJS.WritableStream;
-  /** True once the service is shutting down; until then, false. */
-  draining?: () => boolean;
+  /** Draining from the start of shutdown: the readiness probe fails, so traffic moves elsewhere. */
+  lifecycle?: Lifecycle;
+  /** The readiness check (default: its own connection to the ORM's database). */
+  readiness?: Readiness;
 }
 
 /**
@@ -141,11 +145,16 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   });
 
   // First: what the request is for, and so every policy. Then CORS, then the create budget.
-  registerGate(app, { maxBatchSize: env.TRPC_MAX_BATCH_SIZE, draining: () => closing || (deps.draining?.() ?? false) });
+  // Draining (`lifecycle`) fails only the readiness probe, so traffic moves away while the
+  // server still answers; once it closes, whatever still arrives on an open connection gets 503.
+  registerGate(app, { maxBatchSize: env.TRPC_MAX_BATCH_SIZE, draining: () => closing });
   await registerCors(app, { public: env.CORS_ORIGINS ?? [], admin: env.CORS_ADMIN_ORIGINS ?? [] });
   const limits = { redis: deps.redis, keyPrefix: env.RATE_LIMIT_KEY_PREFIX };
   const createLimit = createRateLimit({ ...limits, name: 'create', points: env.RATE_LIMIT_CREATE_PER_HOUR, durationSeconds: 3600 });
   const userRateLimit = createRateLimit({ ...limits, name: 'user', points: env.RATE_LIMIT_ADMIN_PER_MINUTE, durationSeconds: 60 });
+  // Before the rate limits, so that their Redis calls are traced under the request.
+  const operations = registerOperations(app, deps);
+  const { counters } = operations;
   app.addHook('onRequest', createLimitHook(createLimit));
   registerBodyHandling(app);
   // tRPC sets its own `Vary`; the CORS headers vary by Origin too, and caches must know it.
@@ -162,8 +171,6 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     return payload;
   });
 
-  const counters = new Counters();
-  app.get(documents.metrics.path, async (_req, reply) => reply.type('text/plain; version=0.0.4').send(counters.render()));
   const contextDeps = { ...deps, userRateLimit, counters };
 
   app.setErrorHandler((error: FastifyError, req, reply) => {
@@ -191,7 +198,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     prefix: TRPC_PREFIX,
     trpcOptions: {
       router: appRouter,
-      createContext: contextFactory(contextDeps, 'trpc'),
+      createContext: operations.context(contextFactory(contextDeps, 'trpc')),
       onError: onError('trpc'),
       maxBatchSize: env.TRPC_MAX_BATCH_SIZE,
     },
@@ -200,7 +207,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const metas = new Map(procedures.map((p) => [p.path, p.contract.meta]));
   await app.register(fastifyTRPCOpenApiPlugin, {
     router: openApiRouter,
-    createContext: contextFactory(contextDeps, 'rest'),
+    createContext: operations.context(contextFactory(contextDeps, 'rest')),
     onError: onError('rest'),
     responseMeta: ({ paths, errors }: { paths?: readonly string[]; errors: readonly unknown[] }) => {
       const meta = paths?.[0] ? metas.get(paths[0]) : undefined;

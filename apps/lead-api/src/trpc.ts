@@ -6,6 +6,7 @@ import type { AuthedContext, Context, PublicContext } from './procedures/context
 import { recordCall, startAudit } from './procedures/audit.js';
 import { formatError, rethrowMapped } from './procedures/errors.js';
 import { spendUserBudget } from './procedures/limits.js';
+import { traceProcedure } from './ops/tracing.js';
 import { authorize } from './procedures/roles.js';
 
 const t = initTRPC.context<Context>().meta<LeadMeta>().create({ transformer: superjson, errorFormatter: formatError });
@@ -18,6 +19,7 @@ export const router = t.router;
  * a request reached, whichever surface and URL spelling it came through.
  */
 const publicProcedure = t.procedure
+  .use(({ path, next }) => traceProcedure(path, next))
   .use(async ({ next }) => rethrowMapped(await next()))
   .use(({ ctx, path, next }) => next({ ctx: { audit: startAudit(ctx, path, null) } }));
 

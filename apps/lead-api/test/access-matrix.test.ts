@@ -41,6 +41,14 @@ const EXPECTED: Record<
     input: () => undefined,
     status: { 'no token': 200, 'bad token': 200, admin: 200, cms: 200, 'sales owner': 200, 'sales non-owner': 200, 'unknown role': 200 },
   },
+  'probes.live': {
+    input: () => undefined,
+    status: { 'no token': 200, 'bad token': 200, admin: 200, cms: 200, 'sales owner': 200, 'sales non-owner': 200, 'unknown role': 200 },
+  },
+  'probes.ready': {
+    input: () => undefined,
+    status: { 'no token': 200, 'bad token': 200, admin: 200, cms: 200, 'sales owner': 200, 'sales non-owner': 200, 'unknown role': 200 },
+  },
   'leads.create': {
     input: () => sampleLead(),
     status: { 'no token': 201, 'bad token': 201, admin: 201, cms: 201, 'sales owner': 201, 'sales non-owner': 201, 'unknown role': 201 },

@@ -14,6 +14,7 @@ describe('event delivery configuration', () => {
       retryBaseMs: 1_000,
       retryMaxDelayMs: 900_000,
       maxAgeMs: 72 * 3600 * 1000,
+      recoveryProbeMs: 5_000,
     });
   });
 
@@ -41,6 +42,7 @@ describe('event delivery configuration', () => {
       retryBaseMs: 100,
       retryMaxDelayMs: 1000,
       maxAgeMs: 3_600_000,
+      recoveryProbeMs: 5_000,
     });
   });
 

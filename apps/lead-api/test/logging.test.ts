@@ -44,6 +44,8 @@ describe('logs', () => {
       await call(surface, 'events.stats', undefined, admin);
       await call(surface, 'events.retry', { event_id: '00000000-0000-4000-8000-000000000000' }, admin);
       await call(surface, 'health', undefined);
+      await call(surface, 'probes.live', undefined);
+      await call(surface, 'probes.ready', undefined);
       // Refused calls carrying personal data: invalid input, a conflict, a role refused, a scoped 404.
       const refused = [
         await call(surface, 'leads.create', { ...lead, email: `${p.email}@` }),

@@ -11,5 +11,6 @@ export * from './health.js';
 export * from './leads/contracts.js';
 export * from './leads/enums.js';
 export * from './leads/schemas.js';
+export * from './probes.js';
 export * from './router.js';
 export * from './routes.js';

@@ -6,10 +6,12 @@ import type { Contract, LeadMeta } from './contract.js';
 import { eventContracts } from './events/contracts.js';
 import { healthContract } from './health.js';
 import { leadContracts } from './leads/contracts.js';
+import { probeContracts } from './probes.js';
 
 /** Every procedure of the service, by its tRPC path. */
 export const contracts = {
   health: healthContract,
+  probes: probeContracts,
   leads: leadContracts,
   audit: auditContracts,
   events: eventContracts,

@@ -3,9 +3,10 @@ import { ConstraintViolationError, DatabaseUnavailableError, UniqueViolationErro
 /**
  * SQLSTATEs saying the server cannot be reached or will not serve right now: class 08
  * (connection exception), 53300 (too many connections), 57P01/57P02 (terminated by an
- * administrator, or by a crash of another backend) and 57P03 (cannot connect now).
+ * administrator, or by a crash of another backend), 57P03 (cannot connect now), and the bounds
+ * every connection carries running out: 57014 (`statement_timeout`) and 55P03 (`lock_timeout`).
  */
-const UNAVAILABLE_SQLSTATE = /^(08[0-9A-Z]{3}|53300|57P0[123])$/;
+const UNAVAILABLE_SQLSTATE = /^(08[0-9A-Z]{3}|53300|57P0[123]|57014|55P03)$/;
 
 /** Socket errors (Node's `code`) of a server that is down, restarting or out of reach. */
 const UNAVAILABLE_SOCKET = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH']);

@@ -1,8 +1,12 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import pg from 'pg';
+import { migrationsList } from './migrations/index.js';
 
 // An arbitrary constant that names "the lead schema's migrations" among advisory locks.
 const MIGRATION_LOCK_KEY = 7_150_245_001;
+
+/** The migrations this version ships, by the name the migrations table records. */
+export const migrationNames: readonly string[] = migrationsList.map((m) => m.name);
 
 export interface MigrateResult {
   applied: string[];

@@ -17,15 +17,50 @@ export interface OrmOptions {
   /** Receives MikroORM's own log lines (SQL is only logged at debug level, without parameters). */
   logger?: (message: string) => void;
   debug?: boolean;
+  /**
+   * Bounds on every connection of the pool, so that a locked or overloaded database answers
+   * with an error in seconds instead of holding requests for as long as the lock. Unset: none
+   * (migrations, which may legitimately run for minutes, take no bounds).
+   */
+  bounds?: ConnectionBounds;
+}
+
+export interface ConnectionBounds {
+  /** `statement_timeout`: a statement running longer is cancelled (SQLSTATE 57014). */
+  statementTimeoutMs: number;
+  /** `lock_timeout`: waiting longer for a lock fails the statement (SQLSTATE 55P03). */
+  lockTimeoutMs: number;
+  /** `idle_in_transaction_session_timeout`: a transaction left open ends its session. */
+  idleInTransactionTimeoutMs: number;
+  /** How long a caller waits for a free pool connection before it is refused. */
+  acquireTimeoutMs: number;
+  /** How long opening one connection may take. */
+  connectTimeoutMs: number;
 }
 
 export function ormConfig(options: OrmOptions): Options {
+  const b = options.bounds;
   return defineConfig({
     clientUrl: options.clientUrl,
     entities,
     extensions: [Migrator],
     forceUtcTimezone: true,
-    pool: options.pool ?? { min: 0, max: 10 },
+    pool: { ...(options.pool ?? { min: 0, max: 10 }), ...(b ? { acquireTimeoutMillis: b.acquireTimeoutMs } : {}) },
+    // Sent with each connection's start-up message, so they hold from its first statement.
+    ...(b
+      ? {
+          driverOptions: {
+            connection: {
+              statement_timeout: b.statementTimeoutMs,
+              lock_timeout: b.lockTimeoutMs,
+              idle_in_transaction_session_timeout: b.idleInTransactionTimeoutMs,
+              connectionTimeoutMillis: b.connectTimeoutMs,
+            },
+          },
+        }
+      : {}),
+    // A misspelt database name must be an error, never a new, empty, freshly migrated database.
+    ensureDatabase: false,
     debug: options.debug ?? false,
     // Parameters hold personal data; SQL logs must never show them.
     logger: options.logger ?? (() => {}),

@@ -1,11 +1,17 @@
 import { createHmac } from 'node:crypto';
 import type { ClaimedEvent } from '@lead/db';
+import { traceHeaders } from '../ops/tracing.js';
 
 export interface DeliveryOptions {
   url: string;
   /** Signs each request when set: see "Receiving events" in the README for the receiver's side. */
   signingSecret?: string;
   timeoutMs: number;
+}
+
+/** Ends a delivery early, e.g. at the shutdown deadline: it is recorded as failed and released at once. */
+export class DeliveryAborted extends Error {
+  override readonly name = 'DeliveryAborted';
 }
 
 /** What one POST to the notification service came to. */
@@ -30,12 +36,13 @@ export function parseRetryAfter(value: string | null, now = Date.now()): number 
 /** A network failure in a few words, never with the request or the payload in it. */
 function describe(error: unknown): string {
   if (!(error instanceof Error)) return 'network error';
+  if (error instanceof DeliveryAborted) return 'shutdown';
   if (error.name === 'TimeoutError' || error.name === 'AbortError') return 'timeout';
   const cause = error.cause as { code?: unknown } | undefined;
   return typeof cause?.code === 'string' ? cause.code : error.name;
 }
 
-export async function deliver(event: ClaimedEvent, options: DeliveryOptions): Promise<DeliveryResult> {
+export async function deliver(event: ClaimedEvent, options: DeliveryOptions, abort?: AbortSignal): Promise<DeliveryResult> {
   // jsonb keeps keys in its own order; send them in the spec's.
   const { event_id, event_type, lead_id, timestamp: at, ...fields } = event.payload;
   const body = JSON.stringify({ event_id, event_type, lead_id, ...fields, timestamp: at });
@@ -44,6 +51,7 @@ export async function deliver(event: ClaimedEvent, options: DeliveryOptions): Pr
     'user-agent': 'lead-service',
     'x-event-id': event.eventId,
     'x-event-type': event.eventType,
+    ...traceHeaders(),
   };
   if (options.signingSecret) {
     const timestamp = Math.floor(Date.now() / 1000).toString();
@@ -58,7 +66,7 @@ export async function deliver(event: ClaimedEvent, options: DeliveryOptions): Pr
       headers,
       body,
       redirect: 'manual',
-      signal: AbortSignal.timeout(options.timeoutMs),
+      signal: abort ? AbortSignal.any([AbortSignal.timeout(options.timeoutMs), abort]) : AbortSignal.timeout(options.timeoutMs),
     });
     // Only the status matters; reading the rest frees the connection for the next event.
     await response.arrayBuffer();

@@ -1,13 +1,19 @@
-/** In-process counters an operator reads at `GET /metrics` (Prometheus text format). */
-export class Counters {
-  honeypotCaught = 0;
+import type { Metrics } from '../ops/metrics.js';
 
-  render(): string {
-    return [
-      '# HELP lead_honeypot_caught_total Submissions that filled the honeypot field: answered as created, nothing stored.',
-      '# TYPE lead_honeypot_caught_total counter',
-      `lead_honeypot_caught_total ${this.honeypotCaught}`,
-      '',
-    ].join('\n');
+/**
+ * The counters the request context bumps (`counters.honeypotCaught += 1`), kept as that small
+ * interface; the figures live in the Prometheus registry of `ops/metrics.ts`.
+ */
+export class Counters {
+  private caught = 0;
+
+  constructor(private readonly metrics?: Metrics) {}
+
+  get honeypotCaught(): number {
+    return this.caught;
+  }
+
+  set honeypotCaught(value: number) {
+    for (; this.caught < value; this.caught++) this.metrics?.honeypotCaught();
   }
 }

@@ -1,5 +1,5 @@
 import { PassThrough } from 'node:stream';
-import { createOrm, type MikroORM } from '@lead/db';
+import { createOrm, type ConnectionBounds, type MikroORM } from '@lead/db';
 import type { AppRouter } from '@lead/contracts';
 import { createTRPCClient, httpLink, type TRPCClient } from '@trpc/client';
 import type { FastifyInstance } from 'fastify';
@@ -43,10 +43,12 @@ export interface TestAppOptions {
   /** Share the database of another test app (two instances of one service). */
   database?: string;
   auth?: Authenticator;
-  /** The service's draining state (true: shutting down). */
-  draining?: () => boolean;
   /** Reach the database server at this address instead of directly (e.g. through a proxy a test can cut). */
   databaseAddress?: { host: string; port: number };
+  /** Statement, lock and pool bounds on the app's connections, as the service sets them (none by default). */
+  bounds?: ConnectionBounds;
+  /** Shared with the test, to drain the app as shutdown does. */
+  lifecycle?: ServerDeps['lifecycle'];
 }
 
 /**
@@ -71,7 +73,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     clientUrl.hostname = options.databaseAddress.host;
     clientUrl.port = String(options.databaseAddress.port);
   }
-  const orm = await createOrm({ clientUrl: clientUrl.toString() });
+  const orm = await createOrm({ clientUrl: clientUrl.toString(), ...(options.bounds ? { bounds: options.bounds } : {}) });
   let logged = '';
   const logStream = new PassThrough();
   logStream.on('data', (chunk: Buffer) => (logged += chunk.toString()));
@@ -86,7 +88,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       ...options.env,
     },
     redis: options.redis,
-    ...(options.draining ? { draining: options.draining } : {}),
+    lifecycle: options.lifecycle,
     orm,
     auth: options.auth ?? hs256Authenticator(TEST_SECRET),
     logStream,

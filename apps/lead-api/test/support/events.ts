@@ -1,6 +1,7 @@
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { EventDispatcher, type DispatcherConfig } from '../../src/events/dispatcher.js';
+import type { DeliveryObserver } from '../../src/ops/metrics.js';
 import type { TestApp } from './app.js';
 
 export interface Received {
@@ -110,8 +111,12 @@ export const FAST_DELIVERY = {
 } satisfies Omit<DispatcherConfig, 'url'>;
 
 /** A dispatcher in the test process on the test app's database, with retries in milliseconds. */
-export function startDispatcher(app: TestApp, config: Partial<DispatcherConfig> & { url: string }): EventDispatcher {
-  const dispatcher = new EventDispatcher(app.orm, { ...FAST_DELIVERY, ...config }, app.app.log.child({ component: 'events' }));
+export function startDispatcher(
+  app: TestApp,
+  config: Partial<DispatcherConfig> & { url: string },
+  observer?: DeliveryObserver,
+): EventDispatcher {
+  const dispatcher = new EventDispatcher(app.orm, { ...FAST_DELIVERY, ...config }, app.app.log.child({ component: 'events' }), observer);
   dispatcher.start();
   return dispatcher;
 }

@@ -15,6 +15,7 @@ export const Timestamp = z.date().meta({ override: { type: 'string', format: 'da
  * never a 500.
  */
 export const Instant = z.iso
-  .datetime({ offset: true })
+  // `abort`: a value that is no time at all gets that one issue, not the year's as well.
+  .datetime({ offset: true, abort: true })
   .refine((value) => new Date(value).getUTCFullYear() >= 1, { error: 'must be a time in year 0001 or later (UTC)' })
   .meta({ example: '2024-01-15T10:30:00Z' });

@@ -36,6 +36,8 @@ export const OutboxEvent = defineEntity({
     lastError: p.string().length(200).nullable(),
     createdAt: p.datetime(),
     deliveredAt: p.datetime().nullable(),
+    /** W3C `traceparent` of the request that wrote the event (ids only, no data), when tracing was on. */
+    traceParent: p.string().length(55).nullable(),
   }),
   indexes: [
     { name: 'outbox_events_state_next_attempt_at_idx', properties: ['state', 'nextAttemptAt'] },

@@ -5,7 +5,7 @@ import type { EventType } from '../entities/outbox-event.js';
 import { AssignmentForbiddenError, LeadNotFoundError, StatusUnchangedError } from '../errors.js';
 import type { Database, Sql } from '../sql.js';
 import { writeAudit, type AuditEntry } from './audit.js';
-import { eventPayload } from './outbox.js';
+import { eventPayload, traceParentForEvent } from './outbox.js';
 import type { PageRequest } from './pages.js';
 
 export type { PageRequest } from './pages.js';
@@ -297,9 +297,9 @@ async function addToTimeline(
 async function recordEvent(tx: Sql, type: EventType, leadId: string, fields: Record<string, string | null>, at: Date): Promise<void> {
   const payload = eventPayload(type, leadId, fields, at);
   await tx.query(
-    `insert into lead.outbox_events (event_id, event_type, lead_id, payload, state, attempts, next_attempt_at, created_at)
-     values ($1, $2, $3, $4, 'pending', 0, $5, $5)`,
-    [payload.event_id, type, leadId, payload, at],
+    `insert into lead.outbox_events (event_id, event_type, lead_id, payload, state, attempts, next_attempt_at, created_at, trace_parent)
+     values ($1, $2, $3, $4, 'pending', 0, $5, $5, $6)`,
+    [payload.event_id, type, leadId, payload, at, traceParentForEvent()],
   );
 }
 

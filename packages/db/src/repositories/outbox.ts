@@ -10,6 +10,19 @@ export function eventPayload(type: EventType, leadId: string, fields: Record<str
   return { event_id: uuidv7(), event_type: type, lead_id: leadId, ...fields, timestamp: at.toISOString() };
 }
 
+let traceParentSource: () => string | null = () => null;
+
+/**
+ * Where the trace of the request writing an event comes from (the service's tracing, when on):
+ * each outbox row keeps its W3C `traceparent`, so its delivery links back to that request.
+ */
+export function setTraceParentSource(source: () => string | null): void {
+  traceParentSource = source;
+}
+
+/** The `traceparent` to store with an event written now, or null. */
+export const traceParentForEvent = (): string | null => traceParentSource();
+
 /** An event a dispatcher holds a lease on. `attempts` identifies this claim when its result is recorded. */
 export interface ClaimedEvent {
   eventId: string;
@@ -17,6 +30,8 @@ export interface ClaimedEvent {
   leadId: string;
   payload: EventPayload;
   attempts: number;
+  /** The trace of the request that wrote the event, when tracing was on. */
+  traceParent: string | null;
 }
 
 export type DeliveryFailure = { permanent: true; error: string } | { permanent: false; error: string; retryInMs: number; maxAgeMs: number };
@@ -66,6 +81,7 @@ export class OutboxRepository {
       payload: EventPayload;
       attempts: number;
       seq: string;
+      trace_parent: string | null;
     }>(
       `with due as (
          select e.event_id from lead.outbox_events e
@@ -84,12 +100,19 @@ export class OutboxRepository {
               first_attempt_at = coalesce(o.first_attempt_at, now())
          from due
         where o.event_id = due.event_id
-       returning o.event_id, o.event_type, o.lead_id, o.payload, o.attempts, o.seq`,
+       returning o.event_id, o.event_type, o.lead_id, o.payload, o.attempts, o.seq, o.trace_parent`,
       [limit, seconds(leaseMs)],
     );
     return rows
       .sort((a, b) => Number(a.seq) - Number(b.seq))
-      .map((r) => ({ eventId: r.event_id, eventType: r.event_type, leadId: r.lead_id, payload: r.payload, attempts: Number(r.attempts) }));
+      .map((r) => ({
+        eventId: r.event_id,
+        eventType: r.event_type,
+        leadId: r.lead_id,
+        payload: r.payload,
+        attempts: Number(r.attempts),
+        traceParent: r.trace_parent,
+      }));
   }
 
   /** The receiver accepted the event. */
@@ -153,6 +176,65 @@ export class OutboxRepository {
       if (row.state === 'pending' && row.oldest !== null) stats.oldestPendingAgeSeconds = Math.max(0, Number(row.oldest));
     }
     return stats;
+  }
+
+  /**
+   * The backlog an operator alerts on: events not delivered, and the age of the oldest pending
+   * one. Counts only pending and dead rows (through the state index), never the delivered history.
+   */
+  async backlog(): Promise<Omit<OutboxStats, 'delivered'>> {
+    const [row] = await this.db.query<{ pending: string; dead: string; oldest: string | null }>(
+      `select count(*) filter (where state = 'pending') as pending,
+              count(*) filter (where state = 'dead') as dead,
+              extract(epoch from now() - min(created_at) filter (where state = 'pending')) as oldest
+         from lead.outbox_events where state in ('pending', 'dead')`,
+    );
+    return {
+      pending: Number(row?.pending ?? 0),
+      dead: Number(row?.dead ?? 0),
+      oldestPendingAgeSeconds: row?.oldest == null ? null : Math.max(0, Number(row.oldest)),
+    };
+  }
+
+  /**
+   * Makes the event the next claim would take, among those waiting out a backoff, due now: one
+   * probe of a receiver that was failing, instead of waiting for the longest backoff. Skips
+   * leased events and any lead's later events (they wait for the earlier one anyway).
+   */
+  async bringForwardNext(): Promise<boolean> {
+    const rows = await this.db.query<{ event_id: string }>(
+      `update lead.outbox_events set next_attempt_at = now()
+        where event_id = (
+          select e.event_id from lead.outbox_events e
+           where e.state = 'pending'
+             and e.next_attempt_at > now()
+             and (e.locked_until is null or e.locked_until <= now())
+             and not exists (
+               select 1 from lead.outbox_events earlier
+                where earlier.lead_id = e.lead_id and earlier.state = 'pending' and earlier.seq < e.seq)
+           order by e.next_attempt_at
+           limit 1
+           for update skip locked)
+       returning event_id`,
+    );
+    return rows.length > 0;
+  }
+
+  /**
+   * The receiver is back: every pending event still waiting out a backoff becomes due at
+   * `notBefore` (a Retry-After still in force) or now. Claim keeps each lead's order, and the
+   * retry window (from the first attempt) is untouched. Returns how many were brought forward.
+   */
+  async bringForwardAll(notBefore: Date): Promise<number> {
+    const [row] = await this.db.query<{ moved: string }>(
+      `with moved as (
+         update lead.outbox_events set next_attempt_at = greatest(now(), $1::timestamptz)
+          where state = 'pending' and next_attempt_at > greatest(now(), $1::timestamptz)
+         returning 1)
+       select count(*) as moved from moved`,
+      [notBefore],
+    );
+    return Number(row?.moved ?? 0);
   }
 
   /** Gives a dead event a fresh retry window (it is due at once), with the audit row of the change. */

@@ -1,0 +1,133 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, expect, inject, it } from 'vitest';
+import { createDatabase, databaseUrl, dropDatabase } from './support/database.js';
+import { startReceiver, waitUntil, type Receiver } from './support/events.js';
+import { SHARED_REDIS_URL } from './support/redis.js';
+
+/**
+ * The built service with OTEL_EXPORTER_OTLP_ENDPOINT pointing at a real OTLP/HTTP receiver on
+ * loopback: a lead's request, procedure, database and Redis spans arrive, so does its event's
+ * delivery span linked back to that request, and nothing that was submitted appears in any of it.
+ */
+
+const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+
+interface OtlpSpan {
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  name: string;
+  kind: number;
+  attributes: Array<{ key: string; value: Record<string, unknown> }>;
+  links?: Array<{ traceId: string; spanId: string }>;
+}
+
+const SUBMITTED = {
+  name: 'Quentin Tracewell',
+  email: 'quentin.tracewell@example.com',
+  phone: '+441632960777',
+  company: 'Tracewell Widgets',
+  message: 'Secret-Message-7731 please call',
+};
+
+let collector: Server;
+const bodies: string[] = [];
+const spans: OtlpSpan[] = [];
+let receiver: Receiver;
+let service: ChildProcess;
+let output = '';
+let database: string;
+
+beforeAll(async () => {
+  collector = createServer((req, res) => {
+    let raw = '';
+    req.setEncoding('utf8');
+    req.on('data', (c: string) => (raw += c));
+    req.on('end', () => {
+      bodies.push(`${req.url} ${raw}`);
+      if (req.url === '/v1/traces') {
+        const body = JSON.parse(raw) as { resourceSpans: Array<{ scopeSpans: Array<{ spans: OtlpSpan[] }> }> };
+        for (const rs of body.resourceSpans) for (const ss of rs.scopeSpans) spans.push(...ss.spans);
+      }
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
+  receiver = await startReceiver();
+  database = await createDatabase(inject('templateDatabase'));
+  const { DATABASE_URL: _ignored, ...parentEnv } = process.env;
+  service = spawn(process.execPath, [MAIN], {
+    env: {
+      ...parentEnv,
+      HOST: '127.0.0.1',
+      PORT: '0',
+      LOG_FORMAT: 'json',
+      DATABASE_URL: databaseUrl(database),
+      REDIS_URL: SHARED_REDIS_URL,
+      NOTIFICATION_SERVICE_URL: receiver.url,
+      AUTH_JWT_SECRET: 'x'.repeat(32),
+      OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(collector.address() as AddressInfo).port}`,
+      OTEL_SERVICE_NAME: 'lead-service-test',
+      OTEL_BSP_SCHEDULE_DELAY: '100',
+    },
+  });
+  service.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+  service.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  await waitUntil('the service listens', () => /Server listening at/.test(output), 30_000);
+});
+
+afterAll(async () => {
+  if (service.exitCode === null) {
+    const exited = new Promise((resolve) => service.once('exit', resolve));
+    service.kill('SIGTERM');
+    await exited;
+  }
+  await receiver.close();
+  collector.close();
+  await dropDatabase(database);
+});
+
+const attr = (span: OtlpSpan, key: string) => {
+  const v = span.attributes.find((a) => a.key === key)?.value;
+  return v ? (v.stringValue ?? v.intValue ?? v.boolValue) : undefined;
+};
+
+it('exports request, procedure, database, Redis and delivery spans, linked, without any submitted value', async () => {
+  const url = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output)![1]!;
+  const res = await fetch(`${url}/api/v1/leads?utm_source=Secret-Campaign-42`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(SUBMITTED),
+  });
+  expect(res.status).toBe(201);
+  await waitUntil('the event is delivered', () => receiver.accepted.length === 1);
+  const event = receiver.accepted[0]!;
+  await waitUntil('the delivery span is exported', () => spans.some((s) => s.name === 'outbox deliver'), 15_000);
+
+  const request = spans.find((s) => s.name === 'POST leads.create')!;
+  expect(request).toBeDefined();
+  expect(request.kind).toBe(2); // SERVER
+  expect(attr(request, 'http.response.status_code')).toBe(201);
+  const inTrace = spans.filter((s) => s.traceId === request.traceId);
+  const procedure = inTrace.find((s) => s.name === 'procedure leads.create')!;
+  expect(procedure.parentSpanId).toBe(request.spanId);
+  expect(inTrace.filter((s) => s.name === 'pg insert').length).toBeGreaterThanOrEqual(2);
+  expect(inTrace.some((s) => s.name.startsWith('redis '))).toBe(true);
+
+  const delivery = spans.find((s) => s.name === 'outbox deliver')!;
+  expect(attr(delivery, 'lead.event_id')).toBe(event.id);
+  expect(attr(delivery, 'lead.event_type')).toBe('LeadCreated');
+  expect(delivery.links).toEqual([expect.objectContaining({ traceId: request.traceId })]);
+  // The receiver gets the delivery's own trace context.
+  expect(event.headers.traceparent).toMatch(new RegExp(`^00-${delivery.traceId}-${delivery.spanId}-0[01]$`));
+
+  const exported = bodies.join('\n');
+  for (const submitted of [...Object.values(SUBMITTED), 'Secret-Campaign-42', 'utm_source', 'tracewell']) {
+    expect(exported.toLowerCase()).not.toContain(submitted.toLowerCase());
+  }
+  // No SQL text or parameters: only the operation.
+  expect(exported).not.toMatch(/insert into|values \(/i);
+});
