@@ -14,25 +14,25 @@ const PNPM = fileURLToPath(new URL('../../../tooling/scripts/pnpm.mjs', import.m
 
 /** What a CMS or website developer writes after `npm install @lead-service/sdk`. */
 const CONSUMER = `
-import { createLeadClient, LeadApiError, type LeadDetail } from '@lead-service/sdk';
-import { submitLead, LeadValidationError, type CreatedLead } from '@lead-service/sdk/website';
+import { createLeadClient, NotFoundError, type LeadDetail } from '@lead-service/sdk';
+import { submitLead, BadRequestError, LeadServiceError as WebsiteError, type CreatedLead } from '@lead-service/sdk/website';
 
 const url = process.env.SERVICE_URL!;
-const created: CreatedLead = await submitLead({ name: 'Packed', email: process.env.EMAIL!, company: 'Tarball Ltd' }, { baseUrl: url });
-const cms = createLeadClient({ url, token: process.env.TOKEN });
+const created: CreatedLead = await submitLead({ name: 'Packed', email: process.env.EMAIL!, company: 'Tarball Ltd' }, { baseURL: url });
+const cms = createLeadClient({ baseURL: url, token: process.env.TOKEN });
 const lead: LeadDetail = await cms.leads.get.query({ lead_id: created.id });
 const closedAt: Date | null = (await cms.leads.updateStatus.mutate({ lead_id: lead.id, status: 'closed_lost' })).closed_at;
 let validation = '';
 try {
-  await submitLead({ name: 'x', email: 'not-an-email' }, { baseUrl: url });
+  await submitLead({ name: 'x', email: 'not-an-email' }, { baseURL: url });
 } catch (error) {
-  if (error instanceof LeadValidationError) validation = error.issues.map((i) => i.path.join('.')).join(',');
+  if (error instanceof BadRequestError) validation = error.issues.map((i) => i.path.join('.')).join(',');
 }
 let missing = 0;
 try {
   await cms.leads.get.query({ lead_id: '00000000-0000-4000-8000-000000000000' });
 } catch (error) {
-  if (error instanceof LeadApiError) missing = error.status ?? 0;
+  if (error instanceof NotFoundError && error instanceof WebsiteError) missing = error.status ?? 0;
 }
 console.log(JSON.stringify({ id: lead.id, company: lead.company, created: created.created_at instanceof Date, closed: closedAt instanceof Date, validation, missing }));
 `;
@@ -41,8 +41,9 @@ console.log(JSON.stringify({ id: lead.id, company: lead.company, created: create
 const TYPO = `
 import { submitLead } from '@lead-service/sdk/website';
 import { createLeadClient } from '@lead-service/sdk';
-await submitLead({ name: 'Typo', emial: 'a@example.com' }, { baseUrl: 'http://localhost' });
-await createLeadClient({ url: 'http://localhost' }).leads.list.query({ stauts: 'new' });
+await submitLead({ name: 'Typo', emial: 'a@example.com' }, { baseURL: 'http://localhost' });
+await createLeadClient({ baseURL: 'http://localhost' }).leads.list.query({ stauts: 'new' });
+await createLeadClient({ baseURL: 'http://localhost' }).leads.list.query({ page: 'second' });
 `;
 
 const tsconfig = (...files: string[]) =>
@@ -84,6 +85,9 @@ beforeAll(async () => {
           '--no-fund',
           '--prefer-offline',
           `./${tarball}`,
+          // What the README tells a CMS developer to add; npm adds @trpc/server, @trpc/client's peer.
+          '@trpc/client@11.25.2',
+          'superjson@2.2.6',
           'typescript@5.9.3',
           'tsx@4.23.15',
           '@types/node@20.19.43',
@@ -109,7 +113,10 @@ describe('the packed SDK in a project of its own', () => {
       if (/\.d\.c?ts$/.test(file)) expect(await readFile(join(dist, file), 'utf8'), file).not.toMatch(/@lead\/|lead-api/);
     }
     const manifest = JSON.parse(await readFile(join(project, 'node_modules/@lead-service/sdk/package.json'), 'utf8'));
-    expect(JSON.stringify(manifest.dependencies)).not.toMatch(/catalog:|workspace:/);
+    // Nothing is installed with the package itself: the CMS entry's packages are optional peers.
+    expect(manifest.dependencies).toBeUndefined();
+    expect(manifest.peerDependencies).toEqual({ '@trpc/client': '^11.25.2', '@trpc/server': '^11.25.2', superjson: '^2.2.6' });
+    expect(Object.values(manifest.peerDependenciesMeta)).toEqual([{ optional: true }, { optional: true }, { optional: true }]);
   });
 
   it('type-checks code that uses both entries, and refuses a wrong field name', async () => {
@@ -122,6 +129,7 @@ describe('the packed SDK in a project of its own', () => {
     expect(errors).toEqual([
       expect.stringMatching(/^typo\.ts\(4,\d+\): error TS\d+: .*'emial'/),
       expect.stringMatching(/^typo\.ts\(5,\d+\): error TS\d+: .*'stauts'/),
+      expect.stringMatching(/^typo\.ts\(6,\d+\): error TS2322: Type 'string' is not assignable to type 'number'/),
     ]);
   });
 
