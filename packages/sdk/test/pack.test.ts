@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readmeSnippet } from './support/readme.js';
 import { startService, uniqueEmail, type Service } from './support/service.js';
 
 const run = promisify(execFile);
@@ -46,6 +47,51 @@ await createLeadClient({ baseURL: 'http://localhost' }).leads.list.query({ staut
 await createLeadClient({ baseURL: 'http://localhost' }).leads.list.query({ page: 'second' });
 `;
 
+/** Every entry, as a file of each module system imports it; page: 'second' must be refused everywhere. */
+const RESOLVES = `
+import { createLeadClient, NotFoundError } from '@lead-service/sdk';
+import { bindLeadForm, submitLead } from '@lead-service/sdk/website';
+import { constructLeadEvent, type LeadServiceEvent } from '@lead-service/sdk/receiver';
+const cms = createLeadClient({ baseURL: 'http://localhost' });
+export const list = () => cms.leads.list.query({ page: 1, limit: 20 });
+// @ts-expect-error a page is a number
+export const bad = () => cms.leads.list.query({ page: 'second' });
+export const status: number | undefined = new NotFoundError('x').status;
+export const parts = [bindLeadForm, submitLead, constructLeadEvent];
+export type Event = LeadServiceEvent['event_type'];
+`;
+
+/** The module settings a CMS or website project may have, each with the file it compiles. */
+const RESOLUTIONS = {
+  node10: { module: 'CommonJS', moduleResolution: 'Node10', file: 'resolve-node10.ts' },
+  node16: { module: 'Node16', moduleResolution: 'Node16', file: 'resolve-node16.cts' },
+  nodenext: { module: 'NodeNext', moduleResolution: 'NodeNext', file: 'resolve-nodenext.mts' },
+  bundler: { module: 'ESNext', moduleResolution: 'Bundler', file: 'resolve-bundler.ts' },
+} as const;
+
+const README_SNIPPETS = {
+  'readme-form.ts': ['Website: the form helper', 'ts'],
+  'readme-submit.ts': ['Website: `submitLead` with your own form code', 'ts'],
+  'readme-cms.ts': ['CMS', 'ts'],
+  'readme-receiver.ts': ['Receiving events', 'ts'],
+} as const;
+
+const strictConfig = (compilerOptions: Record<string, unknown>, files: string[]) =>
+  JSON.stringify({
+    compilerOptions: {
+      target: 'ES2022',
+      lib: ['ES2022', 'DOM', 'DOM.Iterable'],
+      strict: true,
+      noEmit: true,
+      // As most projects set it; a declaration that failed to resolve would make the SDK's types
+      // \`any\`, which the @ts-expect-error in each file then reports as unused.
+      skipLibCheck: true,
+      types: ['node'],
+      ...compilerOptions,
+    },
+    files,
+  });
+
 const tsconfig = (...files: string[]) =>
   JSON.stringify({
     compilerOptions: {
@@ -77,6 +123,16 @@ beforeAll(async () => {
       await writeFile(join(project, 'consumer.ts'), CONSUMER);
       await writeFile(join(project, 'typo.ts'), TYPO);
       await writeFile(join(project, 'tsconfig.json'), tsconfig('consumer.ts', 'typo.ts'));
+      for (const [name, { file, module, moduleResolution }] of Object.entries(RESOLUTIONS)) {
+        await writeFile(join(project, file), RESOLVES);
+        await writeFile(join(project, `tsconfig.${name}.json`), strictConfig({ module, moduleResolution }, [file]));
+      }
+      for (const [file, [heading, lang]] of Object.entries(README_SNIPPETS))
+        await writeFile(join(project, file), readmeSnippet(heading, lang));
+      await writeFile(
+        join(project, 'tsconfig.readme.json'),
+        strictConfig({ module: 'NodeNext', moduleResolution: 'NodeNext' }, Object.keys(README_SNIPPETS)),
+      );
       await run(
         'npm',
         [
@@ -89,6 +145,8 @@ beforeAll(async () => {
           '@trpc/client@11.25.2',
           'superjson@2.2.6',
           'typescript@5.9.3',
+          // What \`npm create vite\` scaffolds today: a website's tsc may be the native TypeScript 7.
+          'typescript7@npm:typescript@7.0.2',
           'tsx@4.23.15',
           '@types/node@20.19.43',
         ],
@@ -132,6 +190,28 @@ describe('the packed SDK in a project of its own', () => {
       expect.stringMatching(/^typo\.ts\(6,\d+\): error TS2322: Type 'string' is not assignable to type 'number'/),
     ]);
   });
+
+  it("compiles the README's TypeScript snippets under --strict, as written", async () => {
+    await run(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.readme.json'], { cwd: project }).catch(
+      (e: { stdout: string }) => expect.unreachable(e.stdout),
+    );
+  });
+
+  for (const [compiler, tsc] of [
+    ['TypeScript 5.9', 'node_modules/typescript/bin/tsc'],
+    ['TypeScript 7', 'node_modules/typescript7/bin/tsc'],
+  ] as const) {
+    it(`resolves every entry under node10, node16, nodenext and bundler with ${compiler}, with --strict`, async () => {
+      const { stdout } = await run(process.execPath, [tsc, '--version'], { cwd: project });
+      expect(stdout).toMatch(compiler === 'TypeScript 7' ? /Version 7\./ : /Version 5\.9\./);
+      // TypeScript 7 has removed node10 (TS5108), so projects on it use one of the others.
+      for (const name of Object.keys(RESOLUTIONS).filter((n) => compiler === 'TypeScript 5.9' || n !== 'node10')) {
+        await run(process.execPath, [tsc, '-p', `tsconfig.${name}.json`], { cwd: project }).catch((e: { stdout: string }) =>
+          expect.unreachable(`${name}: ${e.stdout}`),
+        );
+      }
+    });
+  }
 
   it('runs against the live service', async () => {
     const email = uniqueEmail();
