@@ -6,6 +6,7 @@ import type { Contract, LeadMeta } from './contract.js';
 import { eventContracts } from './events/contracts.js';
 import { healthContract } from './health.js';
 import { leadContracts } from './leads/contracts.js';
+import { CREATE_LEAD_PATH, CREATE_LEAD_PROCEDURE } from './routes.js';
 import { probeContracts } from './probes.js';
 
 /** Every procedure of the service, by its tRPC path. */
@@ -58,3 +59,8 @@ export function proceduresOf(node: object, prefix = ''): ProcedureEntry[] {
  * the server (routing and policies), the OpenAPI document and the tests all read.
  */
 export const procedures: readonly ProcedureEntry[] = proceduresOf(contracts);
+
+// The schema-free routes module restates the public create for the website bundle: it must agree.
+if (procedures.find((p) => p.contract.meta.openapi.path === CREATE_LEAD_PATH)?.path !== CREATE_LEAD_PROCEDURE) {
+  throw new Error(`${CREATE_LEAD_PROCEDURE} must be the procedure at ${CREATE_LEAD_PATH}`);
+}

@@ -8,6 +8,8 @@ export const TRPC_PREFIX = '/trpc';
  * in a module without schemas, so that the bundle can import it and stay free of zod.
  */
 export const CREATE_LEAD_PATH = '/api/v1/leads';
+/** Its tRPC path, which clients give an idempotency key of their own (checked in `router.ts`). */
+export const CREATE_LEAD_PROCEDURE = 'leads.create';
 
 /**
  * Routes that are not procedures: documents for people and tools. Each states its own policy

@@ -26,12 +26,12 @@ document.getElementById('contact').addEventListener('submit', async (event) => {
   const out = document.getElementById('result');
   const input = Object.fromEntries(new FormData(event.target));
   try {
-    const lead = await LeadService.submitLead(input, { baseUrl: ${JSON.stringify(serviceUrl)} });
+    const lead = await LeadService.submitLead(input, { baseURL: ${JSON.stringify(serviceUrl)}, maxRetries: 0 });
     out.textContent = 'created ' + lead.id + ' at ' + lead.created_at.toISOString();
   } catch (error) {
-    if (error instanceof LeadService.LeadRateLimitedError) out.textContent = 'rate limited, retry after ' + error.retryAfterSeconds + ' s';
-    else if (error instanceof LeadService.LeadValidationError) out.textContent = 'invalid ' + error.issues.map((i) => i.path.join('.')).join(',');
-    else if (error instanceof LeadService.LeadNetworkError) out.textContent = error.name;
+    if (error instanceof LeadService.RateLimitedError) out.textContent = 'rate limited, retry after ' + error.retryAfterSeconds + ' s';
+    else if (error instanceof LeadService.BadRequestError) out.textContent = 'invalid ' + error.issues.map((i) => i.path.join('.')).join(',');
+    else if (error instanceof LeadService.ConnectionError) out.textContent = error.name;
     else out.textContent = 'other error ' + error.name;
   }
   out.dataset.done = 'true';
@@ -111,7 +111,7 @@ describe('the script-tag build in a real browser', () => {
     const { page, result } = await submitForm(`http://localhost:${sitePort}`, { name: 'Mallory', email, message: 'Elsewhere' });
     await page.screenshot({ path: `${ARTIFACTS}refused-origin.png`, fullPage: true });
     // The class name survives the minified build: it is what error trackers show.
-    expect(result).toBe('LeadNetworkError');
+    expect(result).toBe('ConnectionError');
     expect(await countLeads(email)).toBe(0);
     await page.close();
   });

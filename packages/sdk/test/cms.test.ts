@@ -1,5 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLeadClient, isLeadApiError, LeadApiError, type LeadClient } from '../dist/index.js';
+import {
+  BadRequestError,
+  ConflictError,
+  ConnectionError,
+  ConnectionTimeoutError,
+  createLeadClient,
+  LeadServiceError,
+  NotFoundError,
+  RateLimitedError,
+  RequestAbortedError,
+  UnauthorizedError,
+  type LeadClient,
+} from '../dist/index.js';
 import { ADMIN_ID, startService, uniqueEmail, type Service } from './support/service.js';
 
 let service: Service;
@@ -8,17 +20,17 @@ beforeAll(async () => {
   service = await startService();
   const token = await service.adminToken();
   // getToken runs before every request, as a CMS with expiring sessions would use it.
-  cms = createLeadClient({ url: service.url, getToken: () => token });
+  cms = createLeadClient({ baseURL: service.url, getToken: () => token });
 });
 afterAll(() => service?.stop());
 
-async function rejection(promise: Promise<unknown>): Promise<LeadApiError> {
+async function rejection(promise: Promise<unknown>): Promise<LeadServiceError> {
   const error = await promise.then(
     () => expect.unreachable('the call should have failed'),
     (e: unknown) => e,
   );
-  expect(error).toBeInstanceOf(LeadApiError);
-  return error as LeadApiError;
+  expect(error).toBeInstanceOf(LeadServiceError);
+  return error as LeadServiceError;
 }
 
 describe('the CMS client against the live service', () => {
@@ -53,30 +65,90 @@ describe('the CMS client against the live service', () => {
 
   it('rejects with typed errors that carry status, code, request id and fields', async () => {
     const missing = await rejection(cms.leads.get.query({ lead_id: '00000000-0000-4000-8000-000000000000' }));
-    expect(missing).toMatchObject({ name: 'LeadApiError', status: 404, code: 'NOT_FOUND', issues: [] });
+    expect(missing).toBeInstanceOf(NotFoundError);
+    expect(missing).toMatchObject({ name: 'NotFoundError', status: 404, code: 'NOT_FOUND', issues: [] });
     expect(missing.requestId).toMatch(/^[0-9a-f-]{36}$/);
-    expect(isLeadApiError(missing)).toBe(true);
 
     const invalid = await rejection(cms.leads.create.mutate({ name: 'Ada', email: 'not-an-email' }));
+    expect(invalid).toBeInstanceOf(BadRequestError);
     expect(invalid).toMatchObject({ status: 400, code: 'BAD_REQUEST' });
     expect(invalid.issues).toEqual([expect.objectContaining({ path: ['email'], code: 'invalid_format' })]);
 
     const unchanged = await cms.leads.create.mutate({ name: 'Bob', email: uniqueEmail() });
     const conflict = await rejection(cms.leads.updateStatus.mutate({ lead_id: unchanged.id, status: 'new' }));
+    expect(conflict).toBeInstanceOf(ConflictError);
     expect(conflict).toMatchObject({ status: 409, code: 'CONFLICT' });
 
-    const anonymous = createLeadClient({ url: service.url, headers: { 'x-request-id': 'cms-trace-42' } });
+    const anonymous = createLeadClient({ baseURL: service.url, headers: { 'x-request-id': 'cms-trace-42' } });
     const unauthorized = await rejection(anonymous.leads.list.query({}));
+    expect(unauthorized).toBeInstanceOf(UnauthorizedError);
     expect(unauthorized).toMatchObject({ status: 401, code: 'UNAUTHORIZED', requestId: 'cms-trace-42' });
   });
 
-  it('reports an unreachable service and a timeout as network errors', async () => {
-    const offline = createLeadClient({ url: 'http://127.0.0.1:9', token: 'x' });
-    expect(await rejection(offline.leads.list.query({}))).toMatchObject({ status: undefined, code: 'NETWORK_ERROR', requestId: undefined });
+  it('tells a refused connection, a timeout and an abort apart', async () => {
+    const offline = createLeadClient({ baseURL: 'http://127.0.0.1:9', token: 'x', maxRetries: 1 });
+    const refused = await rejection(offline.leads.list.query({}));
+    expect(refused).toBeInstanceOf(ConnectionError);
+    expect(refused).not.toBeInstanceOf(ConnectionTimeoutError);
+    expect(refused).toMatchObject({ name: 'ConnectionError', status: undefined, code: undefined, requestId: undefined });
 
-    const slow: typeof fetch = (input, init) =>
+    const slow: typeof fetch = (_input, init) =>
       new Promise((_, reject) => init?.signal?.addEventListener('abort', () => reject(init.signal!.reason as Error)));
-    const impatient = createLeadClient({ url: service.url, fetch: slow, timeoutMs: 50 });
-    expect(await rejection(impatient.health.query())).toMatchObject({ code: 'NETWORK_ERROR' });
+    const impatient = createLeadClient({ baseURL: service.url, fetch: slow, timeout: 50, maxRetries: 0 });
+    expect(await rejection(impatient.health.query())).toBeInstanceOf(ConnectionTimeoutError);
+
+    const controller = new AbortController();
+    const patient = createLeadClient({ baseURL: service.url, fetch: slow, timeout: 10_000 });
+    const pending = patient.health.query(undefined, { signal: controller.signal });
+    controller.abort();
+    const aborted = await rejection(pending);
+    expect(aborted).toBeInstanceOf(RequestAbortedError);
+    expect(aborted).not.toBeInstanceOf(ConnectionError);
+  });
+
+  it('retries a create whose answer was lost with the same key, storing one lead', async () => {
+    const token = await service.adminToken();
+    const keys: (string | null)[] = [];
+    let dropped = false;
+    const lossy: typeof fetch = async (input, init) => {
+      keys.push(new Headers(init?.headers).get('idempotency-key'));
+      const response = await fetch(input, init);
+      if (!dropped) {
+        dropped = true;
+        throw new TypeError('network connection lost');
+      }
+      return response;
+    };
+    const client = createLeadClient({ baseURL: service.url, token, fetch: lossy });
+    const email = uniqueEmail();
+    const lead = await client.leads.create.mutate({ name: 'Once', email });
+    expect(keys).toHaveLength(2);
+    expect(keys[0]).toMatch(/^[0-9a-f-]{36}$/);
+    expect(keys[1]).toBe(keys[0]);
+    expect(await service.sql('select id from lead.leads where email = $1', [email])).toEqual([{ id: lead.id }]);
+
+    // A mutation without a key is sent once: the service might have applied it.
+    keys.length = 0;
+    dropped = false;
+    const error = await rejection(client.leads.updateStatus.mutate({ lead_id: lead.id, status: 'contacted' }));
+    expect(error).toBeInstanceOf(ConnectionError);
+    expect(keys).toEqual([null]);
+  });
+
+  it('answers a rate-limited create with the retry time', async () => {
+    const limited = await startService({ RATE_LIMIT_CREATE_PER_HOUR: '1' });
+    try {
+      const client = createLeadClient({ baseURL: limited.url });
+      await client.leads.create.mutate({ name: 'First', email: uniqueEmail() });
+      const started = Date.now();
+      const error = await rejection(client.leads.create.mutate({ name: 'Second', email: uniqueEmail() }));
+      expect(error).toBeInstanceOf(RateLimitedError);
+      expect(error).toMatchObject({ status: 429, code: 'TOO_MANY_REQUESTS' });
+      // An hour's budget: the client does not sit out a Retry-After that long, it reports it.
+      expect((error as RateLimitedError).retryAfterSeconds).toBeGreaterThan(60);
+      expect(Date.now() - started).toBeLessThan(2000);
+    } finally {
+      await limited.stop();
+    }
   });
 });

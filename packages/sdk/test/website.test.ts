@@ -1,7 +1,16 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LeadNetworkError, LeadRateLimitedError, LeadServerError, LeadValidationError, submitLead } from '../dist/website.js';
+import {
+  BadRequestError,
+  ConnectionError,
+  LeadServiceError,
+  RateLimitedError,
+  RequestAbortedError,
+  ServerError,
+  UnavailableError,
+  submitLead,
+} from '../dist/website.js';
 import { startService, uniqueEmail, type Service } from './support/service.js';
 
 let service: Service;
@@ -30,7 +39,7 @@ const rejection = (promise: Promise<unknown>) =>
 describe('submitLead against the live service', () => {
   it('creates the lead and answers with its id and a Date', async () => {
     const email = uniqueEmail();
-    const lead = await submitLead({ name: ' Ada ', email, message: 'Hello' }, { baseUrl: `${service.url}/` });
+    const lead = await submitLead({ name: ' Ada ', email, message: 'Hello' }, { baseURL: `${service.url}/` });
     expect(lead).toEqual({ id: expect.any(String), name: 'Ada', email, status: 'new', created_at: expect.any(Date) });
     expect(await service.sql('select message, source from lead.leads where id = $1', [lead.id])).toEqual([
       { message: 'Hello', source: 'website' },
@@ -40,17 +49,17 @@ describe('submitLead against the live service', () => {
   it('sends one idempotency key per submission and reuses it when it retries a network failure', async () => {
     const flaky = recordingFetch(2);
     const email = uniqueEmail();
-    await submitLead({ name: 'Retry', email }, { baseUrl: service.url, fetch: flaky.fetch });
+    await submitLead({ name: 'Retry', email }, { baseURL: service.url, fetch: flaky.fetch });
     expect(flaky.keys).toHaveLength(3);
     expect(flaky.keys[0]).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(new Set(flaky.keys).size).toBe(1);
 
     const next = recordingFetch();
-    await submitLead({ name: 'Retry', email: uniqueEmail() }, { baseUrl: service.url, fetch: next.fetch });
+    await submitLead({ name: 'Retry', email: uniqueEmail() }, { baseURL: service.url, fetch: next.fetch });
     expect(next.keys[0]).not.toBe(flaky.keys[0]);
 
     const given = recordingFetch();
-    await submitLead({ name: 'Given', email: uniqueEmail() }, { baseUrl: service.url, fetch: given.fetch, idempotencyKey: 'form-7f3a' });
+    await submitLead({ name: 'Given', email: uniqueEmail() }, { baseURL: service.url, fetch: given.fetch, idempotencyKey: 'form-7f3a' });
     expect(given.keys).toEqual(['form-7f3a']);
   });
 
@@ -67,7 +76,7 @@ describe('submitLead against the live service', () => {
       return response;
     };
     const email = uniqueEmail();
-    const lead = await submitLead({ name: 'Lost answer', email }, { baseUrl: service.url, fetch: lossy });
+    const lead = await submitLead({ name: 'Lost answer', email }, { baseURL: service.url, fetch: lossy });
     expect(keys).toHaveLength(2);
     expect(keys[1]).toBe(keys[0]);
     expect(answers.map((a) => a.status)).toEqual([201, 201]);
@@ -76,10 +85,11 @@ describe('submitLead against the live service', () => {
   });
 
   it('throws a validation error naming the fields at fault', async () => {
-    const error = await rejection(submitLead({ name: '', email: 'nope' }, { baseUrl: service.url }));
-    expect(error).toBeInstanceOf(LeadValidationError);
-    const e = error as LeadValidationError;
-    expect(e).toMatchObject({ name: 'LeadValidationError', status: 400, code: 'BAD_REQUEST', requestId: expect.any(String) });
+    const error = await rejection(submitLead({ name: '', email: 'nope' }, { baseURL: service.url }));
+    expect(error).toBeInstanceOf(BadRequestError);
+    expect(error).toBeInstanceOf(LeadServiceError);
+    const e = error as BadRequestError;
+    expect(e).toMatchObject({ name: 'BadRequestError', status: 400, code: 'BAD_REQUEST', requestId: expect.any(String) });
     expect(e.issues.map((i) => i.path)).toEqual([['name'], ['email']]);
     expect(e.issues.every((i) => i.message.length > 0)).toBe(true);
   });
@@ -87,20 +97,21 @@ describe('submitLead against the live service', () => {
   it('gives up on an unreachable service with a network error after its retries', async () => {
     const counting = recordingFetch();
     const error = await rejection(
-      submitLead({ name: 'A', email: uniqueEmail() }, { baseUrl: 'http://127.0.0.1:9', fetch: counting.fetch, retries: 1 }),
+      submitLead({ name: 'A', email: uniqueEmail() }, { baseURL: 'http://127.0.0.1:9', fetch: counting.fetch, maxRetries: 1 }),
     );
-    expect(error).toMatchObject({ name: 'LeadNetworkError', status: undefined, cause: expect.any(TypeError) });
-    expect(error).toBeInstanceOf(LeadNetworkError);
+    expect(error).toMatchObject({ name: 'ConnectionError', status: undefined, code: undefined, cause: expect.any(TypeError) });
+    expect(error).toBeInstanceOf(ConnectionError);
     expect(counting.keys).toHaveLength(2);
 
     const aborted = recordingFetch();
     const controller = new AbortController();
     controller.abort();
     const abortError = await rejection(
-      submitLead({ name: 'A', email: uniqueEmail() }, { baseUrl: service.url, fetch: aborted.fetch, signal: controller.signal }),
+      submitLead({ name: 'A', email: uniqueEmail() }, { baseURL: service.url, fetch: aborted.fetch, signal: controller.signal }),
     );
-    expect(abortError).toBeInstanceOf(LeadNetworkError);
-    expect(aborted.keys).toHaveLength(1);
+    expect(abortError).toBeInstanceOf(RequestAbortedError);
+    expect(abortError).not.toBeInstanceOf(ConnectionError);
+    expect(aborted.keys).toHaveLength(0);
   });
 });
 
@@ -131,28 +142,30 @@ describe('submitLead reading error answers', () => {
   afterAll(() => server.close());
 
   it('maps 429 to a rate-limit error with the retry time, other failures to server errors', async () => {
-    const limited = await rejection(submitLead({ name: 'A', email: 'a@example.com' }, { baseUrl: `${base}/limited` }));
-    expect(limited).toBeInstanceOf(LeadRateLimitedError);
+    const limited = await rejection(submitLead({ name: 'A', email: 'a@example.com' }, { baseURL: `${base}/limited` }));
+    expect(limited).toBeInstanceOf(RateLimitedError);
     expect(limited).toMatchObject({
-      name: 'LeadRateLimitedError',
+      name: 'RateLimitedError',
       status: 429,
       code: 'TOO_MANY_REQUESTS',
       requestId: 'req-429',
       retryAfterSeconds: 120,
     });
 
-    const down = await rejection(submitLead({ name: 'A', email: 'a@example.com' }, { baseUrl: `${base}/down` }));
-    expect(down).toBeInstanceOf(LeadServerError);
+    const down = await rejection(submitLead({ name: 'A', email: 'a@example.com' }, { baseURL: `${base}/down`, maxRetries: 0 }));
+    expect(down).toBeInstanceOf(UnavailableError);
+    expect(down).toBeInstanceOf(ServerError);
     expect(down).toMatchObject({
-      name: 'LeadServerError',
+      name: 'UnavailableError',
       status: 503,
       code: 'SERVICE_UNAVAILABLE',
       message: 'Try again shortly',
       requestId: 'req-503',
     });
 
-    const proxy = await rejection(submitLead({ name: 'A', email: 'a@example.com' }, { baseUrl: `${base}/proxy` }));
-    expect(proxy).toBeInstanceOf(LeadServerError);
+    const proxy = await rejection(submitLead({ name: 'A', email: 'a@example.com' }, { baseURL: `${base}/proxy`, maxRetries: 0 }));
+    expect(proxy).toMatchObject({ name: 'ServerError' });
+    expect(proxy).toBeInstanceOf(ServerError);
     expect(proxy).toMatchObject({ status: 502, code: undefined, message: 'HTTP 502', requestId: 'req-502' });
   });
 });

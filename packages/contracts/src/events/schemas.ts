@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Timestamp, Uuid } from '../common/ids.js';
+import { PageLimit, PageNumber } from '../common/pagination.js';
 
 export const EVENT_TYPES = ['LeadCreated', 'LeadStatusChanged', 'LeadAssigned'] as const;
 export const EventType = z.enum(EVENT_TYPES).meta({ id: 'EventType' });
@@ -17,8 +18,8 @@ const EventId = Uuid.meta({ description: 'The event id, also sent as `X-Event-Id
 
 export const ListEventsInput = z.object({
   state: EventState.optional(),
-  page: z.coerce.number().int().min(1).max(1_000_000).default(1).meta({ description: 'Page number, from 1.' }),
-  limit: z.coerce.number().int().min(1).max(100).default(20).meta({ description: 'Items per page, at most 100.' }),
+  page: PageNumber,
+  limit: PageLimit,
 });
 export type ListEventsInput = z.input<typeof ListEventsInput>;
 

@@ -1,0 +1,254 @@
+// The service's inputs and outputs as plain TypeScript, so the published declarations need
+// neither zod nor the private contracts. The enumerations are read from the contracts' constant
+// tuples (inlined by the declaration build); every shape is proved equal to the contracts' own
+// `z.input` / `z.output` in test/types.test.ts, so the two cannot drift apart.
+import type {
+  ACTIVITY_TYPES,
+  CLIENT_ACTIVITY_TYPES,
+  ERROR_STATUS,
+  EVENT_STATES,
+  EVENT_TYPES,
+  LEAD_PRIORITIES,
+  LEAD_SOURCES,
+  LEAD_STATUSES,
+} from '@lead/contracts';
+
+/** The service's stable error codes; each maps to one HTTP status. */
+export type ErrorCode = keyof typeof ERROR_STATUS;
+export type LeadStatus = (typeof LEAD_STATUSES)[number];
+export type LeadSource = (typeof LEAD_SOURCES)[number];
+export type LeadPriority = (typeof LEAD_PRIORITIES)[number];
+export type ActivityType = (typeof ACTIVITY_TYPES)[number];
+/** The activity types a client may add; the others are written by the service. */
+export type ClientActivityType = (typeof CLIENT_ACTIVITY_TYPES)[number];
+export type EventType = (typeof EVENT_TYPES)[number];
+export type EventState = (typeof EVENT_STATES)[number];
+
+/** One problem with one field of the input. */
+export interface ValidationIssue {
+  /** e.g. `invalid_format`, `too_big`. */
+  code: string;
+  /** The field at fault, e.g. `["email"]`. */
+  path: (string | number)[];
+  message: string;
+  [detail: string]: unknown;
+}
+
+// ---- inputs ---------------------------------------------------------------------------------
+
+/** An enquiry from the website form. */
+export interface CreateLeadInput {
+  name: string;
+  email: string;
+  phone?: string | null | undefined;
+  company?: string | null | undefined;
+  message?: string | null | undefined;
+  /** Default `website`. */
+  source?: LeadSource | undefined;
+  /** The honeypot: leave empty. */
+  website?: string | undefined;
+}
+
+export interface ListLeadsInput {
+  status?: LeadStatus | undefined;
+  source?: LeadSource | undefined;
+  assigned_to?: string | undefined;
+  /** From 1 (default 1). */
+  page?: number | undefined;
+  /** 1 to 100 (default 20). */
+  limit?: number | undefined;
+}
+
+export interface LeadIdInput {
+  lead_id: string;
+}
+
+export interface UpdateLeadStatusInput {
+  lead_id: string;
+  status: LeadStatus;
+  notes?: string | null | undefined;
+}
+
+export interface AssignLeadInput {
+  lead_id: string;
+  /** null unassigns. */
+  assigned_to: string | null;
+}
+
+export interface AddActivityInput {
+  lead_id: string;
+  activity_type: ClientActivityType;
+  description: string;
+}
+
+export interface ListAuditInput {
+  lead_id?: string | undefined;
+  actor?: string | undefined;
+  /** ISO 8601, inclusive. */
+  from?: string | undefined;
+  /** ISO 8601, exclusive. */
+  to?: string | undefined;
+  page?: number | undefined;
+  limit?: number | undefined;
+}
+
+export interface ListEventsInput {
+  state?: EventState | undefined;
+  page?: number | undefined;
+  limit?: number | undefined;
+}
+
+export interface EventIdInput {
+  event_id: string;
+}
+
+// ---- outputs --------------------------------------------------------------------------------
+
+export interface Health {
+  status: 'ok';
+  database: 'ok';
+}
+
+/** `GET /health/live`: the process and its event loop answer. */
+export interface Liveness {
+  status: 'ok';
+}
+
+/** `GET /health/ready`: the database answers, migrations are applied, the service is not draining. */
+export interface Readiness {
+  status: 'ok';
+  database: 'ok';
+  migrations: 'applied';
+}
+
+/** The public answer to a submission. */
+export interface CreatedLead {
+  id: string;
+  name: string;
+  email: string;
+  status: LeadStatus;
+  created_at: Date;
+}
+
+export interface LeadSummary {
+  id: string;
+  name: string;
+  email: string;
+  company: string | null;
+  status: LeadStatus;
+  source: LeadSource;
+  priority: LeadPriority;
+  assigned_to: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface LeadPage {
+  items: LeadSummary[];
+  total: number;
+  page: number;
+  limit: number;
+}
+
+export interface Activity {
+  id: string;
+  activity_type: ActivityType;
+  description: string | null;
+  details: Record<string, string | null> | null;
+  performed_by: string | null;
+  created_at: Date;
+}
+
+export interface LeadDetail {
+  id: string;
+  name: string;
+  email: string;
+  phone: string | null;
+  company: string | null;
+  message: string | null;
+  source: LeadSource;
+  status: LeadStatus;
+  priority: LeadPriority;
+  assigned_to: string | null;
+  /** Oldest first. */
+  activities: Activity[];
+  created_at: Date;
+  updated_at: Date;
+  closed_at: Date | null;
+}
+
+export interface LeadStatusResult {
+  id: string;
+  status: LeadStatus;
+  updated_at: Date;
+  closed_at: Date | null;
+}
+
+export interface LeadAssignment {
+  id: string;
+  assigned_to: string | null;
+  updated_at: Date;
+}
+
+export interface AuditEntry {
+  id: string;
+  actor: string | null;
+  actor_role: string | null;
+  action: string;
+  lead_ids: string[];
+  request_id: string;
+  client_ip: string;
+  user_agent: string | null;
+  created_at: Date;
+}
+
+export interface AuditPage {
+  items: AuditEntry[];
+  total: number;
+  page: number;
+  limit: number;
+}
+
+/** An event in the outbox, as the admin procedures show it. */
+export interface OutboxEvent {
+  event_id: string;
+  event_type: EventType;
+  lead_id: string;
+  state: EventState;
+  payload: Record<string, string | null>;
+  attempts: number;
+  next_attempt_at: Date;
+  last_error: string | null;
+  created_at: Date;
+  delivered_at: Date | null;
+}
+
+export interface EventPage {
+  items: OutboxEvent[];
+  total: number;
+  page: number;
+  limit: number;
+}
+
+export interface EventStats {
+  pending: number;
+  delivered: number;
+  dead: number;
+  oldest_pending_age_seconds: number | null;
+}
+
+/** What a failed tRPC call carries in `error.data`. */
+export interface LeadErrorData {
+  code: string;
+  httpStatus: number;
+  path?: string;
+  request_id: string;
+  issues?: ValidationIssue[];
+}
+
+/** The error shape on the tRPC surface. */
+export interface LeadErrorShape {
+  message: string;
+  code: number;
+  data: LeadErrorData;
+}

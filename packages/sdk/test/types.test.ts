@@ -1,0 +1,65 @@
+// Type-level tests, checked by `tsc --noEmit` (part of `npm test`): the SDK's plain types are
+// exactly the contracts' `z.input` / `z.output`, procedure by procedure, so they cannot drift.
+import type { AppRouter as ContractRouter } from '@lead/contracts';
+import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
+import { describe, expectTypeOf, it } from 'vitest';
+import type { AppRouter, LeadClient } from '../src/index.js';
+
+type SdkIn = inferRouterInputs<AppRouter>;
+type SdkOut = inferRouterOutputs<AppRouter>;
+type In = inferRouterInputs<ContractRouter>;
+type Out = inferRouterOutputs<ContractRouter>;
+
+describe('the SDK router type', () => {
+  it('has the contracts inputs and outputs for every procedure', () => {
+    expectTypeOf<keyof SdkIn>().toEqualTypeOf<keyof In>();
+    expectTypeOf<SdkIn['health']>().toEqualTypeOf<In['health']>();
+    expectTypeOf<SdkOut['health']>().toEqualTypeOf<Out['health']>();
+    expectTypeOf<keyof SdkIn['probes']>().toEqualTypeOf<keyof In['probes']>();
+    expectTypeOf<SdkOut['probes']['live']>().toEqualTypeOf<Out['probes']['live']>();
+    expectTypeOf<SdkOut['probes']['ready']>().toEqualTypeOf<Out['probes']['ready']>();
+    expectTypeOf<keyof SdkIn['leads']>().toEqualTypeOf<keyof In['leads']>();
+    expectTypeOf<SdkIn['leads']['create']>().toEqualTypeOf<In['leads']['create']>();
+    expectTypeOf<SdkOut['leads']['create']>().toEqualTypeOf<Out['leads']['create']>();
+    expectTypeOf<SdkIn['leads']['list']>().toEqualTypeOf<In['leads']['list']>();
+    expectTypeOf<SdkOut['leads']['list']>().toEqualTypeOf<Out['leads']['list']>();
+    expectTypeOf<SdkIn['leads']['get']>().toEqualTypeOf<In['leads']['get']>();
+    expectTypeOf<SdkOut['leads']['get']>().toEqualTypeOf<Out['leads']['get']>();
+    expectTypeOf<SdkIn['leads']['updateStatus']>().toEqualTypeOf<In['leads']['updateStatus']>();
+    expectTypeOf<SdkOut['leads']['updateStatus']>().toEqualTypeOf<Out['leads']['updateStatus']>();
+    expectTypeOf<SdkIn['leads']['assign']>().toEqualTypeOf<In['leads']['assign']>();
+    expectTypeOf<SdkOut['leads']['assign']>().toEqualTypeOf<Out['leads']['assign']>();
+    expectTypeOf<SdkIn['leads']['addActivity']>().toEqualTypeOf<In['leads']['addActivity']>();
+    expectTypeOf<SdkOut['leads']['addActivity']>().toEqualTypeOf<Out['leads']['addActivity']>();
+    expectTypeOf<keyof SdkIn['audit']>().toEqualTypeOf<keyof In['audit']>();
+    expectTypeOf<SdkIn['audit']['list']>().toEqualTypeOf<In['audit']['list']>();
+    expectTypeOf<SdkOut['audit']['list']>().toEqualTypeOf<Out['audit']['list']>();
+    expectTypeOf<keyof SdkIn['events']>().toEqualTypeOf<keyof In['events']>();
+    expectTypeOf<SdkIn['events']['list']>().toEqualTypeOf<In['events']['list']>();
+    expectTypeOf<SdkOut['events']['list']>().toEqualTypeOf<Out['events']['list']>();
+    expectTypeOf<SdkIn['events']['stats']>().toEqualTypeOf<In['events']['stats']>();
+    expectTypeOf<SdkOut['events']['stats']>().toEqualTypeOf<Out['events']['stats']>();
+    expectTypeOf<SdkIn['events']['retry']>().toEqualTypeOf<In['events']['retry']>();
+    expectTypeOf<SdkOut['events']['retry']>().toEqualTypeOf<Out['events']['retry']>();
+  });
+
+  it('takes page and limit as numbers', () => {
+    expectTypeOf<SdkIn['leads']['list']>().toEqualTypeOf<{
+      status?: 'new' | 'contacted' | 'qualified' | 'proposal' | 'closed_won' | 'closed_lost' | undefined;
+      source?: 'website' | 'referral' | 'social' | 'other' | undefined;
+      assigned_to?: string | undefined;
+      page?: number | undefined;
+      limit?: number | undefined;
+    }>();
+    const list = (client: LeadClient) => {
+      void client.leads.list.query({ page: 2, limit: 50 });
+      // @ts-expect-error a page is a number, not a word
+      void client.leads.list.query({ page: 'second' });
+      // @ts-expect-error nor a numeric string: REST coerces query strings, typed callers send numbers
+      void client.audit.list.query({ limit: '20' });
+      // @ts-expect-error events are paged the same way
+      void client.events.list.query({ page: '1' });
+    };
+    expectTypeOf(list).toBeFunction();
+  });
+});
