@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Lifecycle } from '../src/ops/lifecycle.js';
 import { databaseReadiness } from '../src/ops/readiness.js';
 import { ADMIN_ID, sampleLead, startTestApp, type TestApp } from './support/app.js';
-import { databaseUrl } from './support/database.js';
+import { connect, databaseUrl } from './support/database.js';
 import { freePort } from './support/redis.js';
 
 /**
@@ -33,8 +33,7 @@ beforeAll(async () => {
 
 /** A client the app knows nothing about, holding an exclusive lock on `lead.leads` in an open transaction. */
 async function lockLeads(database: string): Promise<pg.Client> {
-  const client = new pg.Client({ connectionString: databaseUrl(database) });
-  await client.connect();
+  const client = await connect(database);
   await client.query('begin');
   await client.query('lock table lead.leads in access exclusive mode');
   return client;

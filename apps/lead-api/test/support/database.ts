@@ -10,15 +10,28 @@ export function databaseUrl(name: string): string {
   return url.toString();
 }
 
-export async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: SERVER_URL });
+/**
+ * A connected client of test database `name` (by default the server's own database), that the
+ * app under test knows nothing about. The caller ends it.
+ */
+export async function connect(name?: string): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: name === undefined ? SERVER_URL : databaseUrl(name) });
   await client.connect();
+  return client;
+}
+
+/** `fn` with a client of test database `name`, ended afterwards. */
+export async function withClient<T>(name: string | undefined, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = await connect(name);
   try {
     return await fn(client);
   } finally {
     await client.end();
   }
 }
+
+/** `fn` with a client of the server's own database, to create and drop databases and roles. */
+export const admin = <T>(fn: (client: pg.Client) => Promise<T>): Promise<T> => withClient(undefined, fn);
 
 export const uniqueName = (prefix: string) => `${prefix}_${process.pid}_${randomBytes(4).toString('hex')}`;
 
