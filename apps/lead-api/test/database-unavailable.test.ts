@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isDatabaseUnavailable } from '@lead/db';
 import { sampleLead, startTestApp, type TestApp } from './support/app.js';
 import { SURFACES, type Surface } from './support/surfaces.js';
-import { admin as serverAdmin, databaseUrl, SERVER_URL, uniqueName } from './support/database.js';
+import { admin as serverAdmin, connect, databaseUrl, SERVER_URL, uniqueName } from './support/database.js';
+import { waitUntil } from './support/wait.js';
 
 /**
  * The database going away for real: the server terminating the app's connections, a server
@@ -17,13 +18,6 @@ import { admin as serverAdmin, databaseUrl, SERVER_URL, uniqueName } from './sup
 const UNAVAILABLE = 'The database is unavailable, try again shortly';
 const server = new URL(SERVER_URL);
 const serverAddress = { host: server.hostname, port: Number(server.port || 5432) };
-
-/** A client of the app's own database that the app knows nothing about. */
-async function connect(database: string): Promise<pg.Client> {
-  const client = new pg.Client({ connectionString: databaseUrl(database) });
-  await client.connect();
-  return client;
-}
 
 /**
  * A TCP proxy in front of the PostgreSQL server. `cut` drops every connection (with a FIN, or a
@@ -69,16 +63,6 @@ async function startProxy() {
   };
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const found = await probe();
-    if (found !== undefined) return found;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 /**
  * The backends of `database` matching `condition`, seen from a connection of its own: within a
  * transaction pg_stat_activity keeps listing the backends that existed when it was first read.
@@ -91,7 +75,7 @@ const backends = (database: string, condition: string, values: unknown[] = []) =
 
 /** The backend of `database` waiting for a lock: the request's, once it reaches the held row. */
 const lockWaiter = (database: string) =>
-  until('a request to wait for the row lock', async () => (await backends(database, `wait_event_type = 'Lock'`))[0]?.pid);
+  waitUntil('a request waits for the row lock', async () => (await backends(database, `wait_event_type = 'Lock'`))[0]?.pid, 10_000, 20);
 
 type Answer = { status: number; requestId: string | null; body: any };
 
@@ -226,9 +210,7 @@ describe('when the database server goes away (connections dropped, new ones refu
           }
           await locker.query('rollback');
           // The server noticed the dropped connection and rolled its transaction back.
-          await until('the dropped backend to end', async () =>
-            (await backends(t.database, `state <> 'idle'`)).length ? undefined : true,
-          );
+          await waitUntil('the dropped backend ends', async () => (await backends(t.database, `state <> 'idle'`)).length === 0, 10_000, 20);
           expect(await writesOf(locker, leadId, requestId)).toEqual(before);
         }
       } finally {
@@ -327,15 +309,18 @@ describe('isDatabaseUnavailable', () => {
     );
 
   it('is true for a query on a connection the server terminates (57P01)', async () => {
-    const victim = new pg.Client({ connectionString: SERVER_URL });
+    const victim = await connect();
     victim.on('error', () => {});
-    await victim.connect();
     const { rows } = await victim.query<{ pid: number }>('select pg_backend_pid() as pid');
     const query = victim.query('select pg_sleep(30)').catch((error: unknown) => error);
-    await until('the sleep to start', async () =>
-      serverAdmin(async (c) =>
-        (await c.query(`select 1 from pg_stat_activity where pid = $1 and state = 'active'`, [rows[0]!.pid])).rowCount ? true : undefined,
-      ),
+    await waitUntil(
+      'the sleep starts',
+      async () =>
+        serverAdmin(
+          async (c) => (await c.query(`select 1 from pg_stat_activity where pid = $1 and state = 'active'`, [rows[0]!.pid])).rowCount === 1,
+        ),
+      10_000,
+      20,
     );
     await serverAdmin((c) => c.query('select pg_terminate_backend($1)', [rows[0]!.pid]));
     const error = await query;

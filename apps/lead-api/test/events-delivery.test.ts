@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRetryAfter, signature } from '../src/events/delivery.js';
 import { backoffMs, type DispatcherConfig, type EventDispatcher } from '../src/events/dispatcher.js';
 import { sampleLead, startTestApp, type TestApp } from './support/app.js';
-import { startDispatcher, startReceiver, waitUntil, type Receiver } from './support/events.js';
+import { startDispatcher, startReceiver, type Receiver } from './support/events.js';
+import { waitUntil } from './support/wait.js';
 
 let t: TestApp;
 let receiver: Receiver;

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sampleLead, startTestApp, type TestApp } from './support/app.js';
-import { startDispatcher, startReceiver, waitUntil, type Receiver } from './support/events.js';
+import { startDispatcher, startReceiver, type Receiver } from './support/events.js';
+import { waitUntil } from './support/wait.js';
 import type { EventDispatcher } from '../src/events/dispatcher.js';
 
 const ASSIGNEE = '22222222-2222-4222-8222-222222222222';

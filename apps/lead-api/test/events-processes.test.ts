@@ -1,34 +1,20 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { TEST_SECRET } from './support/app.js';
-import { createDatabase, databaseUrl, dropDatabase } from './support/database.js';
-import { startReceiver, waitUntil, type Receiver } from './support/events.js';
-
-const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
-
-interface Service {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<number | null>;
-  url: () => Promise<string>;
-}
+import { connect, createDatabase, databaseUrl, dropDatabase } from './support/database.js';
+import { startReceiver, type Receiver } from './support/events.js';
+import { spawnService, stopServices } from './support/service.js';
+import { waitUntil } from './support/wait.js';
 
 let dbName: string;
 let db: pg.Client;
 let receiver: Receiver;
-const services: Service[] = [];
 
 /** The built service, as deployed: its own process on the test file's database. */
-function service(env: Record<string, string>): Service {
-  const { DATABASE_URL: _d, NOTIFICATION_SERVICE_URL: _n, ...parentEnv } = process.env;
-  const child = spawn(process.execPath, [MAIN], {
-    env: {
-      ...parentEnv,
-      HOST: '127.0.0.1',
-      PORT: '0',
+const service = (env: Record<string, string>) =>
+  spawnService(
+    {
       DATABASE_URL: databaseUrl(dbName),
       AUTH_JWT_SECRET: TEST_SECRET,
       EVENT_POLL_INTERVAL_MS: '100',
@@ -36,30 +22,8 @@ function service(env: Record<string, string>): Service {
       EVENT_RETRY_MAX_DELAY_MS: '500',
       ...env,
     },
-  });
-  let output = '';
-  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const started: Service = {
-    child,
-    output: () => output,
-    exited,
-    url: async () => {
-      await waitUntil('the service listens', () => /Server listening at http:\/\/127\.0\.0\.1:\d+/.test(output), 30_000);
-      return /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output)![1]!;
-    },
-  };
-  services.push(started);
-  return started;
-}
-
-async function stopAll() {
-  for (const s of services.splice(0)) {
-    if (s.child.exitCode === null && s.child.signalCode === null) s.child.kill('SIGTERM');
-    await s.exited;
-  }
-}
+    { unset: ['NOTIFICATION_SERVICE_URL'] },
+  );
 
 /** `perLead` events for each of `leads` leads, written in a lead-interleaved order. */
 async function seed(leads: number, perLead: number): Promise<void> {
@@ -83,11 +47,10 @@ async function outbox(): Promise<Array<{ event_id: string; lead_id: string; stat
 
 beforeAll(async () => {
   dbName = await createDatabase(inject('templateDatabase'));
-  db = new pg.Client({ connectionString: databaseUrl(dbName) });
-  await db.connect();
+  db = await connect(dbName);
 });
 afterEach(async () => {
-  await stopAll();
+  await stopServices();
   await receiver?.close();
   await db.query('truncate lead.outbox_events, lead.leads cascade');
 });

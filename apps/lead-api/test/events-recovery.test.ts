@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { EventDispatcher } from '../src/events/dispatcher.js';
 import { sampleLead, startTestApp, type TestApp } from './support/app.js';
-import { startDispatcher, startReceiver, waitUntil, type Receiver } from './support/events.js';
+import { startDispatcher, startReceiver, type Receiver } from './support/events.js';
+import { waitUntil } from './support/wait.js';
 
 /**
  * A 30 s receiver outage with the production backoff (1 s doubling, full jitter, up to 15 min):

@@ -2,7 +2,8 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventDispatcher } from '../src/events/dispatcher.js';
 import { sampleLead, startTestApp, type TestApp } from './support/app.js';
-import { startDispatcher, startReceiver, waitUntil, type Receiver } from './support/events.js';
+import { startDispatcher, startReceiver, type Receiver } from './support/events.js';
+import { waitUntil } from './support/wait.js';
 import { SHARED_REDIS_URL } from './support/redis.js';
 
 /** `/metrics` moves with real traffic, and its labels never carry ids, addresses or text. */

@@ -1,51 +1,28 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { admin, createDatabase, databaseUrl, dropDatabase, SERVER_URL, uniqueName } from './support/database.js';
-import { waitUntil } from './support/events.js';
+import { admin, connect, createDatabase, databaseUrl, dropDatabase, SERVER_URL, uniqueName, withClient } from './support/database.js';
 import { freePort } from './support/redis.js';
+import { spawnService, stopServices } from './support/service.js';
+import { waitUntil } from './support/wait.js';
 
 /**
  * The built service as an operator meets it: a database that comes up late, one that does not
  * exist, a port already taken, and SIGTERM with a request stuck on a lock.
  */
 
-const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const server = new URL(SERVER_URL);
 const PASSWORD = 'never-log-this-password';
 
-interface Started {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<number | null>;
-}
+const run = (env: Record<string, string>) => spawnService({ LOG_FORMAT: 'json', AUTH_JWT_SECRET: 'x'.repeat(32), ...env });
 
-function run(env: Record<string, string>): Started {
-  const { DATABASE_URL: _ignored, ...parentEnv } = process.env;
-  const child = spawn(process.execPath, [MAIN], {
-    env: { ...parentEnv, HOST: '127.0.0.1', PORT: '0', LOG_FORMAT: 'json', AUTH_JWT_SECRET: 'x'.repeat(32), ...env },
-  });
-  let output = '';
-  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, output: () => output, exited };
-}
-
-const running: Started[] = [];
 const databases: string[] = [];
 afterAll(async () => {
-  for (const s of running) if (s.child.exitCode === null) s.child.kill('SIGKILL');
+  await stopServices('SIGKILL');
   for (const name of databases) await dropDatabase(name);
 });
-
-async function listeningUrl(started: Started): Promise<string> {
-  await waitUntil('the service listens', () => /Server listening at http:\/\/127\.0\.0\.1:\d+/.test(started.output()), 30_000);
-  return /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(started.output())![1]!;
-}
 
 const lines = (output: string) =>
   output
@@ -74,11 +51,10 @@ describe('start-up', () => {
     const port = await freePort();
     const proxy = lateDatabase(port);
     const started = run({ DATABASE_URL: `postgres://postgres:${PASSWORD}@127.0.0.1:${port}/${database}`, DB_START_TIMEOUT_MS: '30000' });
-    running.push(started);
     try {
       await waitUntil('two failed attempts', () => (started.output().match(/database unreachable; retrying/g) ?? []).length >= 2);
       await proxy.up();
-      const url = await listeningUrl(started);
+      const url = await started.url();
       expect((await fetch(`${url}/health/ready`)).status).toBe(200);
       const attempts = lines(started.output()).filter((l) => l.msg === 'database unreachable; retrying');
       expect(attempts[0]).toMatchObject({ host: '127.0.0.1', port, database, user: 'postgres', attempt: 1, reason: 'ECONNREFUSED' });
@@ -93,7 +69,6 @@ describe('start-up', () => {
   it('gives up after DB_START_TIMEOUT_MS with exit 1 and one clear line', async () => {
     const port = await freePort();
     const started = run({ DATABASE_URL: `postgres://postgres:${PASSWORD}@127.0.0.1:${port}/leads`, DB_START_TIMEOUT_MS: '1500' });
-    running.push(started);
     expect(await started.exited).toBe(1);
     const last = lines(started.output()).at(-1)!;
     expect(last).toMatchObject({
@@ -107,7 +82,6 @@ describe('start-up', () => {
   it('refuses a database that does not exist, by name, and creates nothing', async () => {
     const missing = uniqueName('lead_missing');
     const started = run({ DATABASE_URL: databaseUrl(missing) });
-    running.push(started);
     expect(await started.exited).toBe(1);
     expect(lines(started.output()).at(-1)).toMatchObject({
       level: 60,
@@ -125,18 +99,12 @@ describe('start-up', () => {
     await new Promise<void>((resolve) => taken.listen(port, '127.0.0.1', resolve));
     try {
       const started = run({ DATABASE_URL: databaseUrl(empty), PORT: String(port) });
-      running.push(started);
       expect(await started.exited).toBe(1);
       expect(lines(started.output())).toEqual([expect.objectContaining({ level: 60, msg: `PORT: 127.0.0.1:${port} is already in use` })]);
-      const schema = await (async () => {
-        const client = new pg.Client({ connectionString: databaseUrl(empty) });
-        await client.connect();
-        try {
-          return (await client.query(`select 1 from information_schema.schemata where schema_name = 'lead'`)).rowCount;
-        } finally {
-          await client.end();
-        }
-      })();
+      const schema = await withClient(
+        empty,
+        async (c) => (await c.query(`select 1 from information_schema.schemata where schema_name = 'lead'`)).rowCount,
+      );
       expect(schema).toBe(0);
     } finally {
       taken.close();
@@ -162,10 +130,8 @@ describe('shutdown', () => {
       DB_LOCK_TIMEOUT_MS: '0',
       DB_STATEMENT_TIMEOUT_MS: '0',
     });
-    running.push(started);
-    const url = await listeningUrl(started);
-    const locker = new pg.Client({ connectionString: databaseUrl(database) });
-    await locker.connect();
+    const url = await started.url();
+    const locker = await connect(database);
     await locker.query('begin');
     await locker.query('lock table lead.leads in access exclusive mode');
     try {

@@ -2,17 +2,15 @@ import type { AppRouter, CreateLeadInput } from '@lead/contracts';
 import { createTRPCClient, httpBatchLink, TRPCClientError } from '@trpc/client';
 import { Redis } from 'ioredis';
 import superjson from 'superjson';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { connectRedis, redisClient } from '../src/http/rate-limit.js';
 import { sampleLead, startTestApp, TEST_SECRET, type TestApp, type TestAppOptions } from './support/app.js';
-import { createDatabase, databaseUrl, dropDatabase, uniqueName } from './support/database.js';
-import { freePort, PrivateRedis, SHARED_REDIS_URL, waitFor } from './support/redis.js';
+import { createDatabase, databaseUrl, dropDatabase, uniqueName, withClient } from './support/database.js';
+import { freePort, PrivateRedis, SHARED_REDIS_URL } from './support/redis.js';
+import { spawnService, stopServices } from './support/service.js';
+import { waitUntil } from './support/wait.js';
 
 const LIMIT = 10;
-const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 const redisClients: Redis[] = [];
 afterAll(() => redisClients.forEach((r) => r.disconnect()));
 
@@ -148,7 +146,7 @@ describe('create rate limit while Redis goes away and comes back', () => {
     expect(await counted()).toBe(3);
 
     await server.stop();
-    await waitFor(() => redis.status !== 'ready', 'the client to notice Redis is gone');
+    await waitUntil('the client notices Redis is gone', () => redis.status !== 'ready', 15_000);
     const whileDown = [];
     for (let i = 0; i < 3; i++) whileDown.push(await createRest(t));
     expect(whileDown.map((r) => r.status)).toEqual([201, 201, 201]);
@@ -158,7 +156,7 @@ describe('create rate limit while Redis goes away and comes back', () => {
 
     // Redis restarts empty (no persistence); the same client reconnects by itself.
     await server.start();
-    await waitFor(() => redis.status === 'ready', 'the client to reconnect');
+    await waitUntil('the client reconnects', () => redis.status === 'ready', 15_000);
     expect(t.logs()).toContain('Redis is reachable again');
     const afterwards = [];
     for (let i = 0; i < LIMIT + 1; i++) afterwards.push(await createRest(t));
@@ -176,7 +174,7 @@ describe('create rate limit when Redis is down at start-up', () => {
 
     const server = await PrivateRedis.start(port);
     try {
-      await waitFor(() => redis.status === 'ready', 'the client to connect');
+      await waitUntil('the client connects', () => redis.status === 'ready', 15_000);
       expect((await createRest(t)).status).toBe(201);
       expect(Number(await redis.get(key('127.0.0.1')))).toBe(1);
     } finally {
@@ -228,36 +226,9 @@ describe('client identity (TRUST_PROXY)', () => {
 });
 
 describe('two API processes sharing one Redis', () => {
-  const running: ChildProcess[] = [];
-  const stopAll = () =>
-    Promise.all(running.splice(0).map((child) => new Promise((resolve) => (child.once('exit', resolve), child.kill('SIGTERM')))));
-
   /** The built service (dist/main.js) as a process of its own. */
-  async function startProcess(env: Record<string, string>): Promise<string> {
-    const child = spawn(process.execPath, [MAIN], {
-      env: {
-        ...process.env,
-        HOST: '127.0.0.1',
-        PORT: '0',
-        AUTH_JWT_SECRET: TEST_SECRET,
-        MIGRATE_ON_START: 'false',
-        LOG_LEVEL: 'INFO',
-        ...env,
-      },
-    });
-    running.push(child);
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    await waitFor(
-      () => /Server listening at http:\/\/127\.0\.0\.1:\d+/.test(output) || child.exitCode !== null,
-      'the service to listen',
-      90_000,
-    );
-    const url = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1];
-    if (!url) throw new Error(`service did not start:\n${output}`);
-    return url;
-  }
+  const startProcess = (env: Record<string, string>) =>
+    spawnService({ AUTH_JWT_SECRET: TEST_SECRET, MIGRATE_ON_START: 'false', LOG_LEVEL: 'INFO', ...env }).url();
 
   it('share one budget: 10 creates in total, not 10 each', async () => {
     const database = await createDatabase(inject('templateDatabase'));
@@ -276,13 +247,10 @@ describe('two API processes sharing one Redis', () => {
         }
       }
       expect(statuses).toEqual([...Array(LIMIT).fill(201), 429, 429]);
-      const db = new pg.Client({ connectionString: databaseUrl(database) });
-      await db.connect();
-      const leads = Number((await db.query('select count(*) as n from lead.leads')).rows[0].n);
-      await db.end();
+      const leads = await withClient(database, async (db) => Number((await db.query('select count(*) as n from lead.leads')).rows[0].n));
       expect(leads).toBe(LIMIT);
     } finally {
-      await stopAll();
+      await stopServices();
       await dropDatabase(database);
     }
   }, 180_000);

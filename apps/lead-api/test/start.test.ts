@@ -1,37 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-
-const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
-
-interface Started {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<number | null>;
-}
-
-function run(env: Record<string, string>): Started {
-  const { DATABASE_URL: _ignored, ...parentEnv } = process.env;
-  const child = spawn(process.execPath, [MAIN], { env: { ...parentEnv, HOST: '127.0.0.1', PORT: '0', ...env } });
-  let output = '';
-  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, output: () => output, exited };
-}
-
-async function listeningUrl(started: Started): Promise<string> {
-  // Generous: PGlite's first start takes ~5 s on a quiet machine but over 30 s on a loaded one.
-  for (let i = 0; i < 1200; i++) {
-    const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(started.output());
-    if (match) return match[1]!;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`service did not start:\n${started.output()}`);
-}
+import { spawnService } from './support/service.js';
 
 const dirs: string[] = [];
 afterAll(async () => {
@@ -42,9 +13,9 @@ describe('the built service (dist/main.js)', () => {
   it('starts without DATABASE_URL on the embedded PostgreSQL, migrates it and accepts a lead', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'lead-embedded-'));
     dirs.push(dataDir);
-    const started = run({ DATA_DIR: dataDir });
+    const started = spawnService({ DATA_DIR: dataDir });
     try {
-      const url = await listeningUrl(started);
+      const url = await started.url();
       const res = await fetch(`${url}/api/v1/leads`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
@@ -59,9 +30,9 @@ describe('the built service (dist/main.js)', () => {
     expect(await started.exited).toBe(0);
 
     // The data survives a restart, and the schema is found up to date.
-    const again = run({ DATA_DIR: dataDir });
+    const again = spawnService({ DATA_DIR: dataDir });
     try {
-      await listeningUrl(again);
+      await again.url();
       expect(again.output()).toContain('database schema is up to date');
     } finally {
       again.child.kill('SIGTERM');
@@ -70,7 +41,7 @@ describe('the built service (dist/main.js)', () => {
   }, 240_000);
 
   it('refuses to start on bad configuration, one line per problem', async () => {
-    const started = run({ PORT: 'eighty', LOG_LEVEL: 'loud' });
+    const started = spawnService({ PORT: 'eighty', LOG_LEVEL: 'loud' });
     expect(await started.exited).toBe(1);
     expect(started.output()).toMatch(/PORT: must be a port number/);
     expect(started.output()).toMatch(/LOG_LEVEL: must be one of/);

@@ -1,19 +1,17 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import { createDatabase, databaseUrl, dropDatabase } from './support/database.js';
-import { startReceiver, waitUntil, type Receiver } from './support/events.js';
+import { startReceiver, type Receiver } from './support/events.js';
 import { SHARED_REDIS_URL } from './support/redis.js';
+import { spawnService, type Service } from './support/service.js';
+import { waitUntil } from './support/wait.js';
 
 /**
  * The built service with OTEL_EXPORTER_OTLP_ENDPOINT pointing at a real OTLP/HTTP receiver on
  * loopback: a lead's request, procedure, database and Redis spans arrive, so does its event's
  * delivery span linked back to that request, and nothing that was submitted appears in any of it.
  */
-
-const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 
 interface OtlpSpan {
   traceId: string;
@@ -37,8 +35,8 @@ let collector: Server;
 const bodies: string[] = [];
 const spans: OtlpSpan[] = [];
 let receiver: Receiver;
-let service: ChildProcess;
-let output = '';
+let service: Service;
+let url: string;
 let database: string;
 
 beforeAll(async () => {
@@ -58,33 +56,21 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
   receiver = await startReceiver();
   database = await createDatabase(inject('templateDatabase'));
-  const { DATABASE_URL: _ignored, ...parentEnv } = process.env;
-  service = spawn(process.execPath, [MAIN], {
-    env: {
-      ...parentEnv,
-      HOST: '127.0.0.1',
-      PORT: '0',
-      LOG_FORMAT: 'json',
-      DATABASE_URL: databaseUrl(database),
-      REDIS_URL: SHARED_REDIS_URL,
-      NOTIFICATION_SERVICE_URL: receiver.url,
-      AUTH_JWT_SECRET: 'x'.repeat(32),
-      OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(collector.address() as AddressInfo).port}`,
-      OTEL_SERVICE_NAME: 'lead-service-test',
-      OTEL_BSP_SCHEDULE_DELAY: '100',
-    },
+  service = spawnService({
+    LOG_FORMAT: 'json',
+    DATABASE_URL: databaseUrl(database),
+    REDIS_URL: SHARED_REDIS_URL,
+    NOTIFICATION_SERVICE_URL: receiver.url,
+    AUTH_JWT_SECRET: 'x'.repeat(32),
+    OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(collector.address() as AddressInfo).port}`,
+    OTEL_SERVICE_NAME: 'lead-service-test',
+    OTEL_BSP_SCHEDULE_DELAY: '100',
   });
-  service.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-  service.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-  await waitUntil('the service listens', () => /Server listening at/.test(output), 30_000);
+  url = await service.url();
 });
 
 afterAll(async () => {
-  if (service.exitCode === null) {
-    const exited = new Promise((resolve) => service.once('exit', resolve));
-    service.kill('SIGTERM');
-    await exited;
-  }
+  await service?.stop();
   await receiver.close();
   collector.close();
   await dropDatabase(database);
@@ -96,7 +82,6 @@ const attr = (span: OtlpSpan, key: string) => {
 };
 
 it('exports request, procedure, database, Redis and delivery spans, linked, without any submitted value', async () => {
-  const url = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output)![1]!;
   const res = await fetch(`${url}/api/v1/leads?utm_source=Secret-Campaign-42`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },

@@ -91,15 +91,6 @@ export async function startReceiver(): Promise<Receiver> {
   };
 }
 
-/** Polls `check` until it is true; fails with `what` after `timeoutMs`. */
-export async function waitUntil(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 export const FAST_DELIVERY = {
   timeoutMs: 1_000,
   pollIntervalMs: 50,

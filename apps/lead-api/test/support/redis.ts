@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
+import { waitUntil } from './wait.js';
 
 /** The shared Redis the tests count in; keys are namespaced per test app, never flushed. */
 export const SHARED_REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -39,12 +40,14 @@ export class PrivateRedis {
     const probe = new Redis(this.url, { lazyConnect: true, retryStrategy: () => 50, maxRetriesPerRequest: 0 });
     probe.on('error', () => {});
     try {
-      for (let i = 0; i < 100; i++) {
-        if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}`);
-        if ((await probe.ping().catch(() => '')) === 'PONG') return;
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      throw new Error('redis-server did not start');
+      await waitUntil(
+        'redis-server answers PING',
+        async () => {
+          if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}`);
+          return (await probe.ping().catch(() => '')) === 'PONG';
+        },
+        5_000,
+      );
     } finally {
       probe.disconnect();
     }
@@ -56,13 +59,5 @@ export class PrivateRedis {
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGTERM');
     await exited;
-  }
-}
-
-export async function waitFor(condition: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
   }
 }
