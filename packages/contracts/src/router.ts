@@ -6,6 +6,7 @@ import type { Contract, LeadMeta } from './contract.js';
 import { eventContracts } from './events/contracts.js';
 import { healthContract } from './health.js';
 import { leadContracts } from './leads/contracts.js';
+import { reportContracts } from './reports/contracts.js';
 
 /** Every procedure of the service, by its tRPC path. */
 export const contracts = {
@@ -13,6 +14,7 @@ export const contracts = {
   leads: leadContracts,
   audit: auditContracts,
   events: eventContracts,
+  reports: reportContracts,
 };
 export type Contracts = typeof contracts;
 
