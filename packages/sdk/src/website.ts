@@ -1,9 +1,14 @@
 import type { CreatedLead, CreateLeadInput, ValidationIssue } from '@lead/contracts';
+import { collectAttribution, type AttributionOptions } from './attribution.js';
+
+export { collectAttribution, type AttributionInput, type AttributionOptions, type AttributionPersist } from './attribution.js';
 
 // Types only: nothing from the contracts (zod), tRPC or superjson reaches this bundle.
 export type { CreatedLead, CreateLeadInput, ValidationIssue };
 
-export interface SubmitLeadOptions {
+export interface SubmitLeadOptions extends AttributionOptions {
+  /** `false`: send no attribution with this submission (default: collected, see `collectAttribution`). */
+  attribution?: boolean;
   /** The service's base URL, e.g. `https://leads.example.com`. */
   baseUrl: string;
   /** Identifies this submission; the service stores it once however often it arrives. Default: a new random key. */
@@ -71,13 +76,17 @@ const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export async function submitLead(input: CreateLeadInput, options: SubmitLeadOptions): Promise<CreatedLead> {
   const doFetch = options.fetch ?? fetch;
   const key = options.idempotencyKey ?? newKey();
+  // An attribution the caller gives is sent as it is.
+  const payload = JSON.stringify(
+    options.attribution === false || input.attribution ? input : { ...input, attribution: collectAttribution(options) },
+  );
   let response: Response | undefined;
   for (let attempt = 0; !response; attempt++) {
     try {
       response = await doFetch(`${options.baseUrl.replace(/\/+$/, '')}/api/v1/leads`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'idempotency-key': key },
-        body: JSON.stringify(input),
+        body: payload,
         signal: options.signal,
       });
     } catch (cause) {
