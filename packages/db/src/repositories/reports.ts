@@ -1,5 +1,5 @@
 import type { LeadStatus } from '../entities/lead.js';
-import type { Database } from '../sql.js';
+import type { Database, Sql } from '../sql.js';
 import { leadConditions, type LeadFilter, type LeadScope } from './leads.js';
 
 /** A half-open period `[from, to)`; an open end is unbounded. */
@@ -55,34 +55,41 @@ const num = (value: unknown) => (value === null || value === undefined ? null : 
 export class ReportRepository {
   constructor(private readonly db: Database) {}
 
+  /**
+   * Runs a report's statements in one read-only transaction, so they see one snapshot (the
+   * figures agree with each other), with room to sort in memory: a period's timeline is
+   * hundreds of thousands of rows at a million leads, and the default 4 MB spills to disk.
+   */
+  private reading<T>(work: (sql: Sql) => Promise<T>): Promise<T> {
+    return this.db.transaction(async (tx) => {
+      await tx.query(`set transaction isolation level repeatable read, read only`);
+      await tx.query(`set local work_mem = '64MB'`);
+      return work(tx);
+    });
+  }
+
   async pipeline(period: Period, filter: LeadFilter, scope: LeadScope): Promise<PipelineFigures> {
     const { where, params } = leadConditions(filter, scope, 2, 'l.');
+    const and = where ? `${where} and` : ' where';
     const values = [...bounds(period), ...params];
-    const [statusRows, stageRows] = await Promise.all([
-      this.db.query<{ status: LeadStatus; n: string }>(
-        `select l.status, count(*) as n from lead.leads l${where ? `${where} and` : ' where'} l.created_at >= $1 and l.created_at < $2 group by l.status`,
+    const [statusRows, stageRows] = await this.reading(async (sql) => [
+      await sql.query<{ status: LeadStatus; n: string }>(
+        `select l.status, count(*) as n from lead.leads l${and} l.created_at >= $1 and l.created_at < $2 group by l.status`,
         values,
       ),
-      this.db.query<Record<string, string | number | null>>(
-        `with matching as (select l.id, l.created_at from lead.leads l${where}),
-         -- Only leads with an entry in the period matter: created in it, or moved in it.
-         active as (
-           select id from matching where created_at >= $1 and created_at < $2
-           union
-           select a.lead_id from lead.lead_activities a join matching m on m.id = a.lead_id
-            where a.activity_type = 'status_changed' and a.created_at >= $1 and a.created_at < $2
-         ),
-         timeline as (
-           select m.id as lead_id, 'new' as stage, m.created_at as at, 0 as seq, null::uuid as activity_id
-             from matching m join active x on x.id = m.id
+      // Every figure looks only forward from an entry in the period (where the lead went next,
+      // how long it stayed), so entries before the period are never read: the timeline starts
+      // at `from`, from the (created_at) index of the leads and the partial index of the moves.
+      await sql.query<Record<string, string | number | null>>(
+        `with timeline as (
+           select l.id as lead_id, 'new' as stage, l.created_at as at, 0 as seq, null::uuid as activity_id
+             from lead.leads l${and} l.created_at >= $1
            union all
            select a.lead_id, a.details->>'new_status', a.created_at, 1, a.id
-             from lead.lead_activities a join active x on x.id = a.lead_id
-            where a.activity_type = 'status_changed'
+             from lead.lead_activities a join lead.leads l on l.id = a.lead_id
+            ${and.replace(' where', 'where')} a.activity_type = 'status_changed' and a.created_at >= $1
          ),
-         ranked as (
-           select lead_id, stage, at, seq, activity_id, ${STAGE_RANK} as rank from timeline
-         ),
+         ranked as (select lead_id, stage, at, seq, activity_id, ${STAGE_RANK} as rank from timeline),
          entries as (
            select lead_id, stage, at, seq, activity_id, rank,
                   lead(at) over w as left_at,
@@ -91,7 +98,7 @@ export class ReportRepository {
              from ranked
            window w as (partition by lead_id order by at, seq, activity_id)
          ),
-         in_period as (select * from entries where at >= $1 and at < $2),
+         in_period as (select * from entries where at < $2),
          firsts as (
            select distinct on (lead_id, stage) * from in_period order by lead_id, stage, at, seq, activity_id
          )
@@ -125,8 +132,9 @@ export class ReportRepository {
   async sources(dimension: ReportDimension, period: Period, filter: LeadFilter, scope: LeadScope): Promise<SourceRow[]> {
     const column = REPORT_DIMENSIONS[dimension];
     const { where, params } = leadConditions(filter, scope, 2, 'l.');
-    const rows = await this.db.query<Record<string, string | number | null>>(
-      `select l.${column}::text as key, count(*) as leads,
+    const rows = await this.reading((sql) =>
+      sql.query<Record<string, string | number | null>>(
+        `select l.${column}::text as key, count(*) as leads,
               count(*) filter (where l.status in ${QUALIFIED_OR_BEYOND} or q.lead_id is not null) as reached,
               count(*) filter (where l.status = 'closed_won') as won,
               count(*) filter (where l.status = 'closed_lost') as lost,
@@ -140,7 +148,8 @@ export class ReportRepository {
         ${where ? `${where} and` : 'where'} l.created_at >= $1 and l.created_at < $2
         group by 1
         order by count(*) desc, 1 asc nulls last`,
-      [...bounds(period), ...params],
+        [...bounds(period), ...params],
+      ),
     );
     return rows.map((r) => ({
       key: r.key as string | null,
