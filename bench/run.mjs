@@ -381,7 +381,12 @@ for (const r of results.filter((r) => r.size === large && r.server === 'service'
 // The reports' targets, at 4 concurrent callers: over 90 days under 300 ms, over two years under 1 s.
 for (const r of results.filter((r) => r.size === large && r.server === 'service' && isReport(r.scenario))) {
   const limit = r.scenario.endsWith('-90d') ? 300 : 1000;
-  check(`${r.scenario} at ${large}: p99 < ${limit} ms, zero errors`, `${fmt(r.p99, 1)} ms, ${r.errors}`, r.p99 < limit && r.errors === 0);
+  // wrk gives up on a request after 5 s: a run in which none was answered in time met nothing.
+  check(
+    `${r.scenario} at ${large}: p99 < ${limit} ms, zero errors`,
+    `${r.requests ? `${fmt(r.p99, 1)} ms` : 'no answer within 5 s'}, ${r.errors}`,
+    r.requests > 0 && r.p99 < limit && r.errors === 0,
+  );
 }
 const peak = Math.max(...results.filter((r) => r.server === 'service').map((r) => r.peakRssMb), soak?.peakRssMb ?? 0);
 check('service peak RSS < 200 MB', `${fmt(peak)} MB`, peak < 200);
