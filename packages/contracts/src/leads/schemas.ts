@@ -36,7 +36,7 @@ export const CreateLeadInput = z
   .meta({
     id: 'CreateLeadInput',
     description:
-      'An enquiry from the website form. Unknown fields are ignored: id, status, priority, assignee and timestamps are set by the service.',
+      'An enquiry from the website form. Unknown fields are ignored (id, status, priority, assignee and timestamps are set by the service), except inside `attribution`, where they are refused.',
   });
 export type CreateLeadInput = z.input<typeof CreateLeadInput>;
 
