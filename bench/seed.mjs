@@ -1,6 +1,6 @@
 // Bulk seeding in SQL: `size` leads spread over two years with a realistic mix of status, source
 // and assignee, and 1–4 activities each (created; status_changed once past `new`; a note for a
-// third; an assignment for assigned leads). Ids are time-ordered like the service's uuid v7, so
+// third; an assignment for assigned leads); 60 % with utm attribution. Ids are time-ordered like the service's uuid v7, so
 // index locality matches production. setseed makes every run seed the same data.
 
 /** The team the seeded leads are assigned to. */
@@ -18,7 +18,8 @@ export async function seed(client, size) {
   const assignees = `array[${ASSIGNEES.map((a) => `'${a}'::uuid`).join(', ')}]`;
   await client.query('select setseed(0.42)');
   await client.query(`
-    insert into lead.leads (id, name, email, phone, company, message, source, status, priority, assigned_to, created_at, updated_at, closed_at)
+    insert into lead.leads (id, name, email, phone, company, message, source, status, priority, assigned_to, created_at, updated_at, closed_at,
+                            utm_source, utm_medium, utm_campaign)
     select ${uuidFrom('r.created_at', 'r.g::text')}, 'Lead ' || r.g, 'lead' || r.g || '@example.com',
       case when r.g % 3 = 0 then null else '+9198' || lpad((r.g % 100000000)::text, 8, '0') end,
       case when r.g % 4 = 0 then null else 'Company ' || (r.g % 5000) end,
@@ -28,15 +29,18 @@ export async function seed(client, size) {
       case when r.status = 'new' and r.ra < 0.8 then null else (${assignees})[1 + floor(r.ra * 25)::int % 25] end,
       r.created_at,
       least(r.created_at + r.rs * interval '10 days', now()),
-      case when r.status in ('closed_won', 'closed_lost') then least(r.created_at + r.rs * interval '10 days', now()) end
+      case when r.status in ('closed_won', 'closed_lost') then least(r.created_at + r.rs * interval '10 days', now()) end,
+      case when r.ru < 0.6 then (array['google', 'newsletter', 'linkedin', 'facebook', 'partner-blog', 'bing'])[1 + r.g % 6] end,
+      case when r.ru < 0.6 then (array['cpc', 'email', 'social', 'social', 'referral', 'cpc'])[1 + r.g % 6] end,
+      case when r.ru < 0.6 then 'campaign-' || (r.g % 50) end
     from (
-      select g, created_at, rs, ra,
+      select g, created_at, rs, ra, ru,
         case when rs < 0.30 then 'new' when rs < 0.50 then 'contacted' when rs < 0.65 then 'qualified'
              when rs < 0.75 then 'proposal' when rs < 0.85 then 'closed_won' else 'closed_lost' end as status,
         case when rsrc < 0.55 then 'website' when rsrc < 0.75 then 'referral' when rsrc < 0.90 then 'social' else 'other' end as source
       from (
         select g, now() - (${n} - g) * (interval '730 days' / ${n}) - random() * interval '1 minute' as created_at,
-          random() as rs, random() as rsrc, random() as ra
+          random() as rs, random() as rsrc, random() as ra, random() as ru
         from generate_series(1, ${n}) as g
       ) as x
     ) as r`);
@@ -55,10 +59,18 @@ export async function seed(client, size) {
     union all
     select ${uuidFrom('created_at', "id::text || 'n'")}, id, 'note_added', 'Called, left a message', null, assigned_to, created_at + interval '1 hour'
     from lead.leads where assigned_to is not null and hashtext(id::text) % 3 = 0`);
+  // 60 % of the leads came with utm parameters (50 campaigns, six sources and mediums).
+  await client.query(`
+    insert into lead.lead_attributions (lead_id, utm_source, utm_medium, utm_campaign, referrer, landing_page, page, first_touch)
+    select id, utm_source, utm_medium, utm_campaign, 'https://' || utm_source || '.example/',
+      'https://www.example.com/pricing?utm_source=' || utm_source || '&utm_medium=' || utm_medium || '&utm_campaign=' || utm_campaign,
+      'https://www.example.com/contact',
+      jsonb_build_object('utm_source', utm_source, 'landing_page', 'https://www.example.com/', 'at', created_at - interval '3 days')
+    from lead.leads where utm_source is not null`);
   await client.query('reset session_replication_role');
   await client.query(`delete from lead.lead_counts`);
   await client.query(`
     insert into lead.lead_counts (status, source, assigned_to, n)
     select status, source, coalesce(assigned_to, '00000000-0000-0000-0000-000000000000'::uuid), count(*) from lead.leads group by 1, 2, 3`);
-  await client.query('vacuum analyze lead.leads, lead.lead_activities, lead.lead_counts');
+  await client.query('vacuum analyze lead.leads, lead.lead_activities, lead.lead_attributions, lead.lead_counts');
 }

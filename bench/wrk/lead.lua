@@ -65,7 +65,28 @@ local function mix()
   return status()
 end
 
-local scenarios = { create = create, list = list, get = get, status = status, mix = mix }
+-- The reports over the last 90 days or two years, each call with its own grouping or filter.
+local groupings = { "source", "utm_source", "utm_medium", "utm_campaign" }
+local function since(days)
+  return os.date("!%Y-%m-%dT%H:%M:%SZ", os.time() - days * 86400)
+end
+local function pipeline(days)
+  return function()
+    local filter = (math.random(2) == 1) and "" or ("&source=" .. sources[math.random(#sources)])
+    return wrk.format("GET", "/api/v1/reports/pipeline?from=" .. since(days) .. filter, auth_headers)
+  end
+end
+local function sources_report(days)
+  return function()
+    return wrk.format("GET", "/api/v1/reports/sources?group_by=" .. groupings[math.random(#groupings)] .. "&from=" .. since(days), auth_headers)
+  end
+end
+
+local scenarios = {
+  create = create, list = list, get = get, status = status, mix = mix,
+  ["report-pipeline-90d"] = pipeline(90), ["report-pipeline-2y"] = pipeline(730),
+  ["report-sources-90d"] = sources_report(90), ["report-sources-2y"] = sources_report(730),
+}
 
 function request()
   return scenarios[scenario]()

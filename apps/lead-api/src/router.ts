@@ -6,9 +6,17 @@ import { eventsRouter } from './modules/events/router.js';
 import { health } from './modules/health/health.js';
 import { probesRouter } from './modules/health/probes.js';
 import { leadsRouter } from './modules/leads/router.js';
+import { reportsRouter } from './modules/reports/router.js';
 import { router } from './trpc.js';
 
-export const appRouter = router({ health, probes: probesRouter, leads: leadsRouter, events: eventsRouter, audit: auditRouter });
+export const appRouter = router({
+  health,
+  probes: probesRouter,
+  leads: leadsRouter,
+  events: eventsRouter,
+  audit: auditRouter,
+  reports: reportsRouter,
+});
 
 // Clients are typed by the contracts' AppRouter; this fails to compile if a procedure is missing,
 // extra, or attached to another contract than the one its name says.

@@ -85,6 +85,14 @@ const EXPECTED: Record<
     input: () => undefined,
     status: { 'no token': 401, 'bad token': 401, admin: 200, cms: 403, 'sales owner': 403, 'sales non-owner': 403, 'unknown role': 403 },
   },
+  'reports.pipeline': {
+    input: () => ({}),
+    status: { 'no token': 401, 'bad token': 401, admin: 200, cms: 200, 'sales owner': 200, 'sales non-owner': 200, 'unknown role': 403 },
+  },
+  'reports.sources': {
+    input: () => ({ group_by: 'source' }),
+    status: { 'no token': 401, 'bad token': 401, admin: 200, cms: 200, 'sales owner': 200, 'sales non-owner': 200, 'unknown role': 403 },
+  },
   // The lead's LeadCreated event, made dead first (`prepare`): only the admin may revive it.
   'events.retry': {
     input: () => ({ event_id: '00000000-0000-4000-8000-000000000000' }),
@@ -198,6 +206,16 @@ describe('every procedure × caller × surface', () => {
       return;
     }
 
+    if (path.startsWith('reports.')) {
+      // Figures only: the call is in the trail, naming no lead; sales count only their own leads.
+      expect(audit!.lead_ids).toEqual([]);
+      const visible = principal.startsWith('sales')
+        ? await t.sql('select 1 from lead.leads where assigned_to = ?', [SUB[principal]])
+        : await t.sql('select 1 from lead.leads');
+      const counted = path === 'reports.pipeline' ? res.data.leads : res.data.total.leads;
+      expect(counted).toBe(visible.length);
+      return;
+    }
     const [lead] = await t.sql<{ status: string; assigned_to: string }>('select status, assigned_to from lead.leads where id = ?', [
       leadId,
     ]);

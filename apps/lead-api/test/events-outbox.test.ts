@@ -45,6 +45,11 @@ describe('each change writes its event, delivered with the spec payload plus eve
         lead_id: id,
         email: 'ada@example.com',
         source: 'referral',
+        utm_source: null,
+        utm_medium: null,
+        utm_campaign: null,
+        utm_term: null,
+        utm_content: null,
         timestamp: created.body.created_at,
       },
       {
@@ -72,7 +77,20 @@ describe('each change writes its event, delivered with the spec payload plus eve
         timestamp: unassigned.body.updated_at,
       },
     ]);
-    expect(Object.keys(events[0]!.body)).toEqual(['event_id', 'event_type', 'lead_id', 'email', 'source', 'timestamp']);
+    expect(Object.keys(events[0]!.body)).toEqual([
+      'event_id',
+      'event_type',
+      'lead_id',
+      'email',
+      'source',
+      // The outbox stores payloads as jsonb, which orders keys by length.
+      'utm_term',
+      'utm_medium',
+      'utm_source',
+      'utm_content',
+      'utm_campaign',
+      'timestamp',
+    ]);
     for (const e of events) {
       expect(e.type).toBe(e.body.event_type);
       expect(e.headers['content-type']).toBe('application/json');

@@ -28,6 +28,7 @@ async function createLeads(n: number): Promise<string[]> {
           company: null,
           message: null,
           source: SOURCES[i % SOURCES.length]!,
+          attribution: null,
         },
         { actorSub: null, actorRole: null, action: 'leads.create', requestId: `counts-${i}`, clientIp: '127.0.0.1', userAgent: null },
       ),

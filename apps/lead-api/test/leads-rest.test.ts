@@ -148,6 +148,7 @@ describe('GET /api/v1/leads/{lead_id}', () => {
       status: 'contacted',
       priority: 'medium',
       assigned_to: null,
+      attribution: null,
       activities: [
         {
           id: expect.stringMatching(UUID),

@@ -30,7 +30,15 @@ describe('logs', () => {
 
     for (const surface of SURFACES) {
       const p = personal(surface);
-      const lead = { name: p.name, email: p.email, phone: p.phone, company: p.company, message: p.message };
+      const lead = {
+        name: p.name,
+        email: p.email,
+        phone: p.phone,
+        company: p.company,
+        message: p.message,
+        // Query strings of the visitor's pages can hold their address too.
+        attribution: { utm_campaign: 'spring', landing_page: `https://www.example.com/?email=${encodeURIComponent(p.email)}` },
+      };
       const created = await call(surface, 'leads.create', lead);
       expect(created.status).toBeLessThan(300);
       const id = created.data.id as string;
@@ -46,6 +54,8 @@ describe('logs', () => {
       await call(surface, 'health', undefined);
       await call(surface, 'probes.live', undefined);
       await call(surface, 'probes.ready', undefined);
+      await call(surface, 'reports.pipeline', { utm_campaign: 'spring', from: '2020-01-01T00:00:00Z' }, admin);
+      await call(surface, 'reports.sources', { group_by: 'utm_campaign' }, sales);
       // Refused calls carrying personal data: invalid input, a conflict, a role refused, a scoped 404.
       const refused = [
         await call(surface, 'leads.create', { ...lead, email: `${p.email}@` }),

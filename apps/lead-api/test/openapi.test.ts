@@ -150,6 +150,7 @@ describe('GET /api/v1/openapi.json', () => {
       company: 'Acme Corp',
       message: 'Interested in your services',
       source: 'website',
+      attribution: expect.objectContaining({ utm_campaign: 'spring-sale' }),
     });
   });
 

@@ -8,6 +8,7 @@ import { healthContract } from './health.js';
 import { leadContracts } from './leads/contracts.js';
 import { CREATE_LEAD_PATH, CREATE_LEAD_PROCEDURE } from './routes.js';
 import { probeContracts } from './probes.js';
+import { reportContracts } from './reports/contracts.js';
 
 /** Every procedure of the service, by its tRPC path. */
 export const contracts = {
@@ -16,6 +17,7 @@ export const contracts = {
   leads: leadContracts,
   audit: auditContracts,
   events: eventContracts,
+  reports: reportContracts,
 };
 export type Contracts = typeof contracts;
 

@@ -4,11 +4,12 @@ import { AuditLog } from './entities/audit-log.js';
 import { IdempotencyKey } from './entities/idempotency-key.js';
 import { Lead } from './entities/lead.js';
 import { LeadActivity } from './entities/lead-activity.js';
+import { LeadAttribution } from './entities/lead-attribution.js';
 import { LeadCount } from './entities/lead-count.js';
 import { OutboxEvent } from './entities/outbox-event.js';
 import { migrationsList } from './migrations/index.js';
 
-export const entities = [Lead, LeadActivity, LeadCount, OutboxEvent, AuditLog, IdempotencyKey];
+export const entities = [Lead, LeadActivity, LeadAttribution, LeadCount, OutboxEvent, AuditLog, IdempotencyKey];
 
 export interface OrmOptions {
   clientUrl: string;

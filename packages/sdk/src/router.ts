@@ -21,6 +21,7 @@ export type AppRouter = TRPCBuiltRouter<
       addActivity: Mutation<T.AddActivityInput, T.Activity>;
     };
     audit: { list: Query<T.ListAuditInput, T.AuditPage> };
+    reports: { pipeline: Query<T.PipelineReportInput, T.PipelineReport>; sources: Query<T.SourcesReportInput, T.SourcesReport> };
     events: {
       list: Query<T.ListEventsInput, T.EventPage>;
       stats: Query<void, T.EventStats>;

@@ -2,8 +2,11 @@ import { errorForStatus, type LeadServiceError } from './errors.js';
 import { send, trimBase, type ClientOptions } from './internal/request.js';
 import type { CreatedLead, CreateLeadInput, ErrorCode, ValidationIssue } from './types.js';
 import { CREATE_LEAD_PATH } from '@lead/contracts/routes';
+import { collectAttribution, type AttributionOptions } from './attribution.js';
 
-export interface SubmitLeadOptions extends ClientOptions {
+export interface SubmitLeadOptions extends ClientOptions, AttributionOptions {
+  /** `false`: send no attribution with this submission (default: collected, see `collectAttribution`). */
+  attribution?: boolean;
   /**
    * Identifies this submission: the service stores it once however often it arrives, so
    * retries are safe. Default: a new random key per call.
@@ -34,7 +37,10 @@ export async function submitLead(input: CreateLeadInput, options: SubmitLeadOpti
     {
       method: 'POST',
       headers: { ...options.headers, 'content-type': 'application/json', 'idempotency-key': options.idempotencyKey ?? newIdempotencyKey() },
-      body: JSON.stringify(input),
+      // An attribution the caller gives is sent as it is.
+      body: JSON.stringify(
+        options.attribution === false || input.attribution ? input : { ...input, attribution: collectAttribution(options) },
+      ),
       signal: options.signal ?? null,
     },
     // A create carries its idempotency key, so every attempt stores at most one lead.

@@ -36,6 +36,49 @@ export interface ValidationIssue {
 
 // ---- inputs ---------------------------------------------------------------------------------
 
+/** One arrival of a visitor: its utm parameters, referrer and pages (URLs, http or https). */
+export interface AttributionTouchInput {
+  utm_source?: string | undefined;
+  utm_medium?: string | undefined;
+  utm_campaign?: string | undefined;
+  utm_term?: string | undefined;
+  utm_content?: string | undefined;
+  referrer?: string | undefined;
+  landing_page?: string | undefined;
+  page?: string | undefined;
+}
+
+/** The visitor's first arrival, remembered by the site across visits. */
+export interface FirstTouchInput extends AttributionTouchInput {
+  /** When the visitor first arrived (ISO 8601). */
+  at?: string | undefined;
+}
+
+/** Where the visitor came from: the latest arrival, and the first. Unknown fields are refused. */
+export interface AttributionInput extends AttributionTouchInput {
+  first_touch?: FirstTouchInput | undefined;
+}
+
+/** An arrival as stored: URLs without query parameters other than `utm_*` and click ids. */
+export interface AttributionTouch {
+  utm_source: string | null;
+  utm_medium: string | null;
+  utm_campaign: string | null;
+  utm_term: string | null;
+  utm_content: string | null;
+  referrer: string | null;
+  landing_page: string | null;
+  page: string | null;
+}
+
+export interface FirstTouch extends AttributionTouch {
+  at: string | null;
+}
+
+export interface Attribution extends AttributionTouch {
+  first_touch: FirstTouch | null;
+}
+
 /** An enquiry from the website form. */
 export interface CreateLeadInput {
   name: string;
@@ -47,12 +90,16 @@ export interface CreateLeadInput {
   source?: LeadSource | undefined;
   /** The honeypot: leave empty. */
   website?: string | undefined;
+  attribution?: AttributionInput | undefined;
 }
 
 export interface ListLeadsInput {
   status?: LeadStatus | undefined;
   source?: LeadSource | undefined;
   assigned_to?: string | undefined;
+  utm_source?: string | undefined;
+  utm_medium?: string | undefined;
+  utm_campaign?: string | undefined;
   /** From 1 (default 1). */
   page?: number | undefined;
   /** 1 to 100 (default 20). */
@@ -170,11 +217,74 @@ export interface LeadDetail {
   status: LeadStatus;
   priority: LeadPriority;
   assigned_to: string | null;
+  /** Null when the submission carried none. */
+  attribution: Attribution | null;
   /** Oldest first. */
   activities: Activity[];
   created_at: Date;
   updated_at: Date;
   closed_at: Date | null;
+}
+
+/** A period and the list's filters: what every report is computed over. */
+export interface ReportFilters {
+  /** ISO 8601, inclusive. */
+  from?: string | undefined;
+  /** ISO 8601, exclusive. */
+  to?: string | undefined;
+  status?: LeadStatus | undefined;
+  source?: LeadSource | undefined;
+  assigned_to?: string | undefined;
+  utm_source?: string | undefined;
+  utm_medium?: string | undefined;
+  utm_campaign?: string | undefined;
+}
+export type PipelineReportInput = ReportFilters;
+export type ReportGroup = 'source' | 'utm_source' | 'utm_medium' | 'utm_campaign';
+export interface SourcesReportInput extends ReportFilters {
+  /** Default `source`. */
+  group_by?: ReportGroup | undefined;
+}
+
+export interface StageFigures {
+  stage: LeadStatus;
+  entered: number;
+  converted_to_next: number | null;
+  conversion_to_next: number | null;
+  converted_to_won: number | null;
+  conversion_to_won: number | null;
+  stints: number;
+  median_seconds: number | null;
+  p90_seconds: number | null;
+}
+
+export interface PipelineReport {
+  from: Date | null;
+  to: Date | null;
+  leads: number;
+  by_status: Record<LeadStatus, number>;
+  stages: StageFigures[];
+  won: number;
+  lost: number;
+  win_rate: number | null;
+}
+
+export interface SourceGroup {
+  key: string | null;
+  leads: number;
+  reached_qualified: number;
+  won: number;
+  lost: number;
+  conversion_to_won: number | null;
+  median_days_to_close: number | null;
+}
+
+export interface SourcesReport {
+  from: Date | null;
+  to: Date | null;
+  group_by: ReportGroup;
+  groups: SourceGroup[];
+  total: { leads: number; reached_qualified: number; won: number; lost: number };
 }
 
 export interface LeadStatusResult {

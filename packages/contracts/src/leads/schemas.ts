@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { Timestamp, Uuid } from '../common/ids.js';
 import { PageLimit, PageNumber } from '../common/pagination.js';
 import { optionalText, requiredText, TEXT_LIMITS } from '../common/text.js';
+import { Attribution, AttributionInput, UtmFilters } from './attribution.js';
 import { ActivityType, ClientActivityType, LeadPriority, LeadSource, LeadStatus } from './enums.js';
 
 const LeadId = Uuid.meta({ description: 'The lead id.' });
@@ -19,7 +20,11 @@ export const CreateLeadInput = z
       .meta({ example: '+919876543210' }),
     company: optionalText(TEXT_LIMITS.company).meta({ example: 'Acme Corp' }),
     message: optionalText(TEXT_LIMITS.message).meta({ example: 'Interested in your services' }),
-    source: LeadSource.default('website'),
+    source: LeadSource.optional().meta({
+      description:
+        'Where the lead came from. Left out, it is derived from `attribution` (`utm_medium`, then the referrer: see the README), else `website`.',
+    }),
+    attribution: AttributionInput.optional(),
     // A honeypot: named so that browser autofill (which has no "website" field type) leaves it
     // empty, while form-filling bots fill it. Submissions with it filled are answered as
     // created and dropped.
@@ -31,7 +36,7 @@ export const CreateLeadInput = z
   .meta({
     id: 'CreateLeadInput',
     description:
-      'An enquiry from the website form. Unknown fields are ignored: id, status, priority, assignee and timestamps are set by the service.',
+      'An enquiry from the website form. Unknown fields are ignored (id, status, priority, assignee and timestamps are set by the service), except inside `attribution`, where they are refused.',
   });
 export type CreateLeadInput = z.input<typeof CreateLeadInput>;
 
@@ -39,6 +44,7 @@ export const ListLeadsInput = z.object({
   status: LeadStatus.optional(),
   source: LeadSource.optional(),
   assigned_to: Uuid.meta({ description: 'Only leads assigned to this user.' }).optional(),
+  ...UtmFilters,
   page: PageNumber,
   limit: PageLimit,
 });
@@ -133,6 +139,7 @@ export const LeadDetail = z
     status: LeadStatus,
     priority: LeadPriority,
     assigned_to: Uuid.nullable(),
+    attribution: Attribution.nullable().meta({ description: 'Null when the submission carried none.' }),
     activities: z.array(Activity).meta({ description: 'Oldest first.' }),
     created_at: Timestamp,
     updated_at: Timestamp,

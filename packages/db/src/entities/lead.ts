@@ -27,6 +27,11 @@ export const Lead = defineEntity({
     createdAt: p.datetime(),
     updatedAt: p.datetime(),
     closedAt: p.datetime().nullable(),
+    // The attribution's three filterable dimensions live on the lead itself, so that each has an
+    // index in list order; everything else of the attribution is in `lead.lead_attributions`.
+    utmSource: p.string().length(200).nullable(),
+    utmMedium: p.string().length(200).nullable(),
+    utmCampaign: p.string().length(200).nullable(),
   }),
   // Each list filter with the list order (created_at DESC, id DESC, read backwards).
   indexes: [
@@ -34,6 +39,9 @@ export const Lead = defineEntity({
     { name: 'leads_status_created_at_id_idx', properties: ['status', 'createdAt', 'id'] },
     { name: 'leads_source_created_at_id_idx', properties: ['source', 'createdAt', 'id'] },
     { name: 'leads_assigned_to_created_at_id_idx', properties: ['assignedTo', 'createdAt', 'id'] },
+    { name: 'leads_utm_source_created_at_id_idx', properties: ['utmSource', 'createdAt', 'id'] },
+    { name: 'leads_utm_medium_created_at_id_idx', properties: ['utmMedium', 'createdAt', 'id'] },
+    { name: 'leads_utm_campaign_created_at_id_idx', properties: ['utmCampaign', 'createdAt', 'id'] },
   ],
 });
 export type Lead = InferEntity<typeof Lead>;

@@ -5,6 +5,7 @@ import { Migration20261129132704_audit_log } from './Migration20261129132704_aud
 import { Migration20261129132717_lead_counts } from './Migration20261129132717_lead_counts.js';
 import { Migration20261129132744_idempotency_keys } from './Migration20261129132744_idempotency_keys.js';
 import { Migration20261201211759_trace_parent } from './Migration20261201211759_trace_parent.js';
+import { Migration20261201214055_attribution } from './Migration20261201214055_attribution.js';
 
 // Listed explicitly (no file globbing) so the same code runs from src/ and from a bundle.
 // A new migration: `DATABASE_URL=… pnpm --filter @lead/db migration:create`, then add it here.
@@ -15,4 +16,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261129132717_lead_counts', class: Migration20261129132717_lead_counts },
   { name: 'Migration20261129132744_idempotency_keys', class: Migration20261129132744_idempotency_keys },
   { name: 'Migration20261201211759_trace_parent', class: Migration20261201211759_trace_parent },
+  { name: 'Migration20261201214055_attribution', class: Migration20261201214055_attribution },
 ];

@@ -1,4 +1,5 @@
 import { v7 as uuidv7 } from 'uuid';
+import type { AttributionRecord } from '../attribution.js';
 import type { ActivityType } from '../entities/lead-activity.js';
 import { CLOSED_STATUSES, type LeadPriority, type LeadSource, type LeadStatus } from '../entities/lead.js';
 import type { EventType } from '../entities/outbox-event.js';
@@ -17,12 +18,17 @@ export interface NewLead {
   company: string | null;
   message: string | null;
   source: LeadSource;
+  /** Where the visitor came from (cleaned, see `attribution.ts`); null when the submission had none. */
+  attribution: AttributionRecord | null;
 }
 
 export interface LeadFilter {
   status?: LeadStatus;
   source?: LeadSource;
   assignedTo?: string;
+  utmSource?: string;
+  utmMedium?: string;
+  utmCampaign?: string;
 }
 
 /**
@@ -41,8 +47,11 @@ export interface Access {
 }
 
 /** A lead as the repository reads and returns it (the columns of `lead.leads`). */
-export interface LeadRecord extends NewLead {
+export interface LeadRecord extends Omit<NewLead, 'attribution'> {
   id: string;
+  utmSource: string | null;
+  utmMedium: string | null;
+  utmCampaign: string | null;
   status: LeadStatus;
   priority: LeadPriority;
   assignedTo: string | null;
@@ -65,7 +74,10 @@ export interface ActivityRecord {
 const DEFAULT_PRIORITY: LeadPriority = 'medium';
 
 const LEAD_COLUMNS = `id, name, email, phone, company, message, source, status, priority, assigned_to as "assignedTo",
-  created_at as "createdAt", updated_at as "updatedAt", closed_at as "closedAt"`;
+  created_at as "createdAt", updated_at as "updatedAt", closed_at as "closedAt",
+  utm_source as "utmSource", utm_medium as "utmMedium", utm_campaign as "utmCampaign"`;
+const ATTRIBUTION_COLUMNS = `utm_source as "utmSource", utm_medium as "utmMedium", utm_campaign as "utmCampaign",
+  utm_term as "utmTerm", utm_content as "utmContent", referrer, landing_page as "landingPage", page, first_touch as "firstTouch"`;
 const ACTIVITY_COLUMNS = `id, lead_id as "leadId", activity_type as "activityType", description, details,
   performed_by as "performedBy", created_at as "createdAt"`;
 
@@ -106,10 +118,17 @@ export class LeadRepository {
    * The lead and its activities, oldest first. The activities are read under the same scope as
    * the lead, so a lead out of scope costs no more than one that does not exist.
    */
-  async getWithActivities(id: string, scope: LeadScope): Promise<{ lead: LeadRecord; activities: ActivityRecord[] }> {
+  async getWithActivities(
+    id: string,
+    scope: LeadScope,
+  ): Promise<{ lead: LeadRecord; attribution: AttributionRecord | null; activities: ActivityRecord[] }> {
     const inScope = scope.assignedTo ? ' and exists (select 1 from lead.leads where id = $1 and assigned_to = $2)' : '';
-    const [[lead], activities] = await Promise.all([
+    const [[lead], [attribution], activities] = await Promise.all([
       this.db.query<LeadRecord>(`select ${LEAD_COLUMNS} from lead.leads where id = $1${scopeCondition(scope, 2)}`, [
+        id,
+        ...scopeParams(scope),
+      ]),
+      this.db.query<AttributionRecord>(`select ${ATTRIBUTION_COLUMNS} from lead.lead_attributions where lead_id = $1${inScope}`, [
         id,
         ...scopeParams(scope),
       ]),
@@ -119,7 +138,7 @@ export class LeadRepository {
       ),
     ]);
     if (!lead) throw new LeadNotFoundError(id);
-    return { lead, activities };
+    return { lead, attribution: attribution ?? null, activities };
   }
 
   /**
@@ -205,19 +224,8 @@ export function listQueries(
   { page, limit }: PageRequest,
   scope: LeadScope,
 ): { items: { text: string; values: unknown[] }; total: { text: string; values: unknown[] } } {
-  const conditions: string[] = [];
-  const params: string[] = [];
-  for (const [column, value] of [
-    ['status', filter.status],
-    ['source', filter.source],
-    ['assigned_to', filter.assignedTo],
-    ['assigned_to', scope.assignedTo],
-  ] as const) {
-    if (value === undefined) continue;
-    params.push(value);
-    conditions.push(`${column} = $${params.length}`);
-  }
-  const where = conditions.length ? ` where ${conditions.join(' and ')}` : '';
+  const { where, params } = leadConditions(filter, scope);
+  const byAttribution = filter.utmSource !== undefined || filter.utmMedium !== undefined || filter.utmCampaign !== undefined;
   return {
     // The page's ids come from the filter's index alone (an index-only scan), then their rows by
     // key. Asked for the rows directly, the planner walks the (created_at, id) index and filters
@@ -230,8 +238,36 @@ export function listQueries(
              order by created_at desc, id desc`,
       values: [...params, limit, (page - 1) * limit],
     },
-    total: { text: `select coalesce(sum(n), 0) as total from lead.lead_counts${where}`, values: params },
+    // The maintained counts cover (status, source, assignee) only. With a utm filter the total is
+    // an exact count(*) instead, read from that filter's (utm_…, created_at, id) index: it grows
+    // with the number of matches, not with the table (a campaign is a small share of the leads).
+    total: byAttribution
+      ? { text: `select count(*) as total from lead.leads${where}`, values: params }
+      : { text: `select coalesce(sum(n), 0) as total from lead.lead_counts${where}`, values: params },
   };
+}
+
+/**
+ * The WHERE clause of the list's filters and the caller's scope over `lead.leads` (the first
+ * four also name columns of `lead.lead_counts`), with `$1…` parameters from `offset + 1`.
+ */
+export function leadConditions(filter: LeadFilter, scope: LeadScope, offset = 0, alias = ''): { where: string; params: string[] } {
+  const conditions: string[] = [];
+  const params: string[] = [];
+  for (const [column, value] of [
+    ['status', filter.status],
+    ['source', filter.source],
+    ['assigned_to', filter.assignedTo],
+    ['assigned_to', scope.assignedTo],
+    ['utm_source', filter.utmSource],
+    ['utm_medium', filter.utmMedium],
+    ['utm_campaign', filter.utmCampaign],
+  ] as const) {
+    if (value === undefined) continue;
+    params.push(value);
+    conditions.push(`${alias}${column} = $${offset + params.length}`);
+  }
+  return { where: conditions.length ? ` where ${conditions.join(' and ')}` : '', params };
 }
 
 /**
@@ -240,9 +276,13 @@ export function listQueries(
  */
 export async function insertLead(tx: Sql, input: NewLead, audit: AuditEntry): Promise<LeadRecord> {
   const now = new Date();
+  const { attribution, ...fields } = input;
   const lead: LeadRecord = {
     id: uuidv7(),
-    ...input,
+    ...fields,
+    utmSource: attribution?.utmSource ?? null,
+    utmMedium: attribution?.utmMedium ?? null,
+    utmCampaign: attribution?.utmCampaign ?? null,
     status: 'new',
     priority: DEFAULT_PRIORITY,
     assignedTo: null,
@@ -251,12 +291,59 @@ export async function insertLead(tx: Sql, input: NewLead, audit: AuditEntry): Pr
     closedAt: null,
   };
   await tx.query(
-    `insert into lead.leads (id, name, email, phone, company, message, source, status, priority, assigned_to, created_at, updated_at, closed_at)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, null, $10, $10, null)`,
-    [lead.id, lead.name, lead.email, lead.phone, lead.company, lead.message, lead.source, lead.status, lead.priority, now],
+    `insert into lead.leads (id, name, email, phone, company, message, source, status, priority, assigned_to, created_at, updated_at, closed_at,
+                             utm_source, utm_medium, utm_campaign)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, null, $10, $10, null, $11, $12, $13)`,
+    [
+      lead.id,
+      lead.name,
+      lead.email,
+      lead.phone,
+      lead.company,
+      lead.message,
+      lead.source,
+      lead.status,
+      lead.priority,
+      now,
+      lead.utmSource,
+      lead.utmMedium,
+      lead.utmCampaign,
+    ],
   );
+  if (attribution) {
+    await tx.query(
+      `insert into lead.lead_attributions (lead_id, utm_source, utm_medium, utm_campaign, utm_term, utm_content, referrer, landing_page, page, first_touch)
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+      [
+        lead.id,
+        attribution.utmSource,
+        attribution.utmMedium,
+        attribution.utmCampaign,
+        attribution.utmTerm,
+        attribution.utmContent,
+        attribution.referrer,
+        attribution.landingPage,
+        attribution.page,
+        attribution.firstTouch,
+      ],
+    );
+  }
   await addToTimeline(tx, lead.id, { type: 'created', description: `Lead created from ${input.source}`, actor: null, at: now });
-  await recordEvent(tx, 'LeadCreated', lead.id, { email: input.email, source: input.source }, now);
+  await recordEvent(
+    tx,
+    'LeadCreated',
+    lead.id,
+    {
+      email: input.email,
+      source: input.source,
+      utm_source: attribution?.utmSource ?? null,
+      utm_medium: attribution?.utmMedium ?? null,
+      utm_campaign: attribution?.utmCampaign ?? null,
+      utm_term: attribution?.utmTerm ?? null,
+      utm_content: attribution?.utmContent ?? null,
+    },
+    now,
+  );
   await writeAudit(tx, audit, [lead.id]);
   return lead;
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { leadContracts, type CreatedLead } from '@lead/contracts';
-import { IdempotencyKeyRepository, LeadRepository, type LeadRecord, type NewLead } from '@lead/db';
+import { deriveSource, IdempotencyKeyRepository, LeadRepository, normalizeAttribution, type LeadRecord, type NewLead } from '@lead/db';
 import { TRPCError } from '@trpc/server';
 import { v7 as uuidv7 } from 'uuid';
 import { implementPublic } from '../../trpc.js';
@@ -19,24 +19,33 @@ const created = (lead: Pick<LeadRecord, 'id' | 'name' | 'email' | 'createdAt'>):
   created_at: lead.createdAt,
 });
 
-/** Two requests are "the same" when they would store the same lead. */
-const requestHash = (lead: NewLead) =>
-  createHash('sha256')
-    .update(JSON.stringify(lead, Object.keys(lead).sort()))
-    .digest('hex');
+/** JSON with every object's keys sorted, at every depth: one text per value. */
+const canonical = (value: unknown): string =>
+  value !== null && typeof value === 'object' && !Array.isArray(value)
+    ? `{${Object.keys(value)
+        .sort()
+        .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
+        .join(',')}}`
+    : JSON.stringify(value ?? null);
+
+/** Two requests are "the same" when they would store the same lead, attribution included. */
+const requestHash = (lead: NewLead) => createHash('sha256').update(canonical(lead)).digest('hex');
 
 export const create = implementPublic(leadContracts.create, async ({ ctx, input }) => {
   const key = ctx.idempotencyKey;
   if (key !== undefined && (key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY)) {
     throw new TRPCError({ code: 'BAD_REQUEST', message: `Idempotency-Key must be 1 to ${MAX_IDEMPOTENCY_KEY} characters` });
   }
+  const attribution = normalizeAttribution(input.attribution);
   const lead: NewLead = {
     name: input.name,
     email: input.email,
     phone: orNull(input.phone),
     company: orNull(input.company),
     message: orNull(input.message),
-    source: input.source,
+    // An explicit source always wins; otherwise it follows from where the visitor came from.
+    source: input.source ?? deriveSource(attribution),
+    attribution,
   };
   if (input.website) {
     // A bot filled the hidden field: it sees a success, and nothing is stored or sent.

@@ -1,5 +1,5 @@
-import type { Activity, LeadDetail, LeadSummary } from '@lead/contracts';
-import type { ActivityRecord, LeadRecord } from '@lead/db';
+import type { Activity, Attribution, LeadDetail, LeadSummary } from '@lead/contracts';
+import type { ActivityRecord, AttributionRecord, LeadRecord } from '@lead/db';
 
 export const toSummary = (lead: LeadRecord): LeadSummary => ({
   id: lead.id,
@@ -23,7 +23,19 @@ export const toActivity = (activity: ActivityRecord): Activity => ({
   created_at: activity.createdAt,
 });
 
-export const toDetail = (lead: LeadRecord, activities: ActivityRecord[]): LeadDetail => ({
+export const toAttribution = (a: AttributionRecord): Attribution => ({
+  utm_source: a.utmSource,
+  utm_medium: a.utmMedium,
+  utm_campaign: a.utmCampaign,
+  utm_term: a.utmTerm,
+  utm_content: a.utmContent,
+  referrer: a.referrer,
+  landing_page: a.landingPage,
+  page: a.page,
+  first_touch: a.firstTouch,
+});
+
+export const toDetail = (lead: LeadRecord, attribution: AttributionRecord | null, activities: ActivityRecord[]): LeadDetail => ({
   id: lead.id,
   name: lead.name,
   email: lead.email,
@@ -34,6 +46,7 @@ export const toDetail = (lead: LeadRecord, activities: ActivityRecord[]): LeadDe
   status: lead.status,
   priority: lead.priority,
   assigned_to: lead.assignedTo,
+  attribution: attribution && toAttribution(attribution),
   activities: activities.map(toActivity),
   created_at: lead.createdAt,
   updated_at: lead.updatedAt,
