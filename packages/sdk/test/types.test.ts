@@ -1,9 +1,9 @@
 // Type-level tests, checked by `tsc --noEmit` (part of `npm test`): the SDK's plain types are
 // exactly the contracts' `z.input` / `z.output`, procedure by procedure, so they cannot drift.
-import type { AppRouter as ContractRouter } from '@lead/contracts';
+import type { AppRouter as ContractRouter, ValidationIssue as ContractValidationIssue } from '@lead/contracts';
 import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
 import { describe, expectTypeOf, it } from 'vitest';
-import type { AppRouter, LeadClient } from '../src/index.js';
+import type { AppRouter, LeadClient, ValidationIssue } from '../src/index.js';
 
 type SdkIn = inferRouterInputs<AppRouter>;
 type SdkOut = inferRouterOutputs<AppRouter>;
@@ -61,5 +61,11 @@ describe('the SDK router type', () => {
       void client.events.list.query({ page: '1' });
     };
     expectTypeOf(list).toBeFunction();
+  });
+});
+
+describe('the SDK error types', () => {
+  it('spell a validation issue exactly as the contracts document it', () => {
+    expectTypeOf<ValidationIssue>().toEqualTypeOf<ContractValidationIssue>();
   });
 });
