@@ -57,7 +57,7 @@ describe('GET /api/v1/openapi.json', () => {
     expect(statuses('/api/v1/leads/{lead_id}/activities', 'post')).toContain('201');
     expect(statuses('/api/v1/leads/{lead_id}/status', 'patch')).toEqual(expect.arrayContaining(['200', '400', '401', '403', '404', '409']));
     expect(statuses('/api/v1/leads', 'get')).not.toContain('413');
-    expect(statuses('/health', 'get')).toEqual(['200', '500', '503']);
+    expect(statuses('/health', 'get')).toEqual(['200', '408', '431', '500', '503']);
   });
 
   it('asks for the bearer token on protected operations and on nothing else', () => {
@@ -68,27 +68,29 @@ describe('GET /api/v1/openapi.json', () => {
         expect(op.responses).toHaveProperty('401');
         expect(op.responses).toHaveProperty('403');
       } else {
-        expect(op.security).toBeUndefined();
+        expect(op.security).toEqual([]);
         expect(op.responses).not.toHaveProperty('401');
       }
     }
-    expect(doc.paths['/api/v1/leads'].post.security).toBeUndefined();
+    expect(doc.paths['/api/v1/leads'].post.security).toEqual([]);
+    expect(doc.paths['/api/v1/openapi.json'].get.security).toEqual([]);
     expect(doc.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
   });
 
-  it('documents every error through the one shared Error schema, with the request id header', () => {
+  it('documents every error through the one shared ApiError schema, with the request id header', () => {
     for (const c of allContracts()) {
       const op = operationOf(c);
       for (const status of c.meta.openapi.errorResponses) {
         const response = op.responses[String(status)];
         expect(response.content['application/json'].schema, `${c.meta.openapi.operationId} ${status}`).toEqual({
-          $ref: '#/components/schemas/Error',
+          $ref: '#/components/schemas/ApiError',
         });
         expect(response.headers['X-Request-Id']).toEqual({ $ref: '#/components/headers/X-Request-Id' });
       }
     }
-    expect(doc.components.schemas.Error.required).toEqual(['code', 'message', 'request_id']);
-    expect(doc.components.schemas.Error.properties.issues.items).toEqual({ $ref: '#/components/schemas/ValidationIssue' });
+    expect(doc.components.schemas.Error).toBeUndefined();
+    expect(doc.components.schemas.ApiError.required).toEqual(['code', 'message', 'request_id']);
+    expect(doc.components.schemas.ApiError.properties.issues.items).toEqual({ $ref: '#/components/schemas/ValidationIssue' });
     expect(doc.paths['/api/v1/leads/{lead_id}/status'].patch.responses['409'].description).toBe('The lead already has this status');
     expect(Object.keys(doc.components.schemas).filter((n) => n.startsWith('error.'))).toEqual([]);
   });
@@ -178,11 +180,15 @@ describe('the document is derived from the contracts', () => {
     errors: { 422: 'Not today', 429: 'Slow down' },
   });
   const laterRouter = router({ later: implementPublic(later, () => Promise.resolve({ ok: true })) });
-  const derived: any = buildOpenApiDocument({ router: laterRouter as never, procedures: proceduresOf({ later }) });
+  const derived: any = buildOpenApiDocument({
+    router: laterRouter as never,
+    procedures: proceduresOf({ later }),
+    tagDescriptions: { Later: 'Added later.' },
+  });
   const op = derived.paths['/api/v1/later'].post;
 
   it('documents a new operation with its own errors, 429 with its rate-limit headers', async () => {
-    expect(Object.keys(op.responses)).toEqual(['201', '400', '413', '415', '422', '429', '500', '503']);
+    expect(Object.keys(op.responses)).toEqual(['201', '400', '408', '413', '415', '422', '429', '431', '500', '503']);
     expect(op.responses['422'].description).toBe('Not today');
     expect(Object.keys(op.responses['429'].headers)).toEqual([
       'X-Request-Id',
@@ -193,9 +199,15 @@ describe('the document is derived from the contracts', () => {
     ]);
     expect(op.responses['201'].headers['RateLimit-Remaining']).toMatchObject({ required: false });
     expect(op.responses['429'].content['application/json'].example).toMatchObject({ code: 'TOO_MANY_REQUESTS' });
-    expect(derived.tags.map((tag: { name: string }) => tag.name)).toContain('Later');
+    expect(derived.tags).toContainEqual({ name: 'Later', description: 'Added later.' });
+    expect(derived.components.schemas.LaterBody).toMatchObject({ type: 'object', required: ['text'] });
+    expect(op.requestBody.content['application/json'].schema).toEqual({ $ref: '#/components/schemas/LaterBody' });
     const result = await new Validator().validate(derived);
     expect(result.errors ?? []).toEqual([]);
+  });
+
+  it('refuses to build with a tag nobody described', () => {
+    expect(() => buildOpenApiDocument({ router: laterRouter as never, procedures: proceduresOf({ later }) })).toThrow(/Later/);
   });
 
   it('documents abuse protection on the public create: 429 with its headers, 422, Idempotency-Key, the honeypot', () => {
@@ -204,7 +216,7 @@ describe('the document is derived from the contracts', () => {
     expect(Object.keys(post.responses['429'].headers)).toEqual(
       expect.arrayContaining(['RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'Retry-After']),
     );
-    expect(post.responses['429'].content['application/json'].schema).toEqual({ $ref: '#/components/schemas/Error' });
+    expect(post.responses['429'].content['application/json'].schema).toEqual({ $ref: '#/components/schemas/ApiError' });
     expect(Object.keys(post.responses['201'].headers)).toEqual(
       expect.arrayContaining(['RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'Idempotent-Replayed']),
     );
@@ -231,13 +243,16 @@ describe('access control in the OpenAPI document', () => {
     const operation = doc.paths[path][method.toLowerCase()];
     const statuses = Object.keys(operation.responses);
     if (contract.meta.roles.length === 0) {
-      expect(operation.security).toBeUndefined();
+      expect(operation.security).toEqual([]);
       expect(statuses).not.toContain('401');
       expect(statuses).not.toContain('403');
     } else {
       expect(operation.security).toEqual([{ bearerAuth: [] }]);
       expect(statuses).toEqual(expect.arrayContaining(['401', '403', '503']));
-      for (const role of contract.meta.roles) expect(operation.description).toContain(`\`${role}\``);
+      for (const role of contract.meta.roles) {
+        expect(operation.description).toContain(`\`${role}\``);
+        expect(operation.responses['403'].description).toContain(`\`${role}\``);
+      }
     }
   });
 
@@ -247,6 +262,9 @@ describe('access control in the OpenAPI document', () => {
     expect(audit.parameters.map((p: { name: string }) => p.name)).toEqual(['lead_id', 'actor', 'from', 'to', 'page', 'limit']);
     expect(doc.paths['/api/v1/leads/{lead_id}'].get.responses['404'].description).toMatch(/not assigned/);
     expect(doc.paths['/api/v1/leads/{lead_id}/assign'].post.description).toMatch(/answers 403/);
+    expect(doc.paths['/api/v1/leads/{lead_id}/assign'].post.responses['403'].description).toMatch(/`sales` caller assigns/);
+    expect(audit.responses['403'].description).toBe("The token's role is not `admin`");
+    expect(doc.components.securitySchemes.bearerAuth.description).toMatch(/RS256 or ES256.*AUTH_JWKS_URL.*HS256/);
     expect(doc.components.schemas.AuditEntry).toBeDefined();
   });
 });

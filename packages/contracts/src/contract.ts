@@ -98,8 +98,10 @@ export interface Contract<
 /**
  * Errors an operation can answer besides its own, by what it is: 400 when it takes input,
  * 413/415 when it takes a body (Fastify parses none for GET), 401/403 when protected, 429 when
- * rate-limited, and 500/503 always (503 when the database is unreachable or, for protected operations, when the
- * audit row cannot be written).
+ * rate-limited, and 408/431/500/503 always: 408 `TIMEOUT` when the request does not arrive whole
+ * within `REQUEST_TIMEOUT_MS`, 431 when its headers exceed the HTTP parser's limit (both
+ * answered before any route, `src/http/client-errors.ts` in the server), 503 when the database
+ * is unreachable or, for protected operations, when the audit row cannot be written.
  */
 function commonErrors(spec: { input: z.ZodType; method: string; roles: readonly Role[]; rateLimit: RateLimitPolicy }): number[] {
   return [
@@ -107,6 +109,8 @@ function commonErrors(spec: { input: z.ZodType; method: string; roles: readonly 
     ...(spec.method === 'GET' ? [] : [413, 415]),
     ...(spec.roles.length === 0 ? [] : [401, 403]),
     ...(spec.rateLimit === 'none' ? [] : [429]),
+    408,
+    431,
     500,
     503,
   ];

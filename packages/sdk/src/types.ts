@@ -24,14 +24,31 @@ export type ClientActivityType = (typeof CLIENT_ACTIVITY_TYPES)[number];
 export type EventType = (typeof EVENT_TYPES)[number];
 export type EventState = (typeof EVENT_STATES)[number];
 
-/** One problem with one field of the input. */
+/** What is wrong with a field: Zod 4's issue codes, passed on unchanged. */
+export type ValidationIssueCode =
+  | 'invalid_type'
+  | 'invalid_format'
+  | 'invalid_value'
+  | 'invalid_union'
+  | 'invalid_key'
+  | 'invalid_element'
+  | 'too_small'
+  | 'too_big'
+  | 'not_multiple_of'
+  | 'unrecognized_keys'
+  | 'custom';
+
+/** One problem with one field of the input, exactly as the service sends it. */
 export interface ValidationIssue {
-  /** e.g. `invalid_format`, `too_big`. */
-  code: string;
   /** The field at fault, e.g. `["email"]`. */
   path: (string | number)[];
+  code: ValidationIssueCode;
+  /** Safe to show next to the field. */
   message: string;
-  [detail: string]: unknown;
+  /** With `too_small`: the least allowed length (strings, arrays) or value (numbers). */
+  minimum?: number;
+  /** With `too_big`: the greatest allowed length (strings, arrays) or value (numbers). */
+  maximum?: number;
 }
 
 // ---- inputs ---------------------------------------------------------------------------------

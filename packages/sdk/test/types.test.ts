@@ -1,9 +1,9 @@
 // Type-level tests, checked by `tsc --noEmit` (part of `npm test`): the SDK's plain types are
 // exactly the contracts' `z.input` / `z.output`, procedure by procedure, so they cannot drift.
-import type { AppRouter as ContractRouter } from '@lead/contracts';
+import type { AppRouter as ContractRouter, ValidationIssue as ContractValidationIssue } from '@lead/contracts';
 import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
 import { describe, expectTypeOf, it } from 'vitest';
-import type { AppRouter } from '../src/index.js';
+import type { AppRouter, LeadClient, ValidationIssue } from '../src/index.js';
 
 type SdkIn = inferRouterInputs<AppRouter>;
 type SdkOut = inferRouterOutputs<AppRouter>;
@@ -51,5 +51,21 @@ describe('the SDK router type', () => {
   it('takes page and limit as numbers', () => {
     expectTypeOf<SdkIn['leads']['list']['page']>().toEqualTypeOf<number | undefined>();
     expectTypeOf<SdkIn['leads']['list']['limit']>().toEqualTypeOf<number | undefined>();
+    const list = (client: LeadClient) => {
+      void client.leads.list.query({ page: 2, limit: 50 });
+      // @ts-expect-error a page is a number, not a word
+      void client.leads.list.query({ page: 'second' });
+      // @ts-expect-error nor a numeric string: REST coerces query strings, typed callers send numbers
+      void client.audit.list.query({ limit: '20' });
+      // @ts-expect-error events are paged the same way
+      void client.events.list.query({ page: '1' });
+    };
+    expectTypeOf(list).toBeFunction();
+  });
+});
+
+describe('the SDK error types', () => {
+  it('spell a validation issue exactly as the contracts document it', () => {
+    expectTypeOf<ValidationIssue>().toEqualTypeOf<ContractValidationIssue>();
   });
 });

@@ -1,4 +1,4 @@
-import type { LeadErrorShape, ValidationIssue } from '@lead/contracts';
+import type { LeadErrorShape, ValidationIssue, ValidationIssueCode } from '@lead/contracts';
 import {
   AssignmentForbiddenError,
   AuditUnavailableError,
@@ -33,7 +33,13 @@ export function noteErrorOrigin(error: object, origin: ErrorOrigin): void {
 }
 
 /** A Zod issue as the API documents it: where, what, and the bound where one applies. No library internals. */
-function publicIssue(issue: { code: string; path: PropertyKey[]; message: string; minimum?: unknown; maximum?: unknown }): ValidationIssue {
+function publicIssue(issue: {
+  code: ValidationIssueCode;
+  path: PropertyKey[];
+  message: string;
+  minimum?: unknown;
+  maximum?: unknown;
+}): ValidationIssue {
   return {
     path: issue.path.map((p) => (typeof p === 'number' ? p : String(p))),
     code: issue.code,

@@ -55,7 +55,7 @@ export class OpenApiResponseValidator {
     if (!template || !operation) {
       if (res.status !== 404 && res.status !== 405)
         return [`${res.method} ${path} is in no operation of the document, yet answered ${res.status}`];
-      return this.schemaProblems('#/components/schemas/Error', res.body, `${res.method} ${path} ${res.status}`);
+      return this.schemaProblems('#/components/schemas/ApiError', res.body, `${res.method} ${path} ${res.status}`);
     }
     const where = `${operation.operationId ?? `${method} ${template}`} ${res.status}`;
     const response = operation.responses[String(res.status)];

@@ -23,7 +23,7 @@ export interface LifecycleResult {
   activity: components['schemas']['Activity'];
   activityStatus: number;
   lead: Lead;
-  unauthenticated: { status: number; error: components['schemas']['Error'] | undefined };
+  unauthenticated: { status: number; error: components['schemas']['ApiError'] | undefined };
 }
 
 function ok<T>(result: { data?: T; error?: unknown; response: Response }, what: string): T {

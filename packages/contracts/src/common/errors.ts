@@ -25,12 +25,44 @@ export const ERROR_STATUS = {
 } as const;
 export type ErrorCode = keyof typeof ERROR_STATUS;
 
-// Loose: over REST each issue also carries Zod's details for its code (`minimum`, `expected`…).
+/** Every code a validation issue can carry: Zod 4's issue codes, passed on unchanged. */
+export const VALIDATION_ISSUE_CODES = [
+  'invalid_type',
+  'invalid_format',
+  'invalid_value',
+  'invalid_union',
+  'invalid_key',
+  'invalid_element',
+  'too_small',
+  'too_big',
+  'not_multiple_of',
+  'unrecognized_keys',
+  'custom',
+] as const;
+export type ValidationIssueCode = (typeof VALIDATION_ISSUE_CODES)[number];
+
+/**
+ * One issue exactly as both surfaces send it (`publicIssue` in the server): where, what, and the
+ * bound where one applies; never the validator's internals.
+ */
 export const ValidationIssue = z
-  .looseObject({
-    code: z.string().meta({ description: 'Zod issue code, e.g. `invalid_format`, `too_big`, `invalid_value`.' }),
+  .strictObject({
     path: z.array(z.union([z.string(), z.number()])).meta({ description: 'Location of the field at fault, e.g. `["email"]`.' }),
-    message: z.string(),
+    code: z.enum(VALIDATION_ISSUE_CODES).meta({
+      description:
+        'What is wrong: `invalid_type` (wrong type or missing), `invalid_format` (e.g. not an e-mail address or UUID), ' +
+        '`invalid_value` (not one of the allowed values), `invalid_union`, `invalid_key`, `invalid_element`, ' +
+        '`too_small` / `too_big` (see `minimum` / `maximum`), `not_multiple_of`, `unrecognized_keys`, `custom`.',
+    }),
+    message: z.string().meta({ description: 'Human-readable explanation, safe to show next to the field.' }),
+    minimum: z
+      .number()
+      .optional()
+      .meta({ description: 'With `too_small`: the least allowed length (strings, arrays) or value (numbers).' }),
+    maximum: z
+      .number()
+      .optional()
+      .meta({ description: 'With `too_big`: the greatest allowed length (strings, arrays) or value (numbers).' }),
   })
   .meta({ id: 'ValidationIssue', description: 'One problem with one field of the input.' });
 export type ValidationIssue = z.infer<typeof ValidationIssue>;
@@ -45,7 +77,7 @@ export const ApiError = z
     request_id: z.string().meta({ description: 'Quote this when reporting a problem; it is in the server logs.' }),
     issues: z.array(ValidationIssue).optional().meta({ description: 'Present on input validation errors.' }),
   })
-  .meta({ id: 'Error', description: 'Error response' });
+  .meta({ id: 'ApiError', description: 'The body of every error response.' });
 export type ApiError = z.infer<typeof ApiError>;
 
 /** Extra fields tRPC clients find in `error.data` (alongside tRPC's `code`, `httpStatus`, `path`). */

@@ -123,7 +123,7 @@ export const leadContracts = {
       NOT_FOUND_FOR_SALES,
     examples: leadExamples.assign,
     tags,
-    errors: { 404: NO_SUCH_LEAD },
+    errors: { 403: 'a `sales` caller assigns the lead to someone other than themselves', 404: NO_SUCH_LEAD },
   }),
   addActivity: defineContract({
     type: 'mutation',
