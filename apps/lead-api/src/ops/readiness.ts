@@ -13,6 +13,10 @@ const MIGRATIONS_TABLE = 'lead.mikro_orm_migrations';
 
 class Timeout extends Error {}
 
+/** pg's own bounds running out (connecting, or a query), which can beat `within` by a hair. */
+const isTimeout = (error: unknown) =>
+  error instanceof Error && /timeout|timed out/i.test(error.message) && !/ECONNREFUSED/.test(error.message);
+
 function within<T>(ms: number, work: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<never>((_resolve, reject) => {
@@ -66,7 +70,9 @@ export function databaseReadiness(target: { clientUrl: string } | { orm: MikroOR
     check() {
       inFlight ??= within(timeoutMs, probe())
         .catch((error: unknown) =>
-          error instanceof Timeout ? `the database did not answer within ${timeoutMs} ms` : 'the database is unreachable',
+          error instanceof Timeout || isTimeout(error)
+            ? `the database did not answer within ${timeoutMs} ms`
+            : 'the database is unreachable',
         )
         .finally(() => (inFlight = undefined));
       return inFlight;
