@@ -26,10 +26,10 @@ async function bundled(names) {
 const measured = [
   // A site with its own form code: `submitLead` and the error classes it throws.
   { name: 'submitLead + errors (ESM, bundled + minified)', budget: 2048, bytes: await bundled('submitLead, LeadServiceError') },
-  // A site that lets the helper run its form.
-  { name: 'bindLeadForm (ESM, bundled + minified)', budget: 3072, bytes: await bundled('bindLeadForm') },
+  // A site that lets the helper run its form (attribution collection included, as submitLead's).
+  { name: 'bindLeadForm (ESM, bundled + minified)', budget: 3584, bytes: await bundled('bindLeadForm') },
   // The script-tag build, as served: everything, and forms marked `data-lead-service` bound at load.
-  { name: 'lead-service.global.js (script tag)', budget: 3584, bytes: await readFile(new URL('lead-service.global.js', dist)) },
+  { name: 'lead-service.global.js (script tag)', budget: 4096, bytes: await readFile(new URL('lead-service.global.js', dist)) },
 ];
 
 let over = false;
