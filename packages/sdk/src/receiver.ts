@@ -16,6 +16,12 @@ interface EventBase<T extends EventType> {
 export interface LeadCreated extends EventBase<'LeadCreated'> {
   email: string;
   source: LeadSource;
+  /** The utm parameters of the submission's attribution (null when it carried none; absent from events written before the service recorded attribution). */
+  utm_source?: string | null;
+  utm_medium?: string | null;
+  utm_campaign?: string | null;
+  utm_term?: string | null;
+  utm_content?: string | null;
 }
 export interface LeadStatusChanged extends EventBase<'LeadStatusChanged'> {
   old_status: LeadStatus;
@@ -91,9 +97,19 @@ const SOURCES: Record<LeadSource, 1> = { website: 1, referral: 1, social: 1, oth
 const STATUSES: Record<LeadStatus, 1> = { new: 1, contacted: 1, qualified: 1, proposal: 1, closed_won: 1, closed_lost: 1 };
 const isString = (v: unknown): v is string => typeof v === 'string';
 const isId = (v: unknown): v is string | null => v === null || isString(v);
+// Events written before attribution was recorded carry no utm fields at all.
+const isUtm = (v: unknown): v is string | null | undefined => v === undefined || isId(v);
 const oneOf = (set: Record<string, 1>) => (v: unknown) => isString(v) && Object.hasOwn(set, v);
 const FIELDS: Record<EventType, Record<string, (v: unknown) => boolean>> = {
-  LeadCreated: { email: isString, source: oneOf(SOURCES) },
+  LeadCreated: {
+    email: isString,
+    source: oneOf(SOURCES),
+    utm_source: isUtm,
+    utm_medium: isUtm,
+    utm_campaign: isUtm,
+    utm_term: isUtm,
+    utm_content: isUtm,
+  },
   LeadStatusChanged: { old_status: oneOf(STATUSES), new_status: oneOf(STATUSES) },
   LeadAssigned: { old_assigned_to: isId, new_assigned_to: isId },
 };

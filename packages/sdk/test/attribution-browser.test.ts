@@ -23,7 +23,7 @@ if (form) form.addEventListener('submit', async (event) => {
   const out = document.getElementById('result');
   try {
     const lead = await LeadService.submitLead(Object.fromEntries(new FormData(form)), {
-      baseUrl: ${JSON.stringify(serviceUrl)}, ${"attribution: '" + mode + "' !== 'off'"},
+      baseURL: ${JSON.stringify(serviceUrl)}, ${"attribution: '" + mode + "' !== 'off'"},
     });
     out.textContent = lead.id;
   } catch (error) {

@@ -150,7 +150,15 @@ describe('bindLeadForm in a real browser', () => {
     expect(await events(page)).toEqual(['lead:success']);
     expect(await leadsWith(email)).toEqual([{ name: 'Grace Hopper', email, message: 'By keyboard' }]);
     expect(creates).toHaveLength(1);
-    expect(JSON.parse(creates[0]!.body)).toEqual({ name: 'Grace Hopper', email, message: 'By keyboard', consent: 'yes', website: '' });
+    // The visitor's attribution goes along with the form's own fields.
+    expect(JSON.parse(creates[0]!.body)).toEqual({
+      name: 'Grace Hopper',
+      email,
+      message: 'By keyboard',
+      consent: 'yes',
+      website: '',
+      attribution: expect.objectContaining({ page: `${origin}/`, landing_page: `${origin}/` }),
+    });
     // The form is ready for the next enquiry.
     expect(await page.inputValue('[name=email]')).toBe('');
     await page.close();

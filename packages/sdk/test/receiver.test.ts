@@ -65,7 +65,13 @@ describe('receiving the dispatcher’s deliveries', () => {
     for (const { headers, raw } of received) events.push(await constructLeadEvent({ secret: SECRET, headers, rawBody: raw }));
     const base = { event_id: expect.any(String), lead_id: lead.id, timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) };
     expect(events).toEqual([
-      { ...base, event_type: 'LeadCreated', email, source: 'referral' },
+      {
+        ...base,
+        event_type: 'LeadCreated',
+        email,
+        source: 'referral',
+        ...{ utm_source: null, utm_medium: null, utm_campaign: null, utm_term: null, utm_content: null },
+      },
       { ...base, event_type: 'LeadStatusChanged', old_status: 'new', new_status: 'contacted' },
       { ...base, event_type: 'LeadAssigned', old_assigned_to: null, new_assigned_to: ADMIN_ID },
     ]);
