@@ -36,6 +36,7 @@ export interface ServerDeps {
     | 'RATE_LIMIT_KEY_PREFIX'
     | 'TRPC_MAX_BATCH_SIZE'
     | 'REQUEST_TIMEOUT_MS'
+    | 'DUPLICATE_WINDOW_DAYS'
   > &
     Partial<Pick<Env, 'CORS_ORIGINS' | 'CORS_ADMIN_ORIGINS'>>;
   orm: MikroORM;
@@ -157,7 +158,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
 
   const counters = new Counters();
   app.get(documents.metrics.path, async (_req, reply) => reply.type('text/plain; version=0.0.4').send(counters.render()));
-  const contextDeps = { ...deps, userRateLimit, counters };
+  const contextDeps = { ...deps, userRateLimit, counters, leads: { duplicateWindowDays: env.DUPLICATE_WINDOW_DAYS } };
 
   app.setErrorHandler((error: FastifyError, req, reply) => {
     const refusal = fastifyErrorCode(error);

@@ -6,7 +6,10 @@ import {
   EventNotFoundError,
   IdempotencyKeyReusedError,
   isDatabaseUnavailable,
+  LeadAlreadyMergedError,
   LeadNotFoundError,
+  MergeAcrossAssigneesError,
+  MergeIntoSelfError,
   StatusUnchangedError,
 } from '@lead/db';
 import { TRPCError } from '@trpc/server';
@@ -66,6 +69,9 @@ const DOMAIN_ERRORS: Array<[new (...args: never[]) => Error, TRPC_ERROR_CODE_KEY
   [StatusUnchangedError, 'CONFLICT'],
   [EventNotDeadError, 'CONFLICT'],
   [AssignmentForbiddenError, 'FORBIDDEN'],
+  [MergeIntoSelfError, 'BAD_REQUEST'],
+  [LeadAlreadyMergedError, 'CONFLICT'],
+  [MergeAcrossAssigneesError, 'CONFLICT'],
   [IdempotencyKeyReusedError, 'UNPROCESSABLE_CONTENT'],
 ];
 

@@ -4,6 +4,7 @@ import { Migration20261129132635_outbox } from './Migration20261129132635_outbox
 import { Migration20261129132704_audit_log } from './Migration20261129132704_audit_log.js';
 import { Migration20261129132717_lead_counts } from './Migration20261129132717_lead_counts.js';
 import { Migration20261129132744_idempotency_keys } from './Migration20261129132744_idempotency_keys.js';
+import { Migration20261201120000_workday } from './Migration20261201120000_workday.js';
 
 // Listed explicitly (no file globbing) so the same code runs from src/ and from a bundle.
 // A new migration: `DATABASE_URL=… pnpm --filter @lead/db migration:create`, then add it here.
@@ -13,4 +14,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261129132704_audit_log', class: Migration20261129132704_audit_log },
   { name: 'Migration20261129132717_lead_counts', class: Migration20261129132717_lead_counts },
   { name: 'Migration20261129132744_idempotency_keys', class: Migration20261129132744_idempotency_keys },
+  { name: 'Migration20261201120000_workday', class: Migration20261201120000_workday },
 ];
