@@ -57,6 +57,14 @@ class InputIssues extends Error {
   }
 }
 
+/** A 400 naming one field at fault, for input a handler finds invalid (the same shape as the contract's own validation). */
+export const invalidInput = (field: string, message: string): TRPCError =>
+  new TRPCError({
+    code: 'BAD_REQUEST',
+    message: 'Input validation failed',
+    cause: new InputIssues([{ path: [field], code: 'custom', message }]),
+  });
+
 function validationIssues(error: TRPCError): ValidationIssue[] | undefined {
   const cause = error.cause as { name?: string; issues?: unknown } | undefined;
   if (error.code !== 'BAD_REQUEST' || cause?.name !== 'ZodError' || !Array.isArray(cause.issues)) return undefined;

@@ -1,18 +1,9 @@
 import { leadContracts } from '@lead/contracts';
 import { LeadRepository, type LeadSort } from '@lead/db';
-import { TRPCError } from '@trpc/server';
-import { z } from 'zod';
+import { invalidInput as badInput } from '../../procedures/errors.js';
 import { implementProtected } from '../../trpc.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { toSummary } from './serialize.js';
-
-/** A 400 naming the field at fault, in the same shape as the contract's own validation. */
-const badInput = (field: string, message: string) =>
-  new TRPCError({
-    code: 'BAD_REQUEST',
-    message: 'Input validation failed',
-    cause: new z.ZodError([{ code: 'custom', path: [field], message, input: undefined }]),
-  });
 
 export const list = implementProtected(leadContracts.list, async ({ ctx, input }) => {
   const cursor = input.cursor === undefined ? undefined : decodeCursor(input.cursor);
