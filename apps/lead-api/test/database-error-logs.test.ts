@@ -62,7 +62,7 @@ describe('a database error is logged by its SQLSTATE and message, without the va
       type: 'UniqueViolationError',
       cause: { type: 'error', sqlState: '23505', reason: 'duplicate key value violates unique constraint "test_leads_email_unique"' },
     });
-    expect(failed?.err.cause).not.toHaveProperty('stack');
+    expect(failed?.err?.cause).not.toHaveProperty('stack');
     for (const value of [...Object.values(p), 'Brightwater', 'Key (']) expect(t.logs()).not.toContain(value);
   });
 

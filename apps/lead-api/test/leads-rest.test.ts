@@ -198,13 +198,23 @@ describe('PATCH /api/v1/leads/{lead_id}/status', () => {
       body: { status: 'contacted', notes: 'Called customer' },
     });
     expect(contacted.status).toBe(200);
-    expect(contacted.body).toEqual({ id, status: 'contacted', updated_at: expect.stringMatching(ISO_UTC), closed_at: null });
+    expect(contacted.body).toEqual({
+      id,
+      status: 'contacted',
+      lost_reason: null,
+      updated_at: expect.stringMatching(ISO_UTC),
+      closed_at: null,
+    });
 
     const won = await t.rest('PATCH', `/api/v1/leads/${id}/status`, { token: admin, body: { status: 'closed_won' } });
     expect(won.body.closed_at).toMatch(ISO_UTC);
     expect(new Date(won.body.updated_at).getTime()).toBeGreaterThanOrEqual(new Date(contacted.body.updated_at).getTime());
 
-    const lost = await t.rest('PATCH', `/api/v1/leads/${id}/status`, { token: admin, body: { status: 'closed_lost' } });
+    const lost = await t.rest('PATCH', `/api/v1/leads/${id}/status`, {
+      token: admin,
+      body: { status: 'closed_lost', lost_reason: 'timing' },
+    });
+    expect(lost.body.lost_reason).toBe('timing');
     expect(lost.body.closed_at).toBe(won.body.closed_at);
 
     const reopened = await t.rest('PATCH', `/api/v1/leads/${id}/status`, { token: admin, body: { status: 'qualified' } });
@@ -249,7 +259,12 @@ describe('PATCH /api/v1/leads/{lead_id}/status', () => {
     const { id } = await createLead();
     const targets = ['contacted', 'qualified', 'proposal', 'closed_won', 'closed_lost'];
     const results = await Promise.all(
-      targets.map((status) => t.rest('PATCH', `/api/v1/leads/${id}/status`, { token: admin, body: { status } })),
+      targets.map((status) =>
+        t.rest('PATCH', `/api/v1/leads/${id}/status`, {
+          token: admin,
+          body: { status, ...(status === 'closed_lost' ? { lost_reason: 'other' } : {}) },
+        }),
+      ),
     );
     expect(results.every((r) => r.status === 200)).toBe(true);
     const rows = await t.sql<{ details: Record<string, string> }>(

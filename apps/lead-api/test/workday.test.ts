@@ -61,7 +61,8 @@ async function issuePaths(surface: Surface, path: string, input: Record<string, 
       delete rest[name];
       return value;
     });
-    if (method === 'GET') url += `?${new URLSearchParams(Object.entries(rest).map(([k, v]) => [k, String(v)])).toString()}`;
+    if (method === 'GET')
+      url += `?${new URLSearchParams(Object.entries(rest).map(([k, v]): [string, string] => [k, String(v)])).toString()}`;
     const raw = await t.rest(method, url, { headers: { authorization: admin }, ...(method === 'GET' ? {} : { body: rest }) });
     return raw.body.issues.map((i: { path: string[] }) => i.path.join('.'));
   }

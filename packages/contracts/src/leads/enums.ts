@@ -13,12 +13,10 @@ export const LeadPriority = z.enum(LEAD_PRIORITIES).meta({ id: 'LeadPriority' })
 export type LeadPriority = z.infer<typeof LeadPriority>;
 
 export const LOST_REASONS = ['price', 'timing', 'competitor', 'no_response', 'not_a_fit', 'duplicate', 'other'] as const;
-export const LostReason = z
-  .enum(LOST_REASONS)
-  .meta({
-    id: 'LostReason',
-    description: 'Why a lead was closed as `closed_lost` (required for that status). Leads closed before it existed have none.',
-  });
+export const LostReason = z.enum(LOST_REASONS).meta({
+  id: 'LostReason',
+  description: 'Why a lead was closed as `closed_lost` (required for that status). Leads closed before it existed have none.',
+});
 export type LostReason = z.infer<typeof LostReason>;
 
 /**
