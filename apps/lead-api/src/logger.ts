@@ -74,11 +74,26 @@ export function safeError(error: unknown): Record<string, unknown> {
   };
 }
 
+/**
+ * The request as each request's log lines show it, without its query string: a search term
+ * (`q`) or a tRPC query's `input` holds personal data.
+ */
+function safeRequest(req: { method: string; url: string; host?: string; ip?: string; socket?: { remotePort?: number } }) {
+  const query = req.url.indexOf('?');
+  return {
+    method: req.method,
+    url: query === -1 ? req.url : `${req.url.slice(0, query)}?[redacted]`,
+    host: req.host,
+    remoteAddress: req.ip,
+    remotePort: req.socket?.remotePort,
+  };
+}
+
 export function loggerOptions(env: Pick<Env, 'LOG_LEVEL'>, stream?: NodeJS.WritableStream): FastifyServerOptions['logger'] {
   return {
     level: env.LOG_LEVEL.toLowerCase(),
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-    serializers: { err: safeError as never },
+    serializers: { err: safeError as never, req: safeRequest },
     ...(stream ? { stream } : {}),
   };
 }
