@@ -55,6 +55,8 @@ const WRK_CORE = '1';
 const STATUS_SET_SIZE = 1500;
 const sizes = opt.sizes.split(',').map(Number);
 const scenarios = opt.scenarios.split(',');
+/** Scenarios of endpoints the yardstick does not implement. */
+const SERVICE_ONLY = ['search', 'page1', 'page10k'];
 // Server logs and id lists of the last run, for a look after the fact (git-ignored).
 const work = fileURLToPath(new URL('.out', import.meta.url));
 rmSync(work, { recursive: true, force: true });
@@ -272,6 +274,25 @@ async function benchSize(size) {
     await c.query(`update lead.leads set status = 'new', closed_at = null where id = any($1) and status <> 'new'`, [ids]);
     return ids;
   });
+  // Search terms: a company name (each in ~0.015 % of the leads) or a partial e-mail address.
+  const searchTerms = join(work, `search-${size}.txt`);
+  const terms = Array.from({ length: 200 }, (_, i) =>
+    i % 2 ? `Company ${(i * 37) % 5000}` : `ead${Math.floor((i * 7919) % Math.max(1, size / 10))}@exam`,
+  );
+  writeFileSync(searchTerms, terms.map(encodeURIComponent).join('\n') + '\n');
+  // Cursors (as the service issues them: newest first) at page 1 and at page 10,000 of 20.
+  const cursorsAt = async (offset) =>
+    withClient(dbUrl(name), async (c) => {
+      const { rows } = await c.query(
+        `select created_at::text as key, id from lead.leads order by created_at desc, id desc offset $1 limit 100`,
+        [offset],
+      );
+      const file = join(work, `cursors-${size}-${offset}.txt`);
+      const cursors = rows.map((r) => Buffer.from(JSON.stringify(['created_at', 'desc', r.key, r.id])).toString('base64url'));
+      writeFileSync(file, cursors.join('\n') + '\n');
+      return file;
+    });
+  const cursorFiles = { page1: await cursorsAt(0), page10k: await cursorsAt(Math.max(0, Math.min(size - 100, 20 * 9999))) };
   let statusSet = 0;
   const nextStatusIds = () => {
     const file = join(work, `status-${size}-${statusSet}.txt`);
@@ -288,9 +309,18 @@ async function benchSize(size) {
   try {
     for (const scenario of scenarios) {
       // Service and yardstick back to back, so both meet the same noise.
-      // The yardstick has no reports: they are the service's SQL alone.
-      for (const server of isReport(scenario) ? [service, ...extras] : [service, ...extras, yardstick]) {
-        const idsFile = () => (scenario === 'get' ? getIds : scenario === 'status' ? nextStatusIds() : undefined);
+      // The yardstick has no reports (they are the service's SQL alone), no search and no cursor
+      // endpoint: those scenarios measure the service alone.
+      const servers = isReport(scenario) || SERVICE_ONLY.includes(scenario) ? [service, ...extras] : [service, ...extras, yardstick];
+      for (const server of servers) {
+        const idsFile = () =>
+          scenario === 'get'
+            ? getIds
+            : scenario === 'status'
+              ? nextStatusIds()
+              : scenario === 'search'
+                ? searchTerms
+                : (cursorFiles[scenario] ?? undefined);
         // This machine's PostgreSQL runs with autovacuum off; production's does not. Without this,
         // dead rows left by earlier runs' status changes (leads, and the counters every change
         // updates) slow every later run, the yardstick's as much as the service's.
@@ -388,6 +418,10 @@ for (const r of results.filter((r) => r.size === large && r.server === 'service'
     r.requests > 0 && r.p99 < limit && r.errors === 0,
   );
 }
+const search = find(large, 'search', 'service');
+if (search) check(`search at ${large}: p99 < 150 ms (issue 16 asks it at 16 connections)`, `${fmt(search.p99, 1)} ms`, search.p99 < 150);
+const [first, deep] = [find(large, 'page1', 'service'), find(large, 'page10k', 'service')];
+if (first && deep) check(`cursor page 10,000 at ${large} / page 1: p99 ≤ 1.5`, fmt(deep.p99 / first.p99, 2), deep.p99 / first.p99 <= 1.5);
 const peak = Math.max(...results.filter((r) => r.server === 'service').map((r) => r.peakRssMb), soak?.peakRssMb ?? 0);
 check('service peak RSS < 200 MB', `${fmt(peak)} MB`, peak < 200);
 const slowest = Math.max(...ready.map((r) => r.readyMs));

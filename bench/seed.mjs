@@ -12,15 +12,15 @@ const uuidFrom = (ts, salt) =>
 export async function seed(client, size) {
   const n = Math.trunc(size);
   // Row by row, the count triggers and foreign key checks would take most of the time at a
-  // million: the seed skips triggers (its rows are consistent by construction) and rebuilds
+  // million: the seed skips triggers (so it sets the e-mail key the stamping trigger would) (its rows are consistent by construction) and rebuilds
   // the counts at the end exactly as their migration does.
   await client.query('set session_replication_role = replica');
   const assignees = `array[${ASSIGNEES.map((a) => `'${a}'::uuid`).join(', ')}]`;
   await client.query('select setseed(0.42)');
   await client.query(`
-    insert into lead.leads (id, name, email, phone, company, message, source, status, priority, assigned_to, created_at, updated_at, closed_at,
+    insert into lead.leads (id, name, email, email_key, phone, company, message, source, status, priority, assigned_to, created_at, updated_at, closed_at,
                             utm_source, utm_medium, utm_campaign)
-    select ${uuidFrom('r.created_at', 'r.g::text')}, 'Lead ' || r.g, 'lead' || r.g || '@example.com',
+    select ${uuidFrom('r.created_at', 'r.g::text')}, 'Lead ' || r.g, 'lead' || r.g || '@example.com', 'lead' || r.g || '@example.com',
       case when r.g % 3 = 0 then null else '+9198' || lpad((r.g % 100000000)::text, 8, '0') end,
       case when r.g % 4 = 0 then null else 'Company ' || (r.g % 5000) end,
       'Interested in your services, please call back about enquiry ' || r.g,

@@ -1,6 +1,7 @@
 -- One wrk script for every scenario of the Lead Service benchmark (bench/run.mjs runs it).
 --   wrk -s bench/wrk/lead.lua <url> -- <scenario> <token> <ids file> <salt>
--- scenario: create | list | get | status | mix. Every request is built here, so each create
+-- scenario: create | list | get | status | search | page1 | page10k | mix. For search the ids
+-- file holds URL-encoded search terms; for page1 and page10k it holds list cursors. Every request is built here, so each create
 -- has its own body and client address, and no status change repeats a lead's current status.
 
 local scenario, token, ids_file, salt
@@ -56,6 +57,15 @@ local function status()
   return wrk.format("PATCH", "/api/v1/leads/" .. ids[i] .. "/status", json_headers, '{"status":"' .. target .. '"}')
 end
 
+local function search()
+  return wrk.format("GET", "/api/v1/leads?limit=20&q=" .. ids[math.random(#ids)], auth_headers)
+end
+
+-- A keyset page at the position a cursor names (the runner writes cursors for page 1 or 10,000).
+local function cursor_page()
+  return wrk.format("GET", "/api/v1/leads?limit=20&cursor=" .. ids[math.random(#ids)], auth_headers)
+end
+
 -- The soak's mix: mostly reads, as a sales team's day is.
 local function mix()
   local r = math.random(100)
@@ -86,6 +96,7 @@ local scenarios = {
   create = create, list = list, get = get, status = status, mix = mix,
   ["report-pipeline-90d"] = pipeline(90), ["report-pipeline-2y"] = pipeline(730),
   ["report-sources-90d"] = sources_report(90), ["report-sources-2y"] = sources_report(730),
+  search = search, page1 = cursor_page, page10k = cursor_page,
 }
 
 function request()

@@ -1,6 +1,8 @@
 import { mkdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
+import { unaccent } from '@electric-sql/pglite/contrib/unaccent';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 
 export interface EmbeddedDatabase {
@@ -26,7 +28,8 @@ async function freePort(): Promise<number> {
  */
 export async function startEmbeddedDatabase(dir: string): Promise<EmbeddedDatabase> {
   await mkdir(dir, { recursive: true });
-  const db = await PGlite.create(dir);
+  // The lead search's extensions (see the workday migration) ship with PGlite; loaded on request.
+  const db = await PGlite.create(dir, { extensions: { pg_trgm, unaccent } });
   const port = await freePort();
   const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port });
   await server.start();

@@ -113,6 +113,9 @@ const EnvSchema = z.object({
   // A request's headers and body must have arrived within this long, or it is answered 408.
   REQUEST_TIMEOUT_MS: ms(10_000, 100),
   TRPC_MAX_BATCH_SIZE: z.coerce.number({ error: 'must be a whole number' }).int().min(1).max(100).default(10),
+  // ---- leads (modules/leads) ----
+  // An open lead with the same e-mail created within this many days makes a new one its duplicate.
+  DUPLICATE_WINDOW_DAYS: z.coerce.number({ error: 'must be a number of days' }).int().min(0).max(3650).default(90),
   // ---- abuse protection (http/rate-limit.ts, http/create-limit.ts) ----
   TRUST_PROXY: trustProxy,
   RATE_LIMIT_CREATE_PER_HOUR: z.coerce.number({ error: 'must be a whole number' }).int().min(1).default(10),

@@ -38,6 +38,7 @@ export interface ServerDeps {
     | 'RATE_LIMIT_KEY_PREFIX'
     | 'TRPC_MAX_BATCH_SIZE'
     | 'REQUEST_TIMEOUT_MS'
+    | 'DUPLICATE_WINDOW_DAYS'
   > &
     Partial<Pick<Env, 'CORS_ORIGINS' | 'CORS_ADMIN_ORIGINS' | 'READY_TIMEOUT_MS' | 'METRICS_PORT'>>;
   orm: MikroORM;
@@ -171,7 +172,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     return payload;
   });
 
-  const contextDeps = { ...deps, userRateLimit, counters };
+  const contextDeps = { ...deps, userRateLimit, counters, leads: { duplicateWindowDays: env.DUPLICATE_WINDOW_DAYS } };
 
   app.setErrorHandler((error: FastifyError, req, reply) => {
     const refusal = fastifyErrorCode(error);

@@ -65,6 +65,15 @@ const EXPECTED: Record<
     input: (id) => ({ lead_id: id, status: 'contacted', notes: 'Called' }),
     status: { 'no token': 401, 'bad token': 401, admin: 200, cms: 200, 'sales owner': 200, 'sales non-owner': 404, 'unknown role': 403 },
   },
+  'leads.update': {
+    input: (id) => ({ lead_id: id, company: 'Globex', priority: 'high' }),
+    status: { 'no token': 401, 'bad token': 401, admin: 200, cms: 200, 'sales owner': 200, 'sales non-owner': 404, 'unknown role': 403 },
+  },
+  // Merges the lead under test into a fresh lead of the same owner (see MERGE_TARGET).
+  'leads.merge': {
+    input: (id) => ({ lead_id: id, into: mergeTargets.get(id) }),
+    status: { 'no token': 401, 'bad token': 401, admin: 200, cms: 200, 'sales owner': 200, 'sales non-owner': 404, 'unknown role': 403 },
+  },
   'leads.assign': {
     input: (id) => ({ lead_id: id, assigned_to: SOMEONE_ELSE }),
     status: { 'no token': 401, 'bad token': 401, admin: 200, cms: 200, 'sales owner': 403, 'sales non-owner': 404, 'unknown role': 403 },
@@ -106,6 +115,9 @@ const EXPECTED: Record<
     status: { 'no token': 401, 'bad token': 401, admin: 200, cms: 403, 'sales owner': 403, 'sales non-owner': 403, 'unknown role': 403 },
   },
 };
+
+/** For each lead under test, the lead of the same owner a merge goes into. */
+const mergeTargets = new Map<string, string>();
 
 const CODE: Record<number, string> = { 401: 'UNAUTHORIZED', 403: 'FORBIDDEN', 404: 'NOT_FOUND' };
 
@@ -170,6 +182,7 @@ const cells = allProcedures().flatMap(([path]) =>
 describe('every procedure × caller × surface', () => {
   it.each(cells)('$path over $surface as $principal', async ({ path, surface, principal }) => {
     const leadId = await newLeadAssignedTo(OWNER_ID);
+    if (path === 'leads.merge') mergeTargets.set(leadId, await newLeadAssignedTo(OWNER_ID));
     const expected = EXPECTED[path]!;
     const restStatus = expected.status[principal];
     const input = expected.prepare ? await expected.prepare(leadId) : expected.input(leadId);
@@ -231,9 +244,18 @@ describe('every procedure × caller × surface', () => {
       expect(ids.includes(leadId)).toBe(principal !== 'sales non-owner');
       return;
     }
+    if (path === 'leads.merge') {
+      expect(audit!.lead_ids).toEqual([leadId, mergeTargets.get(leadId)]);
+      expect(res.data.id).toBe(mergeTargets.get(leadId));
+      expect(await t.sql('select status, lost_reason, merged_into from lead.leads where id = ?', [leadId])).toEqual([
+        { status: 'closed_lost', lost_reason: 'duplicate', merged_into: mergeTargets.get(leadId) },
+      ]);
+      return;
+    }
     expect(audit!.lead_ids).toEqual([leadId]);
     if (path === 'leads.get') expect(res.data.id).toBe(leadId);
     if (path === 'events.retry') expect(res.data).toMatchObject({ event_id: input!.event_id, state: 'pending', lead_id: leadId });
+    if (path === 'leads.update') expect(res.data).toMatchObject({ id: leadId, company: 'Globex', priority: 'high' });
     if (path === 'leads.updateStatus') expect(lead!.status).toBe('contacted');
     if (path === 'leads.assign') expect(lead!.assigned_to).toBe(SOMEONE_ELSE);
     if (path === 'leads.addActivity') {
@@ -262,7 +284,7 @@ describe('sales and assignment', () => {
   it.each(SURFACES)("another sales user's lead answers exactly like a lead that does not exist, over %s", async (surface) => {
     const leadId = await newLeadAssignedTo(OWNER_ID);
     const missing = '00000000-0000-4000-8000-000000000000';
-    for (const path of ['leads.get', 'leads.updateStatus', 'leads.addActivity', 'leads.assign']) {
+    for (const path of ['leads.get', 'leads.update', 'leads.updateStatus', 'leads.addActivity', 'leads.assign']) {
       const input = { ...EXPECTED[path]!.input(leadId), assigned_to: OTHER_SALES_ID };
       const other = await callProcedure(t, surface, path, input, authorization['sales non-owner']);
       const none = await callProcedure(t, surface, path, { ...input, lead_id: missing }, authorization['sales non-owner']);

@@ -1,4 +1,4 @@
-import { Database, listQueries } from '@lead/db';
+import { Database, LeadRepository, listQueries } from '@lead/db';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { sampleLead, startTestApp, type TestApp } from './support/app.js';
 import { callProcedure, SURFACES } from './support/surfaces.js';
@@ -194,7 +194,7 @@ describe('list filters by attribution', () => {
       ['utm_medium', { utmMedium: 'cpc' }],
       ['utm_campaign', { utmCampaign: campaign }],
     ] as const) {
-      const { items, total } = listQueries(filter, { page: 1, limit: 20 }, {});
+      const { items, total } = listQueries(filter, { sort: 'created_at', order: 'desc', page: 1, limit: 20 }, {});
       for (const query of [items, total]) {
         // A table this small is cheapest to scan whole: the test asks which index serves the filter.
         const plan = await db.transaction(async (tx) => {
@@ -204,5 +204,23 @@ describe('list filters by attribution', () => {
         expect(JSON.stringify(plan[0]!['QUERY PLAN'])).toContain(`leads_${column}_created_at_id_idx`);
       }
     }
+  });
+
+  it('sums the maintained counts only for status, source and assignee; a utm filter, with or without a search, is counted exactly', async () => {
+    const request = { sort: 'created_at', order: 'desc', page: 1, limit: 20 } as const;
+    expect(listQueries({ status: 'new', source: 'website' }, request, {}).total.text).toContain('lead.lead_counts');
+    for (const filter of [{ utmSource: 'google' }, { utmCampaign: campaign, q: 'person' }, { status: 'new', utmMedium: 'cpc' }] as const) {
+      const { total } = listQueries(filter, request, {});
+      expect(total.text).toContain('count(*)');
+      expect(total.text).not.toContain('lead_counts');
+    }
+    const db = Database.of(t.orm);
+    const [row] = await t.sql<{ n: number }>('select count(*)::int as n from lead.leads where utm_campaign = ? and status = ?', [
+      campaign,
+      'new',
+    ]);
+    const page = await new LeadRepository(db).listPage({ utmCampaign: campaign, status: 'new' }, request, {});
+    expect(page.total).toBe(row!.n);
+    expect(page.total).toBe(3);
   });
 });

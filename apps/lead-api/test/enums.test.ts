@@ -11,6 +11,8 @@ describe('enumerations', () => {
     ['lead sources', contracts.LEAD_SOURCES, db.LEAD_SOURCES],
     ['lead priorities', contracts.LEAD_PRIORITIES, db.LEAD_PRIORITIES],
     ['activity types', contracts.ACTIVITY_TYPES, db.ACTIVITY_TYPES],
+    ['lost reasons', contracts.LOST_REASONS, db.LOST_REASONS],
+    ['event types', contracts.EVENT_TYPES, db.EVENT_TYPES],
   ])('the contracts and the database agree on %s', (_what, inContracts, inDatabase) => {
     expect([...inContracts]).toEqual([...inDatabase]);
   });

@@ -58,6 +58,7 @@ describe('each change writes its event, delivered with the spec payload plus eve
         lead_id: id,
         old_status: 'new',
         new_status: 'contacted',
+        lost_reason: null,
         timestamp: contacted.body.updated_at,
       },
       {
@@ -125,7 +126,10 @@ describe('each change writes its event, delivered with the spec payload plus eve
       expect((await t.sql<{ n: string }>('select count(*) as n from lead.leads'))[0]!.n).toBe(before[0]!.n);
 
       const [lead] = await t.sql<{ id: string }>('select id from lead.leads limit 1');
-      const changed = await t.rest('PATCH', `/api/v1/leads/${lead!.id}/status`, { token, body: { status: 'closed_lost' } });
+      const changed = await t.rest('PATCH', `/api/v1/leads/${lead!.id}/status`, {
+        token,
+        body: { status: 'closed_lost', lost_reason: 'price' },
+      });
       expect(changed.status).toBe(500);
       const [after] = await t.sql<{ status: string }>('select status from lead.leads where id = ?', [lead!.id]);
       expect(after!.status).not.toBe('closed_lost');

@@ -31,6 +31,7 @@ async function createLeads(n: number): Promise<string[]> {
           attribution: null,
         },
         { actorSub: null, actorRole: null, action: 'leads.create', requestId: `counts-${i}`, clientIp: '127.0.0.1', userAgent: null },
+        { duplicateWindowDays: 90 },
       ),
     ),
   );

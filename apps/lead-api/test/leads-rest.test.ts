@@ -93,7 +93,21 @@ describe('GET /api/v1/leads', () => {
     expect(res.body).toMatchObject({ total: 5, page: 1, limit: 20 });
     expect(res.body.items.map((i: { id: string }) => i.id)).toEqual([...ids].reverse());
     expect(Object.keys(res.body.items[0]).sort()).toEqual(
-      ['assigned_to', 'company', 'created_at', 'email', 'id', 'name', 'priority', 'source', 'status', 'updated_at'].sort(),
+      [
+        'assigned_to',
+        'company',
+        'created_at',
+        'duplicate_of',
+        'email',
+        'id',
+        'lost_reason',
+        'merged_into',
+        'name',
+        'priority',
+        'source',
+        'status',
+        'updated_at',
+      ].sort(),
     );
   });
 
@@ -104,7 +118,7 @@ describe('GET /api/v1/leads', () => {
     expect(both.body.items.map((i: { id: string }) => i.id)).toEqual([ids[1]]);
     expect(both.body.total).toBe(1);
     const none = await t.rest('GET', '/api/v1/leads?source=social&status=contacted', { token: admin });
-    expect(none.body).toEqual({ items: [], total: 0, page: 1, limit: 20 });
+    expect(none.body).toEqual({ items: [], total: 0, page: 1, limit: 20, next_cursor: null });
   });
 
   it('pages with a stable order, even for leads created in the same instant', async () => {
@@ -149,6 +163,10 @@ describe('GET /api/v1/leads/{lead_id}', () => {
       priority: 'medium',
       assigned_to: null,
       attribution: null,
+      lost_reason: null,
+      // Earlier leads of this file share its e-mail: it may be detected as their duplicate.
+      duplicate_of: expect.toSatisfy((v: unknown) => v === null || (typeof v === 'string' && UUID.test(v))),
+      merged_into: null,
       activities: [
         {
           id: expect.stringMatching(UUID),
@@ -199,13 +217,23 @@ describe('PATCH /api/v1/leads/{lead_id}/status', () => {
       body: { status: 'contacted', notes: 'Called customer' },
     });
     expect(contacted.status).toBe(200);
-    expect(contacted.body).toEqual({ id, status: 'contacted', updated_at: expect.stringMatching(ISO_UTC), closed_at: null });
+    expect(contacted.body).toEqual({
+      id,
+      status: 'contacted',
+      lost_reason: null,
+      updated_at: expect.stringMatching(ISO_UTC),
+      closed_at: null,
+    });
 
     const won = await t.rest('PATCH', `/api/v1/leads/${id}/status`, { token: admin, body: { status: 'closed_won' } });
     expect(won.body.closed_at).toMatch(ISO_UTC);
     expect(new Date(won.body.updated_at).getTime()).toBeGreaterThanOrEqual(new Date(contacted.body.updated_at).getTime());
 
-    const lost = await t.rest('PATCH', `/api/v1/leads/${id}/status`, { token: admin, body: { status: 'closed_lost' } });
+    const lost = await t.rest('PATCH', `/api/v1/leads/${id}/status`, {
+      token: admin,
+      body: { status: 'closed_lost', lost_reason: 'timing' },
+    });
+    expect(lost.body.lost_reason).toBe('timing');
     expect(lost.body.closed_at).toBe(won.body.closed_at);
 
     const reopened = await t.rest('PATCH', `/api/v1/leads/${id}/status`, { token: admin, body: { status: 'qualified' } });
@@ -250,7 +278,12 @@ describe('PATCH /api/v1/leads/{lead_id}/status', () => {
     const { id } = await createLead();
     const targets = ['contacted', 'qualified', 'proposal', 'closed_won', 'closed_lost'];
     const results = await Promise.all(
-      targets.map((status) => t.rest('PATCH', `/api/v1/leads/${id}/status`, { token: admin, body: { status } })),
+      targets.map((status) =>
+        t.rest('PATCH', `/api/v1/leads/${id}/status`, {
+          token: admin,
+          body: { status, ...(status === 'closed_lost' ? { lost_reason: 'other' } : {}) },
+        }),
+      ),
     );
     expect(results.every((r) => r.status === 200)).toBe(true);
     const rows = await t.sql<{ details: Record<string, string> }>(

@@ -32,7 +32,7 @@ interface PlanNode {
 const nodes = (node: PlanNode): PlanNode[] => [node, ...(node.Plans ?? []).flatMap(nodes)];
 
 async function planOf(status: LeadStatus, page: number) {
-  const { text, values } = listQueries({ status }, { page, limit: 20 }, {}).items;
+  const { text, values } = listQueries({ status }, { sort: 'created_at', order: 'desc', page, limit: 20 }, {}).items;
   const [row] = await db.query<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>(`explain (format json) ${text}`, values);
   return nodes(row!['QUERY PLAN'][0]!.Plan);
 }
@@ -58,7 +58,7 @@ describe('a list page by status', () => {
   });
 
   it('returns the same page as reading the rows directly', async () => {
-    const { text, values } = listQueries({ status: 'closed_won' }, { page: 3, limit: 20 }, {}).items;
+    const { text, values } = listQueries({ status: 'closed_won' }, { sort: 'created_at', order: 'desc', page: 3, limit: 20 }, {}).items;
     const viaIds = await db.query<{ id: string }>(text, values);
     const direct = await db.query<{ id: string }>(
       `select id from lead.leads where status = 'closed_won' order by created_at desc, id desc limit 20 offset 40`,

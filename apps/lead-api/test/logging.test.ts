@@ -43,7 +43,12 @@ describe('logs', () => {
       expect(created.status).toBeLessThan(300);
       const id = created.data.id as string;
       await call(surface, 'leads.list', { limit: 100 }, admin);
+      // A search term is personal data too, and travels in the query string.
+      await call(surface, 'leads.list', { q: p.name, limit: 100 }, admin);
       await call(surface, 'leads.get', { lead_id: id }, admin);
+      await call(surface, 'leads.update', { lead_id: id, company: `${p.company} Ltd`, message: `${p.message}!` }, admin);
+      const second = await call(surface, 'leads.create', lead);
+      await call(surface, 'leads.merge', { lead_id: second.data.id, into: id }, admin);
       await call(surface, 'leads.updateStatus', { lead_id: id, status: 'contacted', notes: p.notes }, admin);
       await call(surface, 'leads.assign', { lead_id: id, assigned_to: '77777777-7777-4777-8777-777777777777' }, admin);
       await call(surface, 'leads.addActivity', { lead_id: id, activity_type: 'note_added', description: p.description }, admin);

@@ -10,7 +10,7 @@ const LEAD_ID = '550e8400-e29b-41d4-a716-446655440000';
 
 const json = (extra: Record<string, string> = {}) =>
   new Headers({ 'content-type': 'application/json; charset=utf-8', 'x-request-id': 'r-1', ...extra });
-const statusResult = { id: LEAD_ID, status: 'contacted', updated_at: '2024-01-15T11:00:00.000Z', closed_at: null };
+const statusResult = { id: LEAD_ID, status: 'contacted', lost_reason: null, updated_at: '2024-01-15T11:00:00.000Z', closed_at: null };
 const patchStatus = (over: Partial<ObservedResponse>): ObservedResponse => ({
   method: 'PATCH',
   url: `/api/v1/leads/${LEAD_ID}/status`,

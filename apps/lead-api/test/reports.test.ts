@@ -197,7 +197,11 @@ beforeAll(async () => {
     });
     const id = created.body.id as string;
     for (const { stage } of p.timeline.slice(1)) {
-      const res = await t.rest('PATCH', `/api/v1/leads/${id}/status`, { token: admin, body: { status: stage } });
+      const res = await t.rest('PATCH', `/api/v1/leads/${id}/status`, {
+        token: admin,
+        // Closing as lost needs a reason (issue 16).
+        body: { status: stage, ...(stage === 'closed_lost' ? { lost_reason: 'other' } : {}) },
+      });
       expect(res.status).toBe(200);
     }
     // The changes happened just now: move them to their planned instants, in the same order.

@@ -21,6 +21,33 @@ export class AssignmentForbiddenError extends Error {
   }
 }
 
+/** A lead cannot be merged into itself. */
+export class MergeIntoSelfError extends Error {
+  override readonly name = 'MergeIntoSelfError';
+  constructor() {
+    super('A lead cannot be merged into itself');
+  }
+}
+
+/** The lead named was already merged into another: it is closed and takes no further merges. */
+export class LeadAlreadyMergedError extends Error {
+  override readonly name = 'LeadAlreadyMergedError';
+  constructor(
+    readonly leadId: string,
+    readonly role: 'source' | 'target',
+  ) {
+    super(role === 'target' ? 'The target lead was itself merged into another lead' : 'This lead was already merged into another lead');
+  }
+}
+
+/** The two leads are assigned to different people: merging would move one's timeline into the other's scope. */
+export class MergeAcrossAssigneesError extends Error {
+  override readonly name = 'MergeAcrossAssigneesError';
+  constructor() {
+    super('The leads are assigned to different users; assign them to the same user (or unassign one) before merging');
+  }
+}
+
 /** The audit row could not be written, so the read or change it describes must not happen. */
 export class AuditUnavailableError extends Error {
   override readonly name = 'AuditUnavailableError';

@@ -1,9 +1,9 @@
 // `@lead-service/sdk/receiver`: for the notification service and anyone else the Lead Service
 // POSTs its events to. Web Crypto only, so it runs on Node 20+, Deno, Bun and edge runtimes.
 import { LeadServiceError } from './errors.js';
-import type { EventType, LeadSource, LeadStatus } from './types.js';
+import type { EventType, LeadSource, LeadStatus, LostReason } from './types.js';
 
-export type { EventType, LeadSource, LeadStatus };
+export type { EventType, LeadSource, LeadStatus, LostReason };
 
 interface EventBase<T extends EventType> {
   /** Deduplicate by this: a retry after a lost answer repeats an event. Also `X-Event-Id`. */
@@ -26,13 +26,25 @@ export interface LeadCreated extends EventBase<'LeadCreated'> {
 export interface LeadStatusChanged extends EventBase<'LeadStatusChanged'> {
   old_status: LeadStatus;
   new_status: LeadStatus;
+  /** Why the lead was lost; null unless `new_status` is `closed_lost`. */
+  lost_reason?: LostReason | null;
 }
 export interface LeadAssigned extends EventBase<'LeadAssigned'> {
   old_assigned_to: string | null;
   new_assigned_to: string | null;
 }
+/** Contact fields or the priority were corrected; names the fields, never their values. */
+export interface LeadUpdated extends EventBase<'LeadUpdated'> {
+  changed_fields: string[];
+}
+/** `lead_id` was merged into `merged_into` (and closed as lost, duplicate). */
+export interface LeadMerged extends EventBase<'LeadMerged'> {
+  merged_into: string;
+  /** The fields of `merged_into` filled from the merged lead. */
+  filled_fields: string[];
+}
 /** Every event the Lead Service sends; narrow it by `event_type`. */
-export type LeadServiceEvent = LeadCreated | LeadStatusChanged | LeadAssigned;
+export type LeadServiceEvent = LeadCreated | LeadStatusChanged | LeadAssigned | LeadUpdated | LeadMerged;
 
 /** The signature is missing, wrong or too old: answer 400 or 401, and do not process the body. */
 export class SignatureVerificationError extends LeadServiceError {
@@ -99,6 +111,7 @@ const isString = (v: unknown): v is string => typeof v === 'string';
 const isId = (v: unknown): v is string | null => v === null || isString(v);
 // Events written before attribution was recorded carry no utm fields at all.
 const isUtm = (v: unknown): v is string | null | undefined => v === undefined || isId(v);
+const isNames = (v: unknown): v is string[] => Array.isArray(v) && v.every(isString);
 const oneOf = (set: Record<string, 1>) => (v: unknown) => isString(v) && Object.hasOwn(set, v);
 const FIELDS: Record<EventType, Record<string, (v: unknown) => boolean>> = {
   LeadCreated: {
@@ -112,6 +125,8 @@ const FIELDS: Record<EventType, Record<string, (v: unknown) => boolean>> = {
   },
   LeadStatusChanged: { old_status: oneOf(STATUSES), new_status: oneOf(STATUSES) },
   LeadAssigned: { old_assigned_to: isId, new_assigned_to: isId },
+  LeadUpdated: { changed_fields: isNames },
+  LeadMerged: { merged_into: isString, filled_fields: isNames },
 };
 
 /** The typed event in a (verified) body; throws `EventParseError` for anything else. */

@@ -17,6 +17,8 @@ export type AppRouter = TRPCBuiltRouter<
       list: Query<T.ListLeadsInput, T.LeadPage>;
       get: Query<T.LeadIdInput, T.LeadDetail>;
       updateStatus: Mutation<T.UpdateLeadStatusInput, T.LeadStatusResult>;
+      update: Mutation<T.UpdateLeadInput, T.LeadDetail>;
+      merge: Mutation<T.MergeLeadInput, T.LeadDetail>;
       assign: Mutation<T.AssignLeadInput, T.LeadAssignment>;
       addActivity: Mutation<T.AddActivityInput, T.Activity>;
     };

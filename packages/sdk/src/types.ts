@@ -9,8 +9,10 @@ import type {
   EVENT_STATES,
   EVENT_TYPES,
   LEAD_PRIORITIES,
+  LEAD_SORTS,
   LEAD_SOURCES,
   LEAD_STATUSES,
+  LOST_REASONS,
 } from '@lead/contracts';
 
 /** The service's stable error codes; each maps to one HTTP status. */
@@ -18,6 +20,10 @@ export type ErrorCode = keyof typeof ERROR_STATUS;
 export type LeadStatus = (typeof LEAD_STATUSES)[number];
 export type LeadSource = (typeof LEAD_SOURCES)[number];
 export type LeadPriority = (typeof LEAD_PRIORITIES)[number];
+/** Why a lead was closed as `closed_lost`. */
+export type LostReason = (typeof LOST_REASONS)[number];
+/** What a list is ordered by (default `created_at`); ties are broken by id. */
+export type LeadSort = (typeof LEAD_SORTS)[number];
 export type ActivityType = (typeof ACTIVITY_TYPES)[number];
 /** The activity types a client may add; the others are written by the service. */
 export type ClientActivityType = (typeof CLIENT_ACTIVITY_TYPES)[number];
@@ -117,6 +123,18 @@ export interface ListLeadsInput {
   utm_source?: string | undefined;
   utm_medium?: string | undefined;
   utm_campaign?: string | undefined;
+  lost_reason?: LostReason | undefined;
+  /** `exclude`: leave out leads detected as duplicates; `only`: only those. */
+  duplicates?: 'exclude' | 'only' | undefined;
+  /** Search: a case- and accent-insensitive substring of name, e-mail, company or message, or phone digits. */
+  q?: string | undefined;
+  sort?: LeadSort | undefined;
+  /** Default `desc`; `asc` with `updated_since`. */
+  order?: 'asc' | 'desc' | undefined;
+  /** Keyset paging: the `next_cursor` of the previous page, with the same `sort` and `order`. */
+  cursor?: string | undefined;
+  /** Sync: leads written at or after this time (ISO 8601), in the order they were written. */
+  updated_since?: string | undefined;
   /** From 1 (default 1). */
   page?: number | undefined;
   /** 1 to 100 (default 20). */
@@ -131,6 +149,26 @@ export interface UpdateLeadStatusInput {
   lead_id: string;
   status: LeadStatus;
   notes?: string | null | undefined;
+  /** Required when `status` is `closed_lost`; refused with any other status. */
+  lost_reason?: LostReason | undefined;
+}
+
+/** Corrects contact fields or the priority: give at least one; null or empty clears phone, company, message. */
+export interface UpdateLeadInput {
+  lead_id: string;
+  name?: string | undefined;
+  email?: string | undefined;
+  phone?: string | null | undefined;
+  company?: string | null | undefined;
+  message?: string | null | undefined;
+  priority?: LeadPriority | undefined;
+}
+
+export interface MergeLeadInput {
+  /** The lead to merge away (the duplicate). */
+  lead_id: string;
+  /** The lead that remains and receives the timeline. */
+  into: string;
 }
 
 export interface AssignLeadInput {
@@ -203,6 +241,11 @@ export interface LeadSummary {
   source: LeadSource;
   priority: LeadPriority;
   assigned_to: string | null;
+  lost_reason: LostReason | null;
+  /** The older open lead with the same e-mail, when this one was detected as its duplicate. */
+  duplicate_of: string | null;
+  /** The lead this one was merged into. */
+  merged_into: string | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -212,6 +255,8 @@ export interface LeadPage {
   total: number;
   page: number;
   limit: number;
+  /** Pass as `cursor` for the next page; null after the last one. A sync always returns one. */
+  next_cursor: string | null;
 }
 
 export interface Activity {
@@ -234,6 +279,9 @@ export interface LeadDetail {
   status: LeadStatus;
   priority: LeadPriority;
   assigned_to: string | null;
+  lost_reason: LostReason | null;
+  duplicate_of: string | null;
+  merged_into: string | null;
   /** Null when the submission carried none. */
   attribution: Attribution | null;
   /** Oldest first. */
@@ -307,6 +355,7 @@ export interface SourcesReport {
 export interface LeadStatusResult {
   id: string;
   status: LeadStatus;
+  lost_reason: LostReason | null;
   updated_at: Date;
   closed_at: Date | null;
 }
@@ -342,7 +391,7 @@ export interface OutboxEvent {
   event_type: EventType;
   lead_id: string;
   state: EventState;
-  payload: Record<string, string | null>;
+  payload: Record<string, string | string[] | null>;
   attempts: number;
   next_attempt_at: Date;
   last_error: string | null;

@@ -22,7 +22,7 @@ const url = process.env.SERVICE_URL!;
 const created: CreatedLead = await submitLead({ name: 'Packed', email: process.env.EMAIL!, company: 'Tarball Ltd' }, { baseURL: url });
 const cms = createLeadClient({ baseURL: url, token: process.env.TOKEN });
 const lead: LeadDetail = await cms.leads.get.query({ lead_id: created.id });
-const closedAt: Date | null = (await cms.leads.updateStatus.mutate({ lead_id: lead.id, status: 'closed_lost' })).closed_at;
+const closedAt: Date | null = (await cms.leads.updateStatus.mutate({ lead_id: lead.id, status: 'closed_lost', lost_reason: 'price' })).closed_at;
 let validation = '';
 try {
   await submitLead({ name: 'x', email: 'not-an-email' }, { baseURL: url });

@@ -27,6 +27,10 @@ describe('the SDK router type', () => {
     expectTypeOf<SdkOut['leads']['get']>().toEqualTypeOf<Out['leads']['get']>();
     expectTypeOf<SdkIn['leads']['updateStatus']>().toEqualTypeOf<In['leads']['updateStatus']>();
     expectTypeOf<SdkOut['leads']['updateStatus']>().toEqualTypeOf<Out['leads']['updateStatus']>();
+    expectTypeOf<SdkIn['leads']['update']>().toEqualTypeOf<In['leads']['update']>();
+    expectTypeOf<SdkOut['leads']['update']>().toEqualTypeOf<Out['leads']['update']>();
+    expectTypeOf<SdkIn['leads']['merge']>().toEqualTypeOf<In['leads']['merge']>();
+    expectTypeOf<SdkOut['leads']['merge']>().toEqualTypeOf<Out['leads']['merge']>();
     expectTypeOf<SdkIn['leads']['assign']>().toEqualTypeOf<In['leads']['assign']>();
     expectTypeOf<SdkOut['leads']['assign']>().toEqualTypeOf<Out['leads']['assign']>();
     expectTypeOf<SdkIn['leads']['addActivity']>().toEqualTypeOf<In['leads']['addActivity']>();

@@ -10,6 +10,7 @@ export interface ContextDeps {
   auth: Authenticator;
   userRateLimit: RateLimit;
   counters: Counters;
+  leads: Context['leads'];
 }
 
 /** The outer context: reads the HTTP request; everything below it sees only `Context`. */
@@ -27,6 +28,7 @@ export function contextFactory(deps: ContextDeps, surface: Context['surface']) {
     setHeader: (name, value) => void res.header(name, value),
     idempotencyKey: req.headers['idempotency-key'] as string | undefined,
     userRateLimit: deps.userRateLimit,
+    leads: deps.leads,
     honeypotCaught: () => {
       deps.counters.honeypotCaught += 1;
       req.log.info({ honeypot: true }, 'honeypot field filled: answered as created, nothing stored');

@@ -24,6 +24,8 @@ export interface Context {
   userRateLimit: RateLimit | null;
   /** Records a submission caught by the honeypot field (counted and logged, without its data). */
   honeypotCaught(): void;
+  /** Settings of the lead procedures. */
+  leads: { duplicateWindowDays: number };
 }
 
 /** Every procedure carries the audit row its call must write, if its contract audits it. */

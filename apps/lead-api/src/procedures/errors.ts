@@ -6,7 +6,10 @@ import {
   EventNotFoundError,
   IdempotencyKeyReusedError,
   isDatabaseUnavailable,
+  LeadAlreadyMergedError,
   LeadNotFoundError,
+  MergeAcrossAssigneesError,
+  MergeIntoSelfError,
   StatusUnchangedError,
 } from '@lead/db';
 import { TRPCError } from '@trpc/server';
@@ -60,6 +63,14 @@ class InputIssues extends Error {
   }
 }
 
+/** A 400 naming one field at fault, for input a handler finds invalid (the same shape as the contract's own validation). */
+export const invalidInput = (field: string, message: string): TRPCError =>
+  new TRPCError({
+    code: 'BAD_REQUEST',
+    message: 'Input validation failed',
+    cause: new InputIssues([{ path: [field], code: 'custom', message }]),
+  });
+
 function validationIssues(error: TRPCError): ValidationIssue[] | undefined {
   const cause = error.cause as { name?: string; issues?: unknown } | undefined;
   if (error.code !== 'BAD_REQUEST' || cause?.name !== 'ZodError' || !Array.isArray(cause.issues)) return undefined;
@@ -72,6 +83,9 @@ const DOMAIN_ERRORS: Array<[new (...args: never[]) => Error, TRPC_ERROR_CODE_KEY
   [StatusUnchangedError, 'CONFLICT'],
   [EventNotDeadError, 'CONFLICT'],
   [AssignmentForbiddenError, 'FORBIDDEN'],
+  [MergeIntoSelfError, 'BAD_REQUEST'],
+  [LeadAlreadyMergedError, 'CONFLICT'],
+  [MergeAcrossAssigneesError, 'CONFLICT'],
   [IdempotencyKeyReusedError, 'UNPROCESSABLE_CONTENT'],
 ];
 

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { Timestamp, Uuid } from '../common/ids.js';
 import { PageLimit, PageNumber } from '../common/pagination.js';
 
-export const EVENT_TYPES = ['LeadCreated', 'LeadStatusChanged', 'LeadAssigned'] as const;
+export const EVENT_TYPES = ['LeadCreated', 'LeadStatusChanged', 'LeadAssigned', 'LeadUpdated', 'LeadMerged'] as const;
 export const EventType = z.enum(EVENT_TYPES).meta({ id: 'EventType' });
 export type EventType = z.infer<typeof EventType>;
 
@@ -32,7 +32,9 @@ export const LeadEvent = z
     event_type: EventType,
     lead_id: Uuid,
     state: EventState,
-    payload: z.record(z.string(), z.string().nullable()).meta({ description: 'The JSON body the notification service receives.' }),
+    payload: z
+      .record(z.string(), z.union([z.string(), z.array(z.string())]).nullable())
+      .meta({ description: 'The JSON body the notification service receives.' }),
     attempts: z.number().int().meta({ description: 'Delivery attempts since the event was written or last retried.' }),
     next_attempt_at: Timestamp.meta({ description: 'When a pending event is due (again).' }),
     last_error: z.string().nullable().meta({ description: 'Why the last attempt failed, e.g. `HTTP 503`, `timeout`, `ECONNREFUSED`.' }),

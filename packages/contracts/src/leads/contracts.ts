@@ -14,6 +14,8 @@ import {
   LeadPage,
   LeadStatusResult,
   ListLeadsInput,
+  MergeLeadInput,
+  UpdateLeadInput,
   UpdateLeadStatusInput,
 } from './schemas.js';
 
@@ -69,7 +71,12 @@ export const leadContracts = {
     path: '/api/v1/leads',
     operationId: 'listLeads',
     summary: 'List leads',
-    description: 'Filters combine with AND. Newest first. A `sales` caller sees only the leads assigned to them.',
+    description:
+      'Filters (and `q`) combine with AND. Newest first unless `sort`/`order` say otherwise; ties by id. Page by `page` ' +
+      '(offset) or by `cursor` (keyset: `next_cursor` of the previous page, the same cost at any depth). `updated_since` ' +
+      'starts an incremental sync: leads in the order they were written, continued with `next_cursor`, which then is ' +
+      'always given; each change is returned once it is committed, after everything returned before it, even when an ' +
+      'earlier-started change commits late. `total` is exact. A `sales` caller sees only the leads assigned to them.',
     examples: leadExamples.list,
     tags,
   }),
@@ -101,11 +108,51 @@ export const leadContracts = {
     operationId: 'updateLeadStatus',
     summary: 'Move a lead through the pipeline',
     description:
-      'Records a `status_changed` activity. Closing (`closed_won`, `closed_lost`) sets `closed_at`; reopening clears it. Setting the status the lead already has answers 409.' +
+      'Records a `status_changed` activity. Closing (`closed_won`, `closed_lost`) sets `closed_at`; reopening clears it. `closed_lost` needs a `lost_reason`, which any other status clears. Setting the status the lead already has answers 409.' +
       NOT_FOUND_FOR_SALES,
     examples: leadExamples.updateStatus,
     tags,
     errors: { 404: NO_SUCH_LEAD, 409: 'The lead already has this status' },
+  }),
+  update: defineContract({
+    type: 'mutation',
+    input: UpdateLeadInput,
+    output: LeadDetail,
+    roles: STAFF,
+    rateLimit: 'user',
+    audit: { kind: 'change', leadIds: ({ output }) => [output.id] },
+    method: 'PATCH',
+    path: '/api/v1/leads/{lead_id}',
+    operationId: 'updateLead',
+    summary: 'Correct a lead: name, e-mail, phone, company, message, priority',
+    description:
+      'Give any of the fields; `null` or empty clears phone, company and message. A real change records an `updated` activity and a `LeadUpdated` event naming the changed fields (not their values).' +
+      NOT_FOUND_FOR_SALES,
+    examples: leadExamples.update,
+    tags,
+    errors: { 404: NO_SUCH_LEAD },
+  }),
+  merge: defineContract({
+    type: 'mutation',
+    input: MergeLeadInput,
+    output: LeadDetail,
+    roles: STAFF,
+    rateLimit: 'user',
+    audit: { kind: 'change', leadIds: ({ input }) => [input.lead_id, input.into] },
+    method: 'POST',
+    path: '/api/v1/leads/{lead_id}/merge',
+    operationId: 'mergeLead',
+    summary: 'Merge a duplicate into another lead',
+    description:
+      'In one transaction: the activities of `lead_id` move to `into` with their original times, empty phone, company and message of `into` are filled from it, and `lead_id` is closed as `closed_lost` / `duplicate` with `merged_into`. Emits `LeadMerged` (and `LeadStatusChanged` for the closed lead). Answers the lead merged into.' +
+      NOT_FOUND_FOR_SALES,
+    examples: leadExamples.merge,
+    tags,
+    errors: {
+      400: 'A lead cannot be merged into itself, or the input is invalid',
+      404: 'Either lead does not exist or (for `sales`) is not assigned to the caller',
+      409: 'Either lead was already merged, or the two are assigned to different users',
+    },
   }),
   assign: defineContract({
     type: 'mutation',

@@ -8,6 +8,37 @@ const USER_ID = '7c9e6679-7425-40de-944b-e07fc1f90ae7';
 const CREATED_AT = '2024-01-15T10:30:00Z';
 const UPDATED_AT = '2024-01-15T11:00:00Z';
 
+const detail = (overrides: Record<string, unknown>) => ({
+  id: LEAD_ID,
+  name: 'John Doe',
+  email: 'john@example.com',
+  phone: '+919876543210',
+  company: 'Acme Corp',
+  message: 'Interested in your services',
+  source: 'website',
+  status: 'new',
+  priority: 'medium',
+  assigned_to: null,
+  lost_reason: null,
+  duplicate_of: null,
+  merged_into: null,
+  attribution: null,
+  activities: [
+    {
+      id: '660e8400-e29b-41d4-a716-446655440000',
+      activity_type: 'created',
+      description: 'Lead created from website',
+      details: null,
+      performed_by: null,
+      created_at: CREATED_AT,
+    },
+  ],
+  created_at: CREATED_AT,
+  updated_at: CREATED_AT,
+  closed_at: null,
+  ...overrides,
+});
+
 export const leadExamples = {
   create: {
     request: {
@@ -40,6 +71,9 @@ export const leadExamples = {
           source: 'website',
           priority: 'medium',
           assigned_to: null,
+          lost_reason: null,
+          duplicate_of: null,
+          merged_into: null,
           created_at: CREATED_AT,
           updated_at: CREATED_AT,
         },
@@ -47,6 +81,7 @@ export const leadExamples = {
       total: 100,
       page: 1,
       limit: 20,
+      next_cursor: 'WyJjcmVhdGVkX2F0IiwiZGVzYyIsIjIwMjQtMDEtMTUgMTA6MzA6MDArMDAiLCI1NTBlODQwMC1lMjliLTQxZDQtYTcxNi00NDY2NTU0NDAwMDAiXQ',
     },
   },
   get: {
@@ -61,6 +96,9 @@ export const leadExamples = {
       status: 'new',
       priority: 'medium',
       assigned_to: null,
+      lost_reason: null,
+      duplicate_of: null,
+      merged_into: null,
       attribution: {
         utm_source: 'newsletter',
         utm_medium: 'email',
@@ -99,7 +137,37 @@ export const leadExamples = {
   },
   updateStatus: {
     request: { status: 'contacted', notes: 'Called customer, interested in proposal' },
-    response: { id: LEAD_ID, status: 'contacted', updated_at: UPDATED_AT, closed_at: null },
+    response: { id: LEAD_ID, status: 'contacted', lost_reason: null, updated_at: UPDATED_AT, closed_at: null },
+  },
+  update: {
+    request: { phone: '+919876543211', priority: 'high' },
+    response: detail({
+      phone: '+919876543211',
+      priority: 'high',
+      updated_at: UPDATED_AT,
+      activities: [
+        {
+          id: '660e8400-e29b-41d4-a716-446655440000',
+          activity_type: 'created',
+          description: 'Lead created from website',
+          details: null,
+          performed_by: null,
+          created_at: CREATED_AT,
+        },
+        {
+          id: '880e8400-e29b-41d4-a716-446655440000',
+          activity_type: 'updated',
+          description: 'Updated phone, priority',
+          details: { changed_fields: 'phone, priority' },
+          performed_by: USER_ID,
+          created_at: UPDATED_AT,
+        },
+      ],
+    }),
+  },
+  merge: {
+    request: { into: '550e8400-e29b-41d4-a716-446655440001' },
+    response: detail({ id: '550e8400-e29b-41d4-a716-446655440001', updated_at: UPDATED_AT }),
   },
   assign: {
     request: { assigned_to: USER_ID },

@@ -1,7 +1,16 @@
 import { defineEntity, type InferEntity } from '@mikro-orm/core';
 import { Lead } from './lead.js';
 
-export const ACTIVITY_TYPES = ['created', 'status_changed', 'note_added', 'contacted', 'assigned'] as const;
+export const ACTIVITY_TYPES = [
+  'created',
+  'status_changed',
+  'note_added',
+  'contacted',
+  'assigned',
+  'updated',
+  'duplicate_detected',
+  'merged',
+] as const;
 export type ActivityType = (typeof ACTIVITY_TYPES)[number];
 
 export const LeadActivity = defineEntity({

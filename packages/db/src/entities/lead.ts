@@ -7,6 +7,20 @@ export const LEAD_SOURCES = ['website', 'referral', 'social', 'other'] as const;
 export type LeadSource = (typeof LEAD_SOURCES)[number];
 export const LEAD_PRIORITIES = ['low', 'medium', 'high'] as const;
 export type LeadPriority = (typeof LEAD_PRIORITIES)[number];
+/** Why a lead was closed as `closed_lost`; required for that status, null otherwise. */
+export const LOST_REASONS = ['price', 'timing', 'competitor', 'no_response', 'not_a_fit', 'duplicate', 'other'] as const;
+export type LostReason = (typeof LOST_REASONS)[number];
+
+/**
+ * Indexes on expressions (search, sort keys), declared as PostgreSQL reports them
+ * (`pg_get_indexdef`). MikroORM's schema diff does not compare expression indexes, so the
+ * migration `Migration20261201120000_workday` (which also creates the functions they call) is
+ * their source, and `test/workday.test.ts` checks that the planner uses them.
+ */
+const expressionIndex = (name: string, definition: string) => ({
+  name,
+  expression: `CREATE INDEX ${name} ON lead.leads ${definition}`,
+});
 
 export const Lead = defineEntity({
   name: 'Lead',
@@ -32,6 +46,19 @@ export const Lead = defineEntity({
     utmSource: p.string().length(200).nullable(),
     utmMedium: p.string().length(200).nullable(),
     utmCampaign: p.string().length(200).nullable(),
+    lostReason: p.enum([...LOST_REASONS]).nullable(),
+    /** Lower-cased, trimmed e-mail (set by a trigger from `email`): what duplicates are matched on. */
+    emailKey: p.string().length(254),
+    /** The oldest open lead with the same e-mail at the time this one was created. */
+    duplicateOf: p.uuid().nullable(),
+    /** Set when this lead was merged into another (and closed as `closed_lost`/`duplicate`). */
+    mergedInto: p.uuid().nullable(),
+    /**
+     * The id of the transaction that last wrote the row (`pg_current_xact_id()`, set by a
+     * trigger): the order of `updated_since` sync, read only below the oldest running
+     * transaction, so that a commit that becomes visible late is never skipped.
+     */
+    changeXid: p.bigint().default(0),
   }),
   // Each list filter with the list order (created_at DESC, id DESC, read backwards).
   indexes: [
@@ -42,6 +69,20 @@ export const Lead = defineEntity({
     { name: 'leads_utm_source_created_at_id_idx', properties: ['utmSource', 'createdAt', 'id'] },
     { name: 'leads_utm_medium_created_at_id_idx', properties: ['utmMedium', 'createdAt', 'id'] },
     { name: 'leads_utm_campaign_created_at_id_idx', properties: ['utmCampaign', 'createdAt', 'id'] },
+    // Sort orders (keyset pages) and sync.
+    { name: 'leads_updated_at_id_idx', properties: ['updatedAt', 'id'] },
+    { name: 'leads_change_xid_id_idx', properties: ['changeXid', 'id'] },
+    // Duplicate detection: the open leads of one address, oldest first.
+    { name: 'leads_email_key_created_at_idx', properties: ['emailKey', 'createdAt'] },
+    { name: 'leads_duplicate_of_idx', properties: ['duplicateOf'] },
+    // By name as people read it: case and accents ignored (the database collation may be C).
+    expressionIndex('leads_name_key_id_idx', 'USING btree (lead.search_normalize((name)::text), id)'),
+    expressionIndex('leads_status_rank_id_idx', 'USING btree (lead.status_rank(status), id)'),
+    expressionIndex('leads_priority_rank_id_idx', 'USING btree (lead.priority_rank(priority), id)'),
+    expressionIndex(
+      'leads_search_trgm_idx',
+      'USING gin (lead.search_document((name)::text, (email)::text, (company)::text, (phone)::text, message) gin_trgm_ops)',
+    ),
   ],
 });
 export type Lead = InferEntity<typeof Lead>;

@@ -1,12 +1,14 @@
 import { defineEntity, type InferEntity } from '@mikro-orm/core';
 
-export const EVENT_TYPES = ['LeadCreated', 'LeadStatusChanged', 'LeadAssigned'] as const;
+export const EVENT_TYPES = ['LeadCreated', 'LeadStatusChanged', 'LeadAssigned', 'LeadUpdated', 'LeadMerged'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 export const EVENT_STATES = ['pending', 'delivered', 'dead'] as const;
 export type EventState = (typeof EVENT_STATES)[number];
 
 /** What the notification service receives: the spec's event body plus its `event_id`. */
-export type EventPayload = { event_id: string; event_type: EventType; lead_id: string; timestamp: string } & Record<string, string | null>;
+export type EventPayload = { event_id: string; event_type: EventType; lead_id: string; timestamp: string } & Record<string, EventField>;
+/** A field of an event body: text, a list of names (e.g. `changed_fields`), or null. */
+export type EventField = string | string[] | null;
 
 /**
  * The transactional outbox: an event is inserted in the same transaction as the change it

@@ -4,6 +4,7 @@ import { Migration20261129132635_outbox } from './Migration20261129132635_outbox
 import { Migration20261129132704_audit_log } from './Migration20261129132704_audit_log.js';
 import { Migration20261129132717_lead_counts } from './Migration20261129132717_lead_counts.js';
 import { Migration20261129132744_idempotency_keys } from './Migration20261129132744_idempotency_keys.js';
+import { Migration20261201120000_workday } from './Migration20261201120000_workday.js';
 import { Migration20261201211759_trace_parent } from './Migration20261201211759_trace_parent.js';
 import { Migration20261201214055_attribution } from './Migration20261201214055_attribution.js';
 
@@ -15,6 +16,7 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261129132704_audit_log', class: Migration20261129132704_audit_log },
   { name: 'Migration20261129132717_lead_counts', class: Migration20261129132717_lead_counts },
   { name: 'Migration20261129132744_idempotency_keys', class: Migration20261129132744_idempotency_keys },
+  { name: 'Migration20261201120000_workday', class: Migration20261201120000_workday },
   { name: 'Migration20261201211759_trace_parent', class: Migration20261201211759_trace_parent },
   { name: 'Migration20261201214055_attribution', class: Migration20261201214055_attribution },
 ];

@@ -1,7 +1,7 @@
 import { IdempotencyKeyReusedError } from '../errors.js';
 import type { Database } from '../sql.js';
 import { writeAudit, type AuditEntry } from './audit.js';
-import { findLead, insertLead, type LeadRecord, type NewLead } from './leads.js';
+import { findLead, insertLead, type CreateOptions, type LeadRecord, type NewLead } from './leads.js';
 
 /** How long a key is remembered; after that the same key makes a new lead. */
 export const IDEMPOTENCY_WINDOW = '24 hours';
@@ -21,7 +21,12 @@ export interface IdempotentRequest {
 export class IdempotencyKeyRepository {
   constructor(private readonly db: Database) {}
 
-  async createLeadOnce(request: IdempotentRequest, input: NewLead, audit: AuditEntry): Promise<{ lead: LeadRecord; replayed: boolean }> {
+  async createLeadOnce(
+    request: IdempotentRequest,
+    input: NewLead,
+    audit: AuditEntry,
+    options: CreateOptions,
+  ): Promise<{ lead: LeadRecord; replayed: boolean }> {
     return this.db.transaction(async (tx) => {
       const claimed = await tx.query(
         `insert into lead.idempotency_keys (key, request_hash, lead_id, created_at)
@@ -33,7 +38,7 @@ export class IdempotencyKeyRepository {
         [request.key, request.requestHash],
       );
       if (claimed.length > 0) {
-        const lead = await insertLead(tx, input, audit);
+        const lead = await insertLead(tx, input, audit, options);
         await tx.query('update lead.idempotency_keys set lead_id = $2 where key = $1', [request.key, lead.id]);
         return { lead, replayed: false };
       }

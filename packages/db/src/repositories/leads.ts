@@ -1,13 +1,19 @@
 import { v7 as uuidv7 } from 'uuid';
 import type { AttributionRecord } from '../attribution.js';
 import type { ActivityType } from '../entities/lead-activity.js';
-import { CLOSED_STATUSES, type LeadPriority, type LeadSource, type LeadStatus } from '../entities/lead.js';
-import type { EventType } from '../entities/outbox-event.js';
-import { AssignmentForbiddenError, LeadNotFoundError, StatusUnchangedError } from '../errors.js';
+import { CLOSED_STATUSES, type LeadPriority, type LeadSource, type LeadStatus, type LostReason } from '../entities/lead.js';
+import type { EventField, EventType } from '../entities/outbox-event.js';
+import {
+  AssignmentForbiddenError,
+  LeadAlreadyMergedError,
+  LeadNotFoundError,
+  MergeAcrossAssigneesError,
+  MergeIntoSelfError,
+  StatusUnchangedError,
+} from '../errors.js';
 import type { Database, Sql } from '../sql.js';
 import { writeAudit, type AuditEntry } from './audit.js';
 import { eventPayload, traceParentForEvent } from './outbox.js';
-import type { PageRequest } from './pages.js';
 
 export type { PageRequest } from './pages.js';
 
@@ -29,7 +35,45 @@ export interface LeadFilter {
   utmSource?: string;
   utmMedium?: string;
   utmCampaign?: string;
+  lostReason?: LostReason;
+  /** `exclude`: only leads that are no duplicate; `only`: only duplicates. */
+  duplicates?: 'exclude' | 'only';
+  /** Case- and accent-insensitive substring of name, e-mail, company, message, or phone digits. */
+  q?: string;
+  /** Only leads written at or after this time (sync). */
+  updatedSince?: Date;
 }
+
+/** What a list is ordered by; `change` is the sync order (the writing transaction, ascending). */
+export type LeadSort = 'created_at' | 'updated_at' | 'priority' | 'status' | 'name' | 'change';
+
+/** A position in a listing: the sort key (as PostgreSQL prints it) and id of the last lead seen. */
+export interface Keyset {
+  key: string;
+  id: string;
+}
+
+export interface ListRequest {
+  sort: LeadSort;
+  order: 'asc' | 'desc';
+  limit: number;
+  /** Offset paging (the spec's `page`), unless `after` is given. */
+  page: number;
+  /** Keyset paging: the leads after this position. */
+  after?: Keyset;
+}
+
+/** Settings of a create. */
+export interface CreateOptions {
+  /** An open lead with the same e-mail created within this many days makes the new one its duplicate. */
+  duplicateWindowDays: number;
+}
+
+/** The fields of a lead that staff may correct. */
+export type LeadChanges = Partial<Pick<LeadRecord, 'name' | 'email' | 'phone' | 'company' | 'message' | 'priority'>>;
+const EDITABLE: ReadonlyArray<keyof LeadChanges> = ['name', 'email', 'phone', 'company', 'message', 'priority'];
+/** The fields a merge copies from the source where the target has none. */
+const FILLABLE = ['phone', 'company', 'message'] as const;
 
 /**
  * Which leads a caller may see at all. A lead outside the scope is treated exactly like one that
@@ -58,6 +102,9 @@ export interface LeadRecord extends Omit<NewLead, 'attribution'> {
   createdAt: Date;
   updatedAt: Date;
   closedAt: Date | null;
+  lostReason: LostReason | null;
+  duplicateOf: string | null;
+  mergedInto: string | null;
 }
 
 /** One entry of a lead's timeline (the columns of `lead.lead_activities`). */
@@ -74,7 +121,8 @@ export interface ActivityRecord {
 const DEFAULT_PRIORITY: LeadPriority = 'medium';
 
 const LEAD_COLUMNS = `id, name, email, phone, company, message, source, status, priority, assigned_to as "assignedTo",
-  created_at as "createdAt", updated_at as "updatedAt", closed_at as "closedAt",
+  created_at as "createdAt", updated_at as "updatedAt", closed_at as "closedAt", lost_reason as "lostReason",
+  duplicate_of as "duplicateOf", merged_into as "mergedInto",
   utm_source as "utmSource", utm_medium as "utmMedium", utm_campaign as "utmCampaign"`;
 const ATTRIBUTION_COLUMNS = `utm_source as "utmSource", utm_medium as "utmMedium", utm_campaign as "utmCampaign",
   utm_term as "utmTerm", utm_content as "utmContent", referrer, landing_page as "landingPage", page, first_touch as "firstTouch"`;
@@ -95,23 +143,44 @@ export class LeadRepository {
   constructor(private readonly db: Database) {}
 
   /** A new lead, its `created` activity, its `LeadCreated` event and its audit row, in one transaction. */
-  async create(input: NewLead, audit: AuditEntry): Promise<LeadRecord> {
-    return this.db.transaction((tx) => insertLead(tx, input, audit));
+  async create(input: NewLead, audit: AuditEntry, options: CreateOptions): Promise<LeadRecord> {
+    return this.db.transaction((tx) => insertLead(tx, input, audit, options));
   }
 
   /**
-   * One page, newest first (ties broken by id), and the number of all matches. The page's ids
-   * come from the filter's (…, created_at, id) index alone, read backwards (`listQueries`); the
-   * total sums the maintained counts (`LeadCount`), so neither grows with the number of
-   * matching leads (deep pages still walk the index up to their offset).
+   * One page and the number of all matches, in the requested order (ties broken by id), by
+   * offset (`page`) or after a position (`after`, keyset: the same cost at any depth). Each
+   * sort order has its (key, id) index. The total sums the maintained counts (`LeadCount`) when
+   * the filter is one those counts hold (status, source, assignee); any other filter (search,
+   * duplicates, lost reason, sync, utm) is counted for real, so `total` is always exact.
+   *
+   * `sort: 'change'` (sync) orders by the writing transaction and returns only leads written
+   * by transactions older than the oldest one still running: a change committed late, by a
+   * transaction that began before others that committed first, is then not skipped by a
+   * client holding a later position; it is returned once it is visible, before anything newer.
+   * `next` is where to continue: null when the page was the last (except in sync, where it is
+   * always the position to poll from next).
    */
-  async listPage(filter: LeadFilter, page: PageRequest, scope: LeadScope): Promise<{ items: LeadRecord[]; total: number }> {
-    const { items: itemsQuery, total: totalQuery } = listQueries(filter, page, scope);
-    const [items, [count]] = await Promise.all([
-      this.db.query<LeadRecord>(itemsQuery.text, itemsQuery.values),
+  async listPage(
+    filter: LeadFilter,
+    request: ListRequest,
+    scope: LeadScope,
+  ): Promise<{ items: LeadRecord[]; total: number; next: Keyset | null }> {
+    const { items: itemsQuery, total: totalQuery } = listQueries(filter, request, scope);
+    const [rows, [count]] = await Promise.all([
+      this.db.query<LeadRecord & { sortKey: string | null; horizon?: string }>(itemsQuery.text, itemsQuery.values),
       this.db.query<{ total: string }>(totalQuery.text, totalQuery.values),
     ]);
-    return { items, total: Number(count!.total) };
+    const found = rows.filter((row) => row.id !== null);
+    const items: LeadRecord[] = found.map(({ sortKey: _key, horizon: _horizon, ...lead }) => lead);
+    const last = found.at(-1);
+    let next: Keyset | null = found.length === request.limit && last ? { key: last.sortKey!, id: last.id } : null;
+    if (request.sort === 'change' && !next) {
+      // Everything written below the horizon has been returned: continue from there.
+      const horizon = BigInt(rows[0]!.horizon!);
+      next = { key: String(horizon - 1n), id: MAX_UUID };
+    }
+    return { items, total: Number(count!.total), next };
   }
 
   /**
@@ -146,24 +215,135 @@ export class LeadRepository {
    * each record the status they really changed from. Closing sets `closedAt` (kept when moving
    * between the two closed states); reopening clears it.
    */
-  async changeStatus(id: string, status: LeadStatus, opts: Access & { notes: string | null; actor: string }): Promise<LeadRecord> {
+  async changeStatus(
+    id: string,
+    status: LeadStatus,
+    opts: Access & { notes: string | null; actor: string; lostReason?: LostReason | null },
+  ): Promise<LeadRecord> {
     return this.db.transaction(async (tx) => {
       const lead = await lockLead(tx, id, opts.scope);
       if (lead.status === status) throw new StatusUnchangedError(status);
       const from = lead.status;
       const now = new Date();
       const closedAt = CLOSED_STATUSES.includes(status) ? (lead.closedAt ?? now) : null;
-      await tx.query('update lead.leads set status = $2, updated_at = $3, closed_at = $4 where id = $1', [id, status, now, closedAt]);
+      // The reason belongs to the closed_lost state: any other status clears it.
+      const lostReason = status === 'closed_lost' ? (opts.lostReason ?? null) : null;
+      await tx.query('update lead.leads set status = $2, updated_at = $3, closed_at = $4, lost_reason = $5 where id = $1', [
+        id,
+        status,
+        now,
+        closedAt,
+        lostReason,
+      ]);
       await addToTimeline(tx, id, {
         type: 'status_changed',
         description: opts.notes ?? `Status changed from ${from} to ${status}`,
-        details: { old_status: from, new_status: status },
+        details: { old_status: from, new_status: status, ...(lostReason ? { lost_reason: lostReason } : {}) },
         actor: opts.actor,
         at: now,
       });
-      await recordEvent(tx, 'LeadStatusChanged', id, { old_status: from, new_status: status }, now);
+      await recordEvent(tx, 'LeadStatusChanged', id, { old_status: from, new_status: status, lost_reason: lostReason }, now);
       await writeAudit(tx, opts.audit, [id]);
-      return { ...lead, status, updatedAt: now, closedAt };
+      return { ...lead, status, updatedAt: now, closedAt, lostReason };
+    });
+  }
+
+  /**
+   * Corrects contact fields or the priority. Only fields whose value really changes count: the
+   * timeline's `updated` activity and the `LeadUpdated` event name them (never their values,
+   * which are personal data). Nothing changed: no activity, no event.
+   */
+  async update(
+    id: string,
+    changes: LeadChanges,
+    opts: Access & { actor: string },
+  ): Promise<{ lead: LeadRecord; attribution: AttributionRecord | null; activities: ActivityRecord[] }> {
+    return this.db.transaction(async (tx) => {
+      const lead = await lockLead(tx, id, opts.scope);
+      const changed = EDITABLE.filter((field) => changes[field] !== undefined && changes[field] !== lead[field]);
+      let updated = lead;
+      if (changed.length) {
+        const now = new Date();
+        updated = { ...lead, ...Object.fromEntries(changed.map((f) => [f, changes[f]])), updatedAt: now };
+        const sets = changed.map((field, i) => `${field} = $${i + 3}`).join(', ');
+        await tx.query(`update lead.leads set updated_at = $2, ${sets} where id = $1`, [id, now, ...changed.map((f) => updated[f])]);
+        await addToTimeline(tx, id, {
+          type: 'updated',
+          description: `Updated ${changed.join(', ')}`,
+          details: { changed_fields: changed.join(', ') },
+          actor: opts.actor,
+          at: now,
+        });
+        await recordEvent(tx, 'LeadUpdated', id, { changed_fields: [...changed] }, now);
+      }
+      await writeAudit(tx, opts.audit, [id]);
+      return { lead: updated, attribution: await attributionOf(tx, id), activities: await timeline(tx, id) };
+    });
+  }
+
+  /**
+   * Merges `sourceId` into `targetId` in one transaction: the source's activities move to the
+   * target with their original times, the target's empty contact fields are filled from the
+   * source, and the source is closed as `closed_lost` / `duplicate` with `merged_into`. Both are
+   * locked in id order, so two merges of the same pair cannot deadlock. A lead out of the
+   * caller's scope is not found; leads of two different assignees are not merged.
+   */
+  async merge(
+    sourceId: string,
+    targetId: string,
+    opts: Access & { actor: string },
+  ): Promise<{ lead: LeadRecord; attribution: AttributionRecord | null; activities: ActivityRecord[] }> {
+    if (sourceId === targetId) throw new MergeIntoSelfError();
+    return this.db.transaction(async (tx) => {
+      const locked = await tx.query<LeadRecord>(
+        `select ${LEAD_COLUMNS} from lead.leads where id = any($1::uuid[])${scopeCondition(opts.scope, 2)} order by id for update`,
+        [[sourceId, targetId], ...scopeParams(opts.scope)],
+      );
+      const source = locked.find((l) => l.id === sourceId);
+      const target = locked.find((l) => l.id === targetId);
+      if (!source) throw new LeadNotFoundError(sourceId);
+      if (!target) throw new LeadNotFoundError(targetId);
+      if (source.mergedInto) throw new LeadAlreadyMergedError(sourceId, 'source');
+      if (target.mergedInto) throw new LeadAlreadyMergedError(targetId, 'target');
+      if (source.assignedTo && target.assignedTo && source.assignedTo !== target.assignedTo) throw new MergeAcrossAssigneesError();
+
+      const now = new Date();
+      const filled = FILLABLE.filter((field) => target[field] === null && source[field] !== null);
+      await tx.query('update lead.lead_activities set lead_id = $2 where lead_id = $1', [sourceId, targetId]);
+      const fills = filled.map((field, i) => `, ${field} = $${i + 3}`).join('');
+      await tx.query(`update lead.leads set updated_at = $2${fills} where id = $1`, [targetId, now, ...filled.map((f) => source[f])]);
+      const closedAt = source.closedAt ?? now;
+      await tx.query(
+        `update lead.leads set status = 'closed_lost', lost_reason = 'duplicate', merged_into = $2, closed_at = $3, updated_at = $4 where id = $1`,
+        [sourceId, targetId, closedAt, now],
+      );
+      await addToTimeline(tx, targetId, {
+        type: 'merged',
+        description: `Merged lead ${sourceId} into this one`,
+        details: { merged_lead_id: sourceId, filled_fields: filled.join(', ') || null },
+        actor: opts.actor,
+        at: now,
+      });
+      await addToTimeline(tx, sourceId, {
+        type: 'merged',
+        description: `Merged into lead ${targetId}; closed as lost (duplicate)`,
+        details: { merged_into: targetId, old_status: source.status, new_status: 'closed_lost', lost_reason: 'duplicate' },
+        actor: opts.actor,
+        at: now,
+      });
+      if (source.status !== 'closed_lost') {
+        await recordEvent(
+          tx,
+          'LeadStatusChanged',
+          sourceId,
+          { old_status: source.status, new_status: 'closed_lost', lost_reason: 'duplicate' },
+          now,
+        );
+      }
+      await recordEvent(tx, 'LeadMerged', sourceId, { merged_into: targetId, filled_fields: [...filled] }, now);
+      await writeAudit(tx, opts.audit, [sourceId, targetId]);
+      const merged = { ...target, ...Object.fromEntries(filled.map((f) => [f, source[f]])), updatedAt: now };
+      return { lead: merged, attribution: await attributionOf(tx, targetId), activities: await timeline(tx, targetId) };
     });
   }
 
@@ -218,32 +398,119 @@ export class LeadRepository {
   }
 }
 
+const MAX_UUID = 'ffffffff-ffff-ffff-ffff-ffffffffffff';
+
+/** Each order's key, the type its position is compared as, and its (key, id) index. */
+const SORT_KEYS: Record<LeadSort, { expression: string; type: string }> = {
+  created_at: { expression: 'created_at', type: 'timestamptz' },
+  updated_at: { expression: 'updated_at', type: 'timestamptz' },
+  priority: { expression: 'lead.priority_rank(priority)', type: 'int' },
+  status: { expression: 'lead.status_rank(status)', type: 'int' },
+  name: { expression: 'lead.search_normalize(name)', type: 'text' },
+  change: { expression: 'change_xid', type: 'bigint' },
+};
+
+/** The expression the trigram index is built on (it must be spelled exactly so to use it). */
+const SEARCH_DOCUMENT = 'lead.search_document(name, email, company, phone, message)';
+
+/**
+ * The search term as it goes into the `like` pattern. A term of phone characters with at least three digits
+ * is searched as its digits (so `+91 98765` finds `+919876543210`); `%`, `_` and `\` match
+ * themselves. Case and accents are folded in SQL, by the function the index uses.
+ */
+export function searchTerm(q: string): string {
+  const term = q.trim();
+  const digits = term.replace(/\D/g, '');
+  const asPhone = /^[+\d\s().-]+$/.test(term) && digits.length >= 3;
+  return (asPhone ? digits : term).replace(/[\\%_]/g, '\\$&');
+}
+
 /** The statements of one list page: its leads, and the number of all matches. */
 export function listQueries(
   filter: LeadFilter,
-  { page, limit }: PageRequest,
+  request: ListRequest,
   scope: LeadScope,
 ): { items: { text: string; values: unknown[] }; total: { text: string; values: unknown[] } } {
-  const { where, params } = leadConditions(filter, scope);
+  const conditions: string[] = [];
+  const params: unknown[] = [];
+  const add = (condition: (index: number) => string, value: unknown) => {
+    params.push(value);
+    conditions.push(condition(params.length));
+  };
+  for (const [column, value] of [
+    ['status', filter.status],
+    ['source', filter.source],
+    ['assigned_to', filter.assignedTo],
+    ['assigned_to', scope.assignedTo],
+  ] as const) {
+    if (value !== undefined) add((i) => `${column} = $${i}`, value);
+  }
+  // The maintained counts hold exactly these filters; anything more is counted for real. With a
+  // utm filter that exact count(*) reads the filter's (utm_…, created_at, id) index: it grows with
+  // the number of matches, not with the table (a campaign is a small share of the leads).
   const byAttribution = filter.utmSource !== undefined || filter.utmMedium !== undefined || filter.utmCampaign !== undefined;
+  const counted = !byAttribution && filter.lostReason === undefined && !filter.duplicates && !filter.q && filter.updatedSince === undefined;
+  const countable = [...conditions];
+  const countableParams = [...params];
+  for (const [column, value] of [
+    ['utm_source', filter.utmSource],
+    ['utm_medium', filter.utmMedium],
+    ['utm_campaign', filter.utmCampaign],
+  ] as const) {
+    if (value !== undefined) add((i) => `${column} = $${i}`, value);
+  }
+  if (filter.lostReason) add((i) => `lost_reason = $${i}`, filter.lostReason);
+  if (filter.duplicates) conditions.push(filter.duplicates === 'only' ? 'duplicate_of is not null' : 'duplicate_of is null');
+  if (filter.q) add((i) => `${SEARCH_DOCUMENT} like '%' || lead.search_normalize($${i}) || '%'`, searchTerm(filter.q));
+  if (filter.updatedSince) add((i) => `updated_at >= $${i}`, filter.updatedSince);
+  const where = (list: string[]) => (list.length ? ` where ${list.join(' and ')}` : '');
+  const total = counted
+    ? { text: `select coalesce(sum(n), 0) as total from lead.lead_counts${where(countable)}`, values: countableParams }
+    : { text: `select count(*) as total from lead.leads${where(conditions)}`, values: [...params] };
+
+  const { expression: key, type } = SORT_KEYS[request.sort];
+  const direction = request.order === 'desc' ? 'desc' : 'asc';
+  const pageConditions = [...conditions];
+  const pageParams = [...params];
+  if (request.after) {
+    pageParams.push(request.after.key, request.after.id);
+    const n = pageParams.length;
+    pageConditions.push(`(${key}, id) ${direction === 'desc' ? '<' : '>'} ($${n - 1}::${type}, $${n}::uuid)`);
+  }
+  const order = `order by ${key} ${direction}, id ${direction}`;
+
+  if (request.sort === 'change') {
+    // The horizon and the page come from one statement, hence one snapshot: everything below
+    // the horizon that matches is either on this page or after it, never before it.
+    pageParams.push(request.limit);
+    return {
+      items: {
+        text: `with h as (select pg_snapshot_xmin(pg_current_snapshot())::text::bigint as x)
+               select h.x::text as horizon, l.* from h left join lateral (
+                 select ${LEAD_COLUMNS}, change_xid::text as "sortKey" from lead.leads
+                 ${where([...pageConditions, 'change_xid < h.x'])} ${order} limit $${pageParams.length}
+               ) l on true order by l."sortKey"::bigint, l.id`,
+        values: pageParams,
+      },
+      total,
+    };
+  }
+
+  const offset = request.after ? 0 : (request.page - 1) * request.limit;
+  pageParams.push(request.limit, offset);
   return {
-    // The page's ids come from the filter's index alone (an index-only scan), then their rows by
-    // key. Asked for the rows directly, the planner walks the (created_at, id) index and filters
+    // The page's ids come from the order's index alone (an index-only scan where the filter's
+    // index holds the key), then their rows by key. Asked for the rows directly, the planner walks the (created_at, id) index and filters
     // by status, which it costs as cheap; but when the newest leads all share one status (a
     // burst of new ones), every other status must first skip all of those: 14-65 ms at 1M
     // leads against 0.3-0.6 ms this way.
     items: {
-      text: `select ${LEAD_COLUMNS} from lead.leads where id in (
-               select id from lead.leads${where} order by created_at desc, id desc limit $${params.length + 1} offset $${params.length + 2})
-             order by created_at desc, id desc`,
-      values: [...params, limit, (page - 1) * limit],
+      text: `select ${LEAD_COLUMNS}, (${key})::text as "sortKey" from lead.leads where id in (
+               select id from lead.leads${where(pageConditions)} ${order} limit $${pageParams.length - 1} offset $${pageParams.length})
+             ${order}`,
+      values: pageParams,
     },
-    // The maintained counts cover (status, source, assignee) only. With a utm filter the total is
-    // an exact count(*) instead, read from that filter's (utm_…, created_at, id) index: it grows
-    // with the number of matches, not with the table (a campaign is a small share of the leads).
-    total: byAttribution
-      ? { text: `select count(*) as total from lead.leads${where}`, values: params }
-      : { text: `select coalesce(sum(n), 0) as total from lead.lead_counts${where}`, values: params },
+    total,
   };
 }
 
@@ -274,9 +541,18 @@ export function leadConditions(filter: LeadFilter, scope: LeadScope, offset = 0,
  * Writes a new lead with its `created` activity, `LeadCreated` event and audit row on `tx`,
  * which must be a transaction (the idempotent create claims its key in the same one).
  */
-export async function insertLead(tx: Sql, input: NewLead, audit: AuditEntry): Promise<LeadRecord> {
+export async function insertLead(tx: Sql, input: NewLead, audit: AuditEntry, options: CreateOptions): Promise<LeadRecord> {
+  // One create per address at a time (a transaction-scoped lock on its hash), so that of two
+  // simultaneous submissions exactly one sees the other and becomes its duplicate.
+  await tx.query('select pg_advisory_xact_lock(16, hashtext(lower(btrim($1))))', [input.email]);
   const now = new Date();
   const { attribution, ...fields } = input;
+  const [original] = await tx.query<{ id: string }>(
+    `select id from lead.leads
+     where email_key = lower(btrim($1)) and created_at >= $2 and status not in ('closed_won', 'closed_lost') and merged_into is null
+     order by created_at, id limit 1`,
+    [input.email, new Date(now.getTime() - options.duplicateWindowDays * 86_400_000)],
+  );
   const lead: LeadRecord = {
     id: uuidv7(),
     ...fields,
@@ -289,11 +565,14 @@ export async function insertLead(tx: Sql, input: NewLead, audit: AuditEntry): Pr
     createdAt: now,
     updatedAt: now,
     closedAt: null,
+    lostReason: null,
+    duplicateOf: original?.id ?? null,
+    mergedInto: null,
   };
   await tx.query(
     `insert into lead.leads (id, name, email, phone, company, message, source, status, priority, assigned_to, created_at, updated_at, closed_at,
-                             utm_source, utm_medium, utm_campaign)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, null, $10, $10, null, $11, $12, $13)`,
+                             duplicate_of, utm_source, utm_medium, utm_campaign)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, null, $10, $10, null, $11, $12, $13, $14)`,
     [
       lead.id,
       lead.name,
@@ -305,6 +584,7 @@ export async function insertLead(tx: Sql, input: NewLead, audit: AuditEntry): Pr
       lead.status,
       lead.priority,
       now,
+      lead.duplicateOf,
       lead.utmSource,
       lead.utmMedium,
       lead.utmCampaign,
@@ -329,6 +609,16 @@ export async function insertLead(tx: Sql, input: NewLead, audit: AuditEntry): Pr
     );
   }
   await addToTimeline(tx, lead.id, { type: 'created', description: `Lead created from ${input.source}`, actor: null, at: now });
+  if (original) {
+    await tx.query('update lead.leads set updated_at = $2 where id = $1', [original.id, now]);
+    await addToTimeline(tx, original.id, {
+      type: 'duplicate_detected',
+      description: 'A new lead with the same e-mail address was submitted',
+      details: { duplicate_lead_id: lead.id },
+      actor: null,
+      at: now,
+    });
+  }
   await recordEvent(
     tx,
     'LeadCreated',
@@ -381,7 +671,7 @@ async function addToTimeline(
 }
 
 /** The change's event, in the change's transaction: delivered later by the dispatcher. */
-async function recordEvent(tx: Sql, type: EventType, leadId: string, fields: Record<string, string | null>, at: Date): Promise<void> {
+async function recordEvent(tx: Sql, type: EventType, leadId: string, fields: Record<string, EventField>, at: Date): Promise<void> {
   const payload = eventPayload(type, leadId, fields, at);
   await tx.query(
     `insert into lead.outbox_events (event_id, event_type, lead_id, payload, state, attempts, next_attempt_at, created_at, trace_parent)
@@ -389,6 +679,18 @@ async function recordEvent(tx: Sql, type: EventType, leadId: string, fields: Rec
     [payload.event_id, type, leadId, payload, at, traceParentForEvent()],
   );
 }
+
+/** A lead's attribution; null when its submission carried none. */
+async function attributionOf(sql: Sql, leadId: string): Promise<AttributionRecord | null> {
+  const [attribution] = await sql.query<AttributionRecord>(`select ${ATTRIBUTION_COLUMNS} from lead.lead_attributions where lead_id = $1`, [
+    leadId,
+  ]);
+  return attribution ?? null;
+}
+
+/** A lead's timeline, oldest first. */
+const timeline = (sql: Sql, leadId: string) =>
+  sql.query<ActivityRecord>(`select ${ACTIVITY_COLUMNS} from lead.lead_activities where lead_id = $1 order by created_at, id`, [leadId]);
 
 const scopeCondition = (scope: LeadScope, index: number) => (scope.assignedTo ? ` and assigned_to = $${index}` : '');
 const scopeParams = (scope: LeadScope) => (scope.assignedTo ? [scope.assignedTo] : []);

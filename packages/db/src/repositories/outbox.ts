@@ -1,12 +1,12 @@
 import { v7 as uuidv7 } from 'uuid';
-import type { EventPayload, EventState, EventType } from '../entities/outbox-event.js';
+import type { EventField, EventPayload, EventState, EventType } from '../entities/outbox-event.js';
 import { EventNotDeadError, EventNotFoundError } from '../errors.js';
 import type { Database } from '../sql.js';
 import { writeAudit, type AuditEntry } from './audit.js';
 import type { PageRequest } from './pages.js';
 
 /** The body the notification service receives for a change: the spec's fields plus `event_id`. */
-export function eventPayload(type: EventType, leadId: string, fields: Record<string, string | null>, at: Date): EventPayload {
+export function eventPayload(type: EventType, leadId: string, fields: Record<string, EventField>, at: Date): EventPayload {
   return { event_id: uuidv7(), event_type: type, lead_id: leadId, ...fields, timestamp: at.toISOString() };
 }
 

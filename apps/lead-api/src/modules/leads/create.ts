@@ -52,8 +52,14 @@ export const create = implementPublic(leadContracts.create, async ({ ctx, input 
     ctx.honeypotCaught();
     return created({ ...lead, id: uuidv7(), createdAt: new Date() });
   }
-  if (key === undefined) return created(await new LeadRepository(ctx.db).create(lead, ctx.audit));
-  const result = await new IdempotencyKeyRepository(ctx.db).createLeadOnce({ key, requestHash: requestHash(lead) }, lead, ctx.audit);
+  // A duplicate is stored and answered like any other lead: the submitter is never told.
+  if (key === undefined) return created(await new LeadRepository(ctx.db).create(lead, ctx.audit, ctx.leads));
+  const result = await new IdempotencyKeyRepository(ctx.db).createLeadOnce(
+    { key, requestHash: requestHash(lead) },
+    lead,
+    ctx.audit,
+    ctx.leads,
+  );
   if (result.replayed) ctx.setHeader('idempotent-replayed', 'true');
   return created(result.lead);
 });
