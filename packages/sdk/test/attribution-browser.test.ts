@@ -1,9 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { chromium, type Browser, type BrowserContext } from 'playwright-core';
+import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startService, uniqueEmail, type Service } from './support/service.js';
+import { launchChromium } from './support/chromium.js';
 
 const GLOBAL_BUILD = new URL('../dist/lead-service.global.js', import.meta.url);
 
@@ -58,19 +59,7 @@ beforeAll(async () => {
   port = (site.address() as AddressInfo).port;
   service = await startService({ CORS_ORIGINS: `http://127.0.0.1:${port}` });
   admin = await service.adminToken();
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
 });
 afterAll(async () => {
   await browser?.close();

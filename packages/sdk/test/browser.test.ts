@@ -2,9 +2,10 @@ import { readFile, mkdir } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startService, uniqueEmail, type Service } from './support/service.js';
+import { launchChromium } from './support/chromium.js';
 
 const ARTIFACTS = fileURLToPath(new URL('../../../artifacts/sdk-browser/', import.meta.url));
 const GLOBAL_BUILD = new URL('../dist/lead-service.global.js', import.meta.url);
@@ -58,19 +59,7 @@ beforeAll(async () => {
   // One create per hour per client: the third submission below meets the limit.
   service = await startService({ CORS_ORIGINS: `http://127.0.0.1:${sitePort}`, RATE_LIMIT_CREATE_PER_HOUR: '1' });
   await mkdir(ARTIFACTS, { recursive: true });
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
 });
 afterAll(async () => {
   await browser?.close();

@@ -6,10 +6,11 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { README_SERVICE_URL, readmeSnippet } from './support/readme.js';
 import { startService, uniqueEmail, type Service } from './support/service.js';
+import { launchChromium } from './support/chromium.js';
 
 const ARTIFACTS = fileURLToPath(new URL('../../../artifacts/sdk-browser/', import.meta.url));
 const AXE = fileURLToPath(import.meta.resolve('axe-core/axe.min.js'));
@@ -65,19 +66,7 @@ beforeAll(async () => {
     startService({ CORS_ORIGINS: origin, RATE_LIMIT_CREATE_PER_HOUR: '1' }),
   ]);
   await mkdir(ARTIFACTS, { recursive: true });
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
 }, 120_000);
 afterAll(async () => {
   await browser?.close();
