@@ -72,7 +72,7 @@ describe('receiving the dispatcher’s deliveries', () => {
         source: 'referral',
         ...{ utm_source: null, utm_medium: null, utm_campaign: null, utm_term: null, utm_content: null },
       },
-      { ...base, event_type: 'LeadStatusChanged', old_status: 'new', new_status: 'contacted' },
+      { ...base, event_type: 'LeadStatusChanged', old_status: 'new', new_status: 'contacted', lost_reason: null },
       { ...base, event_type: 'LeadAssigned', old_assigned_to: null, new_assigned_to: ADMIN_ID },
     ]);
     expect(events.map((e) => e.event_id)).toEqual(received.map((d) => d.headers['x-event-id']));
