@@ -1,3 +1,4 @@
+import { sqlStateOf } from '@lead/db';
 import type { FastifyServerOptions } from 'fastify';
 import type { Env } from './env.js';
 
@@ -20,21 +21,6 @@ export const REDACTED_PATHS = [
   'body',
   '*.body',
 ];
-
-/** A SQLSTATE: five digits or capital letters, e.g. `23505`, `57P01`. */
-const SQLSTATE = /^[0-9A-Z]{5}$/;
-
-/**
- * The SQLSTATE of an error the database server sent. `pg`'s DatabaseError carries it as `code`
- * beside the server's `severity`, and so does MikroORM's DriverException, which copies the
- * fields of the `pg` error it wraps; other drivers name it `sqlState`. Errors that never reached
- * a server have none (a refused socket's `code` is e.g. `ECONNREFUSED`, with no severity).
- */
-export function sqlStateOf(error: Error): string | undefined {
-  const { code, sqlState, severity } = error as { code?: unknown; sqlState?: unknown; severity?: unknown };
-  if (typeof sqlState === 'string') return sqlState;
-  return typeof code === 'string' && SQLSTATE.test(code) && typeof severity === 'string' ? code : undefined;
-}
 
 /**
  * The server's own message of a database error, without the values that come with it. `detail`

@@ -4,11 +4,11 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import ts from 'typescript';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { COMMITTED_OPENAPI_FILE } from '../src/openapi.js';
 import { startTestApp, type TestApp } from './support/app.js';
 import { assertDocumentedResponse } from './support/openapi-validator.js';
+import { typeCheck } from './support/typecheck.js';
 
 // The third party's toolchain: openapi-typescript turns the COMMITTED document into types,
 // tsc checks the client (test/third-party/lifecycle.ts) against them, openapi-fetch runs it.
@@ -27,24 +27,7 @@ beforeAll(async () => {
 
 describe('a client generated from the committed openapi.json', () => {
   it('type-checks the whole lifecycle, and refuses calls the API would refuse', { timeout: 90_000 }, () => {
-    const config = ts.getParsedCommandLineOfConfigFile(
-      fileURLToPath(new URL('../tsconfig.json', import.meta.url)),
-      {},
-      {
-        ...ts.sys,
-        onUnRecoverableConfigFileDiagnostic: (d) => {
-          throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n'));
-        },
-      },
-    )!;
-    const program = ts.createProgram([harness], config.options);
-    const problems = ts.getPreEmitDiagnostics(program).map((d) => {
-      const where = d.file
-        ? `${d.file.fileName.split('/').slice(-2).join('/')}:${d.file.getLineAndCharacterOfPosition(d.start ?? 0).line + 1}`
-        : '';
-      return `${where} ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`;
-    });
-    expect(problems).toEqual([]);
+    expect(typeCheck([harness])).toEqual([]);
   });
 
   it('runs the whole lead lifecycle against the live service', async () => {

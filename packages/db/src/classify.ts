@@ -17,9 +17,14 @@ const CONNECTION_LOST = /^(Connection terminated|Client has encountered a connec
 /** A SQLSTATE: five digits or capital letters, e.g. `23505`, `57P01`. */
 const SQLSTATE = /^[0-9A-Z]{5}$/;
 
-/** The SQLSTATE of an error the server sent (`pg` puts it in `code`, beside `severity`). */
+/**
+ * The SQLSTATE of an error the server sent: `pg` puts it in `code`, beside the server's
+ * `severity` (MikroORM's wrappers copy both); other drivers name it `sqlState`. Errors that never
+ * reached a server have none (a refused socket's `code` is e.g. `ECONNREFUSED`, with no severity).
+ */
 export function sqlStateOf(error: Error): string | undefined {
-  const { code, severity } = error as { code?: unknown; severity?: unknown };
+  const { code, sqlState, severity } = error as { code?: unknown; sqlState?: unknown; severity?: unknown };
+  if (typeof sqlState === 'string') return sqlState;
   return typeof code === 'string' && SQLSTATE.test(code) && typeof severity === 'string' ? code : undefined;
 }
 
