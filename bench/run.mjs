@@ -37,6 +37,9 @@ const { values: opt } = parseArgs({
     also: { type: 'string', multiple: true, default: [] },
     // The build measured as "service" (npm run bench builds apps/lead-api/dist first).
     service: { type: 'string', default: 'apps/lead-api/dist/main.js' },
+    // Databases are named `<db-prefix>_<size>`: checkouts that bench side by side (each with
+    // its own migrations) keep their seeded databases apart.
+    'db-prefix': { type: 'string', default: 'lead_bench' },
   },
 });
 
@@ -216,7 +219,7 @@ function wrk(port, scenario, { seconds, token, idsFile }) {
 }
 
 async function prepareDatabase(size) {
-  const name = `lead_bench_${size}`;
+  const name = `${opt['db-prefix']}_${size}`;
   const exists = await withClient(
     opt.server,
     async (c) => (await c.query('select 1 from pg_database where datname = $1', [name])).rowCount > 0,
