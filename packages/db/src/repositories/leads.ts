@@ -166,7 +166,8 @@ export class LeadRepository {
     request: ListRequest,
     scope: LeadScope,
   ): Promise<{ items: LeadRecord[]; total: number; next: Keyset | null }> {
-    const { items: itemsQuery, total: totalQuery } = listQueries(filter, request, scope);
+    const common = filter.q ? await commonTrigrams(this.db) : null;
+    const { items: itemsQuery, total: totalQuery } = listQueries(filter, request, scope, common);
     const [rows, [count]] = await Promise.all([
       this.db.query<LeadRecord & { sortKey: string | null; horizon?: string }>(itemsQuery.text, itemsQuery.values),
       this.db.query<{ total: string }>(totalQuery.text, totalQuery.values),
@@ -410,26 +411,58 @@ const SORT_KEYS: Record<LeadSort, { expression: string; type: string }> = {
   change: { expression: 'change_xid', type: 'bigint' },
 };
 
-/** The expression the trigram index is built on (it must be spelled exactly so to use it). */
-const SEARCH_DOCUMENT = 'lead.search_document(name, email, company, phone, message)';
-
 /**
- * The search term as it goes into the `like` pattern. A term of phone characters with at least three digits
- * is searched as its digits (so `+91 98765` finds `+919876543210`); `%`, `_` and `\` match
- * themselves. Case and accents are folded in SQL, by the function the index uses.
+ * The search term as it is looked for in `search_text` (which `lead.search_normalize` folds
+ * further, as it folded the document). A term of phone characters with at least three digits is
+ * searched as its digits (so `+91 98765` finds `+919876543210`).
  */
 export function searchTerm(q: string): string {
   const term = q.trim();
   const digits = term.replace(/\D/g, '');
   const asPhone = /^[+\d\s().-]+$/.test(term) && digits.length >= 3;
-  return (asPhone ? digits : term).replace(/[\\%_]/g, '\\$&');
+  return asPhone ? digits : term;
 }
 
-/** The statements of one list page: its leads, and the number of all matches. */
+/** A trigram in at least this share of the leads is too common to look up in the index (see `lead.search_key`). */
+const COMMON_TRIGRAM_SHARE = 0.02;
+/** How long the common trigrams are reused before the statistics are read again (they change when ANALYZE runs). */
+const COMMON_TRIGRAMS_TTL_MS = 5 * 60_000;
+const commonTrigramsCache = new WeakMap<Database, { until: number; trigrams: Promise<string[] | null> }>();
+
+/**
+ * The trigrams of at least `COMMON_TRIGRAM_SHARE` of the leads, from ANALYZE's statistics of
+ * `show_trgm(search_text)` (`lead.leads_search_trigrams`); null when there are none to read,
+ * and the whole term is then searched. Read at most once per `COMMON_TRIGRAMS_TTL_MS`.
+ */
+function commonTrigrams(db: Database): Promise<string[] | null> {
+  const cached = commonTrigramsCache.get(db);
+  if (cached && cached.until > Date.now()) return cached.trigrams;
+  const trigrams = db
+    .query<{ trigrams: string[] | null }>(
+      `select array_agg(u.trigram) as trigrams
+         from pg_stats_ext_exprs s,
+              unnest(s.most_common_elems::text::text[], s.most_common_elem_freqs) as u(trigram, share)
+        where s.statistics_schemaname = 'lead' and s.statistics_name = 'leads_search_trigrams'
+          and u.trigram is not null and u.share >= $1`,
+      [COMMON_TRIGRAM_SHARE],
+    )
+    .then(([row]) => row?.trigrams ?? null)
+    .catch(() => null);
+  commonTrigramsCache.set(db, { until: Date.now() + COMMON_TRIGRAMS_TTL_MS, trigrams });
+  return trigrams;
+}
+
+/**
+ * The statements of one list page: its leads, and the number of all matches. A search looks up
+ * in the trigram index only the part of the term whose trigrams are not `common` (a
+ * common trigram's posting list is read in full, ~2 ms per trigram at a million leads), and
+ * checks each candidate for the whole term in the stored `search_text`.
+ */
 export function listQueries(
   filter: LeadFilter,
   request: ListRequest,
   scope: LeadScope,
+  common: readonly string[] | null = null,
 ): { items: { text: string; values: unknown[] }; total: { text: string; values: unknown[] } } {
   const conditions: string[] = [];
   const params: unknown[] = [];
@@ -461,7 +494,14 @@ export function listQueries(
   }
   if (filter.lostReason) add((i) => `lost_reason = $${i}`, filter.lostReason);
   if (filter.duplicates) conditions.push(filter.duplicates === 'only' ? 'duplicate_of is not null' : 'duplicate_of is null');
-  if (filter.q) add((i) => `${SEARCH_DOCUMENT} like '%' || lead.search_normalize($${i}) || '%'`, searchTerm(filter.q));
+  if (filter.q) {
+    params.push(searchTerm(filter.q), common);
+    const [term, trigrams] = [params.length - 1, params.length];
+    conditions.push(
+      `search_text like '%' || lead.search_key(lead.search_normalize($${term}), $${trigrams}::text[]) || '%'`,
+      `strpos(search_text, lead.search_normalize($${term})) > 0`,
+    );
+  }
   if (filter.updatedSince) add((i) => `updated_at >= $${i}`, filter.updatedSince);
   const where = (list: string[]) => (list.length ? ` where ${list.join(' and ')}` : '');
   const total = counted
