@@ -74,6 +74,15 @@ export type LeadChanges = Partial<Pick<LeadRecord, 'name' | 'email' | 'phone' | 
 const EDITABLE: ReadonlyArray<keyof LeadChanges> = ['name', 'email', 'phone', 'company', 'message', 'priority'];
 /** The fields a merge copies from the source where the target has none. */
 const FILLABLE = ['phone', 'company', 'message'] as const;
+/** The columns a merge may write on the target: the fillable fields and the attribution's utm columns. */
+const COLUMN_OF = {
+  phone: 'phone',
+  company: 'company',
+  message: 'message',
+  utmSource: 'utm_source',
+  utmMedium: 'utm_medium',
+  utmCampaign: 'utm_campaign',
+} as const;
 
 /**
  * Which leads a caller may see at all. A lead outside the scope is treated exactly like one that
@@ -126,6 +135,8 @@ const LEAD_COLUMNS = `id, name, email, phone, company, message, source, status, 
   utm_source as "utmSource", utm_medium as "utmMedium", utm_campaign as "utmCampaign"`;
 const ATTRIBUTION_COLUMNS = `utm_source as "utmSource", utm_medium as "utmMedium", utm_campaign as "utmCampaign",
   utm_term as "utmTerm", utm_content as "utmContent", referrer, landing_page as "landingPage", page, first_touch as "firstTouch"`;
+/** Every column of an attribution but its lead. */
+const ATTRIBUTION_FIELDS = 'utm_source, utm_medium, utm_campaign, utm_term, utm_content, referrer, landing_page, page, first_touch';
 const ACTIVITY_COLUMNS = `id, lead_id as "leadId", activity_type as "activityType", description, details,
   performed_by as "performedBy", created_at as "createdAt"`;
 
@@ -309,10 +320,20 @@ export class LeadRepository {
       if (source.assignedTo && target.assignedTo && source.assignedTo !== target.assignedTo) throw new MergeAcrossAssigneesError();
 
       const now = new Date();
-      const filled = FILLABLE.filter((field) => target[field] === null && source[field] !== null);
+      const fields = FILLABLE.filter((field) => target[field] === null && source[field] !== null);
       await tx.query('update lead.lead_activities set lead_id = $2 where lead_id = $1', [sourceId, targetId]);
-      const fills = filled.map((field, i) => `, ${field} = $${i + 3}`).join('');
-      await tx.query(`update lead.leads set updated_at = $2${fills} where id = $1`, [targetId, now, ...filled.map((f) => source[f])]);
+      // A target without attribution gets a copy of the source's (and the lead's utm columns with it).
+      const attributed = await tx.query(
+        `insert into lead.lead_attributions (lead_id, ${ATTRIBUTION_FIELDS})
+         select $2, ${ATTRIBUTION_FIELDS} from lead.lead_attributions where lead_id = $1
+         on conflict (lead_id) do nothing returning lead_id`,
+        [sourceId, targetId],
+      );
+      const values: Partial<LeadRecord> = Object.fromEntries(fields.map((f) => [f, source[f]]));
+      if (attributed.length) Object.assign(values, { utmSource: source.utmSource, utmMedium: source.utmMedium, utmCampaign: source.utmCampaign });
+      const columns = Object.keys(values).map((field, i) => `, ${COLUMN_OF[field as keyof typeof COLUMN_OF]} = $${i + 3}`).join('');
+      await tx.query(`update lead.leads set updated_at = $2${columns} where id = $1`, [targetId, now, ...Object.values(values)]);
+      const filled: string[] = [...fields, ...(attributed.length ? ['attribution'] : [])];
       const closedAt = source.closedAt ?? now;
       await tx.query(
         `update lead.leads set status = 'closed_lost', lost_reason = 'duplicate', merged_into = $2, closed_at = $3, updated_at = $4 where id = $1`,
@@ -343,7 +364,7 @@ export class LeadRepository {
       }
       await recordEvent(tx, 'LeadMerged', sourceId, { merged_into: targetId, filled_fields: [...filled] }, now);
       await writeAudit(tx, opts.audit, [sourceId, targetId]);
-      const merged = { ...target, ...Object.fromEntries(filled.map((f) => [f, source[f]])), updatedAt: now };
+      const merged = { ...target, ...values, updatedAt: now };
       return { lead: merged, attribution: await attributionOf(tx, targetId), activities: await timeline(tx, targetId) };
     });
   }
@@ -431,23 +452,26 @@ const commonTrigramsCache = new WeakMap<Database, { until: number; trigrams: Pro
 
 /**
  * The trigrams of at least `COMMON_TRIGRAM_SHARE` of the leads, from ANALYZE's statistics of
- * `show_trgm(search_text)` (`lead.leads_search_trigrams`); null when there are none to read,
- * and the whole term is then searched. Read at most once per `COMMON_TRIGRAMS_TTL_MS`.
+ * `show_trgm(search_text)` (`lead.leads_search_trigrams`); null when there are none to read
+ * (never analyzed, or unreadable), and the whole term is then searched.
  */
+export async function readCommonTrigrams(sql: Sql): Promise<string[] | null> {
+  const [row] = await sql.query<{ trigrams: string[] | null }>(
+    `select array_agg(u.trigram) as trigrams
+       from pg_stats_ext_exprs s,
+            unnest(s.most_common_elems::text::text[], s.most_common_elem_freqs) as u(trigram, share)
+      where s.statistics_schemaname = 'lead' and s.statistics_name = 'leads_search_trigrams'
+        and u.trigram is not null and u.share >= $1`,
+    [COMMON_TRIGRAM_SHARE],
+  );
+  return row?.trigrams ?? null;
+}
+
+/** `readCommonTrigrams`, read at most once per `COMMON_TRIGRAMS_TTL_MS` per database; a failed read searches whole terms. */
 function commonTrigrams(db: Database): Promise<string[] | null> {
   const cached = commonTrigramsCache.get(db);
   if (cached && cached.until > Date.now()) return cached.trigrams;
-  const trigrams = db
-    .query<{ trigrams: string[] | null }>(
-      `select array_agg(u.trigram) as trigrams
-         from pg_stats_ext_exprs s,
-              unnest(s.most_common_elems::text::text[], s.most_common_elem_freqs) as u(trigram, share)
-        where s.statistics_schemaname = 'lead' and s.statistics_name = 'leads_search_trigrams'
-          and u.trigram is not null and u.share >= $1`,
-      [COMMON_TRIGRAM_SHARE],
-    )
-    .then(([row]) => row?.trigrams ?? null)
-    .catch(() => null);
+  const trigrams = readCommonTrigrams(db).catch(() => null);
   commonTrigramsCache.set(db, { until: Date.now() + COMMON_TRIGRAMS_TTL_MS, trigrams });
   return trigrams;
 }
