@@ -339,7 +339,12 @@ describe.each(SURFACES)('over %s', (surface) => {
 
   it("merge copies the source's attribution into a target without one, and never over the target's own", async () => {
     const campaign = `merge-${token()}`;
-    const attribution = { utm_source: 'newsletter', utm_medium: 'email', utm_campaign: campaign, landing_page: 'https://www.example.com/pricing' };
+    const attribution = {
+      utm_source: 'newsletter',
+      utm_medium: 'email',
+      utm_campaign: campaign,
+      landing_page: 'https://www.example.com/pricing',
+    };
     const target = await createLead({}, OWNER);
     const source = await createLead({ attribution }, OWNER);
     const res = await call(surface, 'leads.merge', { lead_id: source, into: target }, owner);
@@ -483,7 +488,9 @@ describe('a search where most leads share words', () => {
     }
   }
   const key = (term: string, common: string[] | null) =>
-    withClient(async (c) => (await c.query('select lead.search_key(lead.search_normalize($1), $2::text[]) as k', [term, common])).rows[0].k);
+    withClient(
+      async (c) => (await c.query('select lead.search_key(lead.search_normalize($1), $2::text[]) as k', [term, common])).rows[0].k,
+    );
 
   it('lead.search_key keeps the longest run of letters and digits without a common trigram, else the whole term', async () => {
     expect(await key('Company 1234', ['com', 'omp', 'mpa', 'pan', 'any'])).toBe('1234');

@@ -77,9 +77,7 @@ $$;`);
     this.addSql(`drop function if exists "lead"."search_key"(text, text[]);`);
     this.addSql(`drop statistics if exists "lead"."leads_search_trigrams";`);
     this.addSql(`drop index "lead"."leads_search_trgm_idx";`);
-    this.addSql(
-      `create index "leads_search_trgm_idx" on "lead"."leads" using gin (lead.search_document(${FIELDS}) gin_trgm_ops);`,
-    );
+    this.addSql(`create index "leads_search_trgm_idx" on "lead"."leads" using gin (lead.search_document(${FIELDS}) gin_trgm_ops);`);
     this.addSql(`create or replace function "lead"."leads_stamp_change"() returns trigger language plpgsql as $$
 begin
   new.change_xid := pg_current_xact_id()::text::bigint;

@@ -330,8 +330,11 @@ export class LeadRepository {
         [sourceId, targetId],
       );
       const values: Partial<LeadRecord> = Object.fromEntries(fields.map((f) => [f, source[f]]));
-      if (attributed.length) Object.assign(values, { utmSource: source.utmSource, utmMedium: source.utmMedium, utmCampaign: source.utmCampaign });
-      const columns = Object.keys(values).map((field, i) => `, ${COLUMN_OF[field as keyof typeof COLUMN_OF]} = $${i + 3}`).join('');
+      if (attributed.length)
+        Object.assign(values, { utmSource: source.utmSource, utmMedium: source.utmMedium, utmCampaign: source.utmCampaign });
+      const columns = Object.keys(values)
+        .map((field, i) => `, ${COLUMN_OF[field as keyof typeof COLUMN_OF]} = $${i + 3}`)
+        .join('');
       await tx.query(`update lead.leads set updated_at = $2${columns} where id = $1`, [targetId, now, ...Object.values(values)]);
       const filled: string[] = [...fields, ...(attributed.length ? ['attribution'] : [])];
       const closedAt = source.closedAt ?? now;
