@@ -491,6 +491,16 @@ describe('a search where most leads share words', () => {
       async (c) => (await c.query('select lead.search_key(lead.search_normalize($1), $2::text[]) as k', [term, common])).rows[0].k,
     );
 
+  it('a corrected field is searched by its new value (the stored document follows every edit)', async () => {
+    const tag = token();
+    const id = await createLead({ company: `Old ${tag}` });
+    expect((await call('rest', 'leads.update', { lead_id: id, company: `New ${tag}` })).status).toBe(200);
+    expect((await list('rest', { q: `new ${tag}` })).items.map((i) => i.id)).toEqual([id]);
+    expect((await list('rest', { q: `old ${tag}` })).total).toBe(0);
+    expect((await call('rest', 'leads.updateStatus', { lead_id: id, status: 'contacted' })).status).toBe(200);
+    expect((await list('rest', { q: `new ${tag}`, status: 'contacted' })).items.map((i) => i.id)).toEqual([id]);
+  });
+
   it('lead.search_key keeps the longest run of letters and digits without a common trigram, else the whole term', async () => {
     expect(await key('Company 1234', ['com', 'omp', 'mpa', 'pan', 'any'])).toBe('1234');
     expect(await key('ead12345@exam', ['ead', 'ad1', 'exa', 'xam'])).toBe('d12345');
