@@ -1,19 +1,16 @@
 import { z } from 'zod';
 import { Timestamp } from '../common/ids.js';
-import { optionalText, requiredText } from '../common/text.js';
+import { optionalText, requiredText, strictBoolean } from '../common/text.js';
 
 export const CONSENT_LIMITS = { policyVersion: 100, text: 2000 } as const;
 
 export const ConsentInput = z
   .strictObject({
-    policy_version: requiredText(CONSENT_LIMITS.policyVersion)
-      .optional()
-      .meta({
-        description: 'The version of the privacy policy the visitor accepted. Required when the service runs with `REQUIRE_CONSENT=true`.',
-        example: '2024-01',
-      }),
-    marketing: z
-      .boolean()
+    policy_version: requiredText(CONSENT_LIMITS.policyVersion).optional().meta({
+      description: 'The version of the privacy policy the visitor accepted. Required when the service runs with `REQUIRE_CONSENT=true`.',
+      example: '2024-01',
+    }),
+    marketing: strictBoolean()
       .optional()
       .meta({ description: 'Whether the visitor agreed to marketing messages (default false).', example: false }),
     text: optionalText(CONSENT_LIMITS.text).meta({

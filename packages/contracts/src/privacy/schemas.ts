@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { AuditEntry } from '../audit/schemas.js';
 import { Timestamp, Uuid } from '../common/ids.js';
-import { optionalText, TEXT_LIMITS } from '../common/text.js';
+import { optionalText, strictBoolean, TEXT_LIMITS } from '../common/text.js';
 import { LeadEvent } from '../events/schemas.js';
 import { LeadDetail } from '../leads/schemas.js';
 
@@ -19,7 +19,7 @@ export const EraseInput = z
   .strictObject({
     email: EmailAddress.optional().meta({ description: 'Erase every lead with this address (trimmed, case-insensitive).' }),
     lead_id: Uuid.optional().meta({ description: 'Erase this one lead.' }),
-    dry_run: z.boolean().optional().meta({ description: 'Count what would be changed and change nothing (default false).' }),
+    dry_run: strictBoolean().optional().meta({ description: 'Count what would be changed and change nothing (default false).' }),
     reason: optionalText(ERASURE_REASON_MAX).meta({
       description: 'Why, for the audit trail and the erasure record (e.g. a ticket number). Must not contain personal data.',
       example: 'GDPR request #1234',
