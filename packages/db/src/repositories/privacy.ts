@@ -249,41 +249,39 @@ export class PrivacyRepository {
   }
 }
 
-/** The statements of an erasure, each changing only rows that still hold something to erase. */
+/**
+ * The statements of an erasure, each changing only rows that still hold something to erase, sent
+ * as one statement (data-modifying CTEs, each run once) to save five round trips per lead.
+ */
 async function anonymise(tx: Sql, leadId: string, now: Date): Promise<ErasureCounts> {
-  const count = async (text: string, values: unknown[]) => (await tx.query(text, values)).length;
-  return {
-    leads: await count(
-      `update lead.leads set name = $2, email = $3, phone = null, company = null, message = null, erased_at = coalesce(erased_at, $4)
-        where id = $1 and (name, email, phone, company, message) is distinct from ($2, $3, null, null, null)
-       returning id`,
-      [leadId, ERASED_NAME, erasedEmail(leadId), now],
-    ),
-    lead_attributions: await count(
-      `update lead.lead_attributions
-          set referrer = null, landing_page = null, page = null,
-              first_touch = first_touch || '{"referrer": null, "landing_page": null, "page": null}'::jsonb
-        where lead_id = $1
-          and (referrer is not null or landing_page is not null or page is not null
-               or first_touch->>'referrer' is not null or first_touch->>'landing_page' is not null or first_touch->>'page' is not null)
-       returning lead_id`,
-      [leadId],
-    ),
-    lead_consents: await count('update lead.lead_consents set page = null where lead_id = $1 and page is not null returning id', [leadId]),
-    // Descriptions people typed; the service's own (creation, assignment, field names…) hold no personal data.
-    lead_activities: await count(
-      `update lead.lead_activities set description = null
-        where lead_id = $1 and description is not null and performed_by is not null
-          and activity_type in ('note_added', 'contacted', 'status_changed')
-       returning id`,
-      [leadId],
-    ),
-    outbox_events: await count(
-      `update lead.outbox_events set payload = lead.strip_personal_fields(payload)
-        where lead_id = $1 and payload is distinct from lead.strip_personal_fields(payload)
-       returning event_id`,
-      [leadId],
-    ),
-    idempotency_keys: await count('delete from lead.idempotency_keys where lead_id = $1 returning key', [leadId]),
-  };
+  const [counts] = await tx.query<Record<ErasureTable, string>>(
+    `with
+       leads as (
+         update lead.leads set name = $2, email = $3, phone = null, company = null, message = null, erased_at = coalesce(erased_at, $4)
+          where id = $1 and (name, email, phone, company, message) is distinct from ($2, $3, null, null, null)
+         returning 1),
+       lead_attributions as (
+         update lead.lead_attributions
+            set referrer = null, landing_page = null, page = null,
+                first_touch = first_touch || '{"referrer": null, "landing_page": null, "page": null}'::jsonb
+          where lead_id = $1
+            and (referrer is not null or landing_page is not null or page is not null
+                 or first_touch->>'referrer' is not null or first_touch->>'landing_page' is not null or first_touch->>'page' is not null)
+         returning 1),
+       lead_consents as (update lead.lead_consents set page = null where lead_id = $1 and page is not null returning 1),
+       -- Descriptions people typed; the service's own (creation, assignment, field names…) hold no personal data.
+       lead_activities as (
+         update lead.lead_activities set description = null
+          where lead_id = $1 and description is not null and performed_by is not null
+            and activity_type in ('note_added', 'contacted', 'status_changed')
+         returning 1),
+       outbox_events as (
+         update lead.outbox_events set payload = lead.strip_personal_fields(payload)
+          where lead_id = $1 and payload is distinct from lead.strip_personal_fields(payload)
+         returning 1),
+       idempotency_keys as (delete from lead.idempotency_keys where lead_id = $1 returning 1)
+     select ${ERASURE_TABLES.map((table) => `(select count(*) from ${table}) as ${table}`).join(', ')}`,
+    [leadId, ERASED_NAME, erasedEmail(leadId), now],
+  );
+  return Object.fromEntries(ERASURE_TABLES.map((table) => [table, Number(counts![table])])) as ErasureCounts;
 }
