@@ -39,6 +39,7 @@ export interface ServerDeps {
     | 'TRPC_MAX_BATCH_SIZE'
     | 'REQUEST_TIMEOUT_MS'
     | 'DUPLICATE_WINDOW_DAYS'
+    | 'REQUIRE_CONSENT'
   > &
     Partial<Pick<Env, 'CORS_ORIGINS' | 'CORS_ADMIN_ORIGINS' | 'READY_TIMEOUT_MS' | 'METRICS_PORT'>>;
   orm: MikroORM;
@@ -51,6 +52,8 @@ export interface ServerDeps {
   lifecycle?: Lifecycle;
   /** The readiness check (default: its own connection to the ORM's database). */
   readiness?: Readiness;
+  /** Key of the erasure records' address hash (`ERASURE_HASH_SECRET`, or the development one). */
+  erasureHashSecret: string;
 }
 
 /**
@@ -172,7 +175,13 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     return payload;
   });
 
-  const contextDeps = { ...deps, userRateLimit, counters, leads: { duplicateWindowDays: env.DUPLICATE_WINDOW_DAYS } };
+  const contextDeps = {
+    ...deps,
+    userRateLimit,
+    counters,
+    leads: { duplicateWindowDays: env.DUPLICATE_WINDOW_DAYS, requireConsent: env.REQUIRE_CONSENT },
+    privacy: { erasureHashSecret: deps.erasureHashSecret },
+  };
 
   app.setErrorHandler((error: FastifyError, req, reply) => {
     const refusal = fastifyErrorCode(error);

@@ -29,5 +29,9 @@ export type AppRouter = TRPCBuiltRouter<
       stats: Query<void, T.EventStats>;
       retry: Mutation<T.EventIdInput, T.OutboxEvent>;
     };
+    privacy: {
+      export: Query<T.ExportInput, T.PersonalDataExport>;
+      erase: Mutation<T.EraseInput, T.ErasureResult>;
+    };
   }
 >;

@@ -25,7 +25,9 @@ export interface Context {
   /** Records a submission caught by the honeypot field (counted and logged, without its data). */
   honeypotCaught(): void;
   /** Settings of the lead procedures. */
-  leads: { duplicateWindowDays: number };
+  leads: { duplicateWindowDays: number; requireConsent: boolean };
+  /** Settings of the privacy procedures. */
+  privacy: { erasureHashSecret: string };
 }
 
 /** Every procedure carries the audit row its call must write, if its contract audits it. */

@@ -59,6 +59,8 @@ export const Lead = defineEntity({
      * transaction, so that a commit that becomes visible late is never skipped.
      */
     changeXid: p.bigint().default(0),
+    /** When the lead was anonymised (see `PrivacyRepository.eraseLead`); null while it holds personal data. */
+    erasedAt: p.datetime().nullable(),
     /**
      * `lead.search_document` of the lead's fields, set by a trigger when one of them changes:
      * what `q` searches, stored so that checking a candidate costs no unaccent per row.

@@ -1,0 +1,5 @@
+import { router } from '../../trpc.js';
+import { erase } from './erase.js';
+import { exportData } from './export.js';
+
+export const privacyRouter = router({ export: exportData, erase });
