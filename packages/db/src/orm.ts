@@ -6,11 +6,11 @@ import { Lead } from './entities/lead.js';
 import { LeadActivity } from './entities/lead-activity.js';
 import { LeadAttribution } from './entities/lead-attribution.js';
 import { LeadCount } from './entities/lead-count.js';
-import { LeadStage, LeadStageWeek } from './entities/lead-stage.js';
+import { LeadSourceWeek, LeadStage, LeadStageWeek } from './entities/lead-stage.js';
 import { OutboxEvent } from './entities/outbox-event.js';
 import { migrationsList } from './migrations/index.js';
 
-export const entities = [Lead, LeadActivity, LeadAttribution, LeadCount, LeadStage, LeadStageWeek, OutboxEvent, AuditLog, IdempotencyKey];
+export const entities = [Lead, LeadActivity, LeadAttribution, LeadCount, LeadStage, LeadStageWeek, LeadSourceWeek, OutboxEvent, AuditLog, IdempotencyKey];
 
 export interface OrmOptions {
   clientUrl: string;

@@ -37,12 +37,18 @@ export const LeadStage = defineEntity({
     closedAt: p.datetime().nullable(),
     /** The lead is, or was once, `qualified` or beyond. */
     reachedQualified: p.boolean(),
+    /** For a closed lead's creation row: days from creation to closing (the sources report's median). */
+    daysToClose: p.double().nullable(),
   }),
   indexes: [
     { name: 'lead_stages_entered_at_idx', properties: ['enteredAt'] },
     {
-      name: 'lead_stages_stage_bucket_seconds_idx',
-      expression: `create index "lead_stages_stage_bucket_seconds_idx" on "lead"."lead_stages" ("stage", "bucket", "seconds") include ("entered_at", "source") where "seconds" is not null`,
+      name: 'lead_stages_stage_bucket_entered_at_idx',
+      expression: `create index "lead_stages_stage_bucket_entered_at_idx" on "lead"."lead_stages" ("stage", "bucket", "entered_at") include ("seconds", "source") where "seconds" is not null`,
+    },
+    {
+      name: 'lead_stages_closed_idx',
+      expression: `create index "lead_stages_closed_idx" on "lead"."lead_stages" ("entered_at") include ("source", "utm_source", "utm_medium", "utm_campaign", "assigned_to", "status", "days_to_close") where "position" = 0 and "status" in ('closed_won', 'closed_lost')`,
     },
     {
       name: 'lead_stages_reentered_at_idx',
@@ -75,3 +81,28 @@ export const LeadStageWeek = defineEntity({
   }),
 });
 export type LeadStageWeek = InferEntity<typeof LeadStageWeek>;
+
+export const SOURCE_DIMENSIONS = ['utm_source', 'utm_medium', 'utm_campaign'] as const;
+
+/**
+ * The leads of `lead.lead_stages`' creation rows summed per UTC week of creation, for each utm
+ * dimension: its value (`has_key` false for none, `key` then empty), source, current status and
+ * whether they reached `qualified` (the sources report sums `utm_source`'s rows by source for its
+ * `source` grouping). Kept by the same triggers.
+ */
+export const LeadSourceWeek = defineEntity({
+  name: 'LeadSourceWeek',
+  schema: 'lead',
+  tableName: 'lead_source_weeks',
+  properties: (p) => ({
+    week: p.datetime().primary(),
+    dimension: p.enum([...SOURCE_DIMENSIONS]).primary(),
+    hasKey: p.boolean().primary(),
+    key: p.string().length(200).primary(),
+    source: p.enum([...LEAD_SOURCES]).primary(),
+    status: p.enum([...LEAD_STATUSES]).primary(),
+    reachedQualified: p.boolean().primary(),
+    leads: p.bigint('number'),
+  }),
+});
+export type LeadSourceWeek = InferEntity<typeof LeadSourceWeek>;

@@ -18,17 +18,25 @@ const SOURCES = `'website', 'referral', 'social', 'other'`;
 export class Migration20261202013000_lead_stages extends Migration {
   override async up(): Promise<void> {
     this.addSql(
-      `create table "lead"."lead_stages" ("lead_id" uuid not null, "position" smallint not null, "stage" text check ("stage" in (${STAGES})) not null, "entered_at" timestamptz not null, "seconds" double precision null, "bucket" smallint null, "previous_entry_at" timestamptz null, "to_next" boolean not null, "to_won" boolean not null, "source" text check ("source" in (${SOURCES})) not null, "status" text check ("status" in (${STAGES})) not null, "assigned_to" uuid null, "utm_source" varchar(200) null, "utm_medium" varchar(200) null, "utm_campaign" varchar(200) null, "closed_at" timestamptz null, "reached_qualified" boolean not null, constraint "lead_stages_pkey" primary key ("lead_id", "position"));`,
+      `create table "lead"."lead_stages" ("lead_id" uuid not null, "position" smallint not null, "stage" text check ("stage" in (${STAGES})) not null, "entered_at" timestamptz not null, "seconds" double precision null, "bucket" smallint null, "previous_entry_at" timestamptz null, "to_next" boolean not null, "to_won" boolean not null, "source" text check ("source" in (${SOURCES})) not null, "status" text check ("status" in (${STAGES})) not null, "assigned_to" uuid null, "utm_source" varchar(200) null, "utm_medium" varchar(200) null, "utm_campaign" varchar(200) null, "closed_at" timestamptz null, "reached_qualified" boolean not null, "days_to_close" double precision null, constraint "lead_stages_pkey" primary key ("lead_id", "position"));`,
     );
     this.addSql(`create index "lead_stages_entered_at_idx" on "lead"."lead_stages" ("entered_at");`);
     this.addSql(
-      `create index "lead_stages_stage_bucket_seconds_idx" on "lead"."lead_stages" ("stage", "bucket", "seconds") include ("entered_at", "source") where "seconds" is not null;`,
+      `create index "lead_stages_stage_bucket_entered_at_idx" on "lead"."lead_stages" ("stage", "bucket", "entered_at") include ("seconds", "source") where "seconds" is not null;`,
     );
     this.addSql(
       `create index "lead_stages_reentered_at_idx" on "lead"."lead_stages" ("entered_at") where "previous_entry_at" is not null;`,
     );
     this.addSql(
       `create table "lead"."lead_stage_weeks" ("week" timestamptz not null, "stage" text check ("stage" in (${STAGES})) not null, "source" text check ("source" in (${SOURCES})) not null, "bucket" smallint not null, "entered" bigint not null, "to_next" bigint not null, "to_won" bigint not null, "stints" bigint not null, "leads" bigint not null, constraint "lead_stage_weeks_pkey" primary key ("week", "stage", "source", "bucket"));`,
+    );
+
+    this.addSql(
+      `create table "lead"."lead_source_weeks" ("week" timestamptz not null, "dimension" text check ("dimension" in ('utm_source', 'utm_medium', 'utm_campaign')) not null, "has_key" boolean not null, "key" varchar(200) not null, "source" text check ("source" in (${SOURCES})) not null, "status" text check ("status" in (${STAGES})) not null, "reached_qualified" boolean not null, "leads" bigint not null, constraint "lead_source_weeks_pkey" primary key ("week", "dimension", "has_key", "key", "source", "status", "reached_qualified"));`,
+    );
+    // The sources report's median days to close reads the closed leads' creation rows from this index alone.
+    this.addSql(
+      `create index "lead_stages_closed_idx" on "lead"."lead_stages" ("entered_at") include ("source", "utm_source", "utm_medium", "utm_campaign", "assigned_to", "status", "days_to_close") where "position" = 0 and "status" in ('closed_won', 'closed_lost');`,
     );
 
     // Every entry in timeline order (its time, the creation first, then the activity id). A
@@ -38,7 +46,8 @@ export class Migration20261202013000_lead_stages extends Migration {
 select e.lead_id, e.position, e.stage, e.entered_at, e.seconds,
        case when e.seconds is not null then floor(16 * ln(1 + greatest(e.seconds, 0)) / ln(2))::smallint end as bucket,
        e.previous_entry_at, e.to_next, e.to_won, e.source, e.status, e.assigned_to, e.utm_source, e.utm_medium, e.utm_campaign,
-       e.closed_at, e.reached_qualified
+       e.closed_at, e.reached_qualified,
+       case when e.position = 0 and e.status in ('closed_won', 'closed_lost') then (extract(epoch from e.closed_at - e.entered_at) / 86400)::double precision end as days_to_close
 from (
   select t.lead_id,
          case when t.seq = 0 then 0 else row_number() over (partition by t.lead_id, t.seq order by t.at, t.activity_id) end::smallint as position,
@@ -77,6 +86,18 @@ language sql stable parallel safe as $$
   where $2 = 0
 $$;`);
 
+    // What a creation row adds to the sources report's weekly sums: its lead, once per utm
+    // dimension (the source report sums any one of them by source).
+    this.addSql(`create function "lead"."lead_source_cells"(
+  entered_at timestamptz, "position" smallint, source text, status text, reached_qualified boolean,
+  utm_source text, utm_medium text, utm_campaign text)
+returns table (week timestamptz, dimension text, has_key boolean, key text, source text, status text, reached_qualified boolean, leads int)
+language sql stable parallel safe as $$
+  select date_trunc('week', $1, 'UTC'), d.dimension, d.key is not null, coalesce(d.key, ''), $3, $4, $5, 1
+  from (values ('utm_source', $6), ('utm_medium', $7), ('utm_campaign', $8)) as d (dimension, key)
+  where $2 = 0
+$$;`);
+
     // Recomputes one lead's rows and writes only what differs (and its difference to the sums,
     // in key order, so that two commits cannot deadlock on them). Each lead once per
     // transaction: the triggers fire at commit, when the timeline is final.
@@ -103,29 +124,48 @@ begin
       previous_entry_at = excluded.previous_entry_at, to_next = excluded.to_next, to_won = excluded.to_won,
       source = excluded.source, status = excluded.status, assigned_to = excluded.assigned_to, utm_source = excluded.utm_source,
       utm_medium = excluded.utm_medium, utm_campaign = excluded.utm_campaign, closed_at = excluded.closed_at,
-      reached_qualified = excluded.reached_qualified
+      reached_qualified = excluded.reached_qualified, days_to_close = excluded.days_to_close
+  ),
+  changes as (select a.*, 1 as sign from added a union all select r.*, -1 from removed r),
+  stage_sums as (
+    insert into lead.lead_stage_weeks as w (week, stage, source, bucket, entered, to_next, to_won, stints, leads)
+    select c.week, c.stage, c.source, c.bucket, sum(c.entered * d.sign), sum(c.to_next * d.sign), sum(c.to_won * d.sign),
+           sum(c.stints * d.sign), sum(c.leads * d.sign)
+    from changes d
+    cross join lateral lead.lead_stage_cells(d.entered_at, d.position, d.stage, d.status, d.source, d.bucket, d.seconds,
+                                             d.previous_entry_at, d.to_next, d.to_won) c
+    group by c.week, c.stage, c.source, c.bucket
+    having sum(c.entered * d.sign) <> 0 or sum(c.to_next * d.sign) <> 0 or sum(c.to_won * d.sign) <> 0
+        or sum(c.stints * d.sign) <> 0 or sum(c.leads * d.sign) <> 0
+    order by c.week, c.stage, c.source, c.bucket
+    on conflict (week, stage, source, bucket) do update set
+      entered = w.entered + excluded.entered, to_next = w.to_next + excluded.to_next, to_won = w.to_won + excluded.to_won,
+      stints = w.stints + excluded.stints, leads = w.leads + excluded.leads
   )
-  insert into lead.lead_stage_weeks as w (week, stage, source, bucket, entered, to_next, to_won, stints, leads)
-  select c.week, c.stage, c.source, c.bucket, sum(c.entered * d.sign), sum(c.to_next * d.sign), sum(c.to_won * d.sign),
-         sum(c.stints * d.sign), sum(c.leads * d.sign)
-  from (select a.*, 1 as sign from added a union all select r.*, -1 from removed r) d
-  cross join lateral lead.lead_stage_cells(d.entered_at, d.position, d.stage, d.status, d.source, d.bucket, d.seconds,
-                                           d.previous_entry_at, d.to_next, d.to_won) c
-  group by c.week, c.stage, c.source, c.bucket
-  having sum(c.entered * d.sign) <> 0 or sum(c.to_next * d.sign) <> 0 or sum(c.to_won * d.sign) <> 0
-      or sum(c.stints * d.sign) <> 0 or sum(c.leads * d.sign) <> 0
-  order by c.week, c.stage, c.source, c.bucket
-  on conflict (week, stage, source, bucket) do update set
-    entered = w.entered + excluded.entered, to_next = w.to_next + excluded.to_next, to_won = w.to_won + excluded.to_won,
-    stints = w.stints + excluded.stints, leads = w.leads + excluded.leads;
+  insert into lead.lead_source_weeks as w (week, dimension, has_key, key, source, status, reached_qualified, leads)
+  select c.week, c.dimension, c.has_key, c.key, c.source, c.status, c.reached_qualified, sum(d.sign)
+  from changes d
+  cross join lateral lead.lead_source_cells(d.entered_at, d.position, d.source, d.status, d.reached_qualified,
+                                            d.utm_source, d.utm_medium, d.utm_campaign) c
+  group by c.week, c.dimension, c.has_key, c.key, c.source, c.status, c.reached_qualified
+  having sum(d.sign) <> 0
+  order by c.week, c.dimension, c.has_key, c.key, c.source, c.status, c.reached_qualified
+  on conflict (week, dimension, has_key, key, source, status, reached_qualified) do update set leads = w.leads + excluded.leads;
 end
 $$;`);
 
     // Every lead at once (this migration, and the bench's seed, which writes without triggers).
     this.addSql(`create function "lead"."lead_stages_rebuild"() returns void language sql as $$
   delete from lead.lead_stage_weeks;
+  delete from lead.lead_source_weeks;
   delete from lead.lead_stages;
   insert into lead.lead_stages select * from lead.lead_stage_rows;
+  insert into lead.lead_source_weeks (week, dimension, has_key, key, source, status, reached_qualified, leads)
+  select c.week, c.dimension, c.has_key, c.key, c.source, c.status, c.reached_qualified, count(*)
+  from lead.lead_stages s
+  cross join lateral lead.lead_source_cells(s.entered_at, s.position, s.source, s.status, s.reached_qualified,
+                                            s.utm_source, s.utm_medium, s.utm_campaign) c
+  group by c.week, c.dimension, c.has_key, c.key, c.source, c.status, c.reached_qualified;
   insert into lead.lead_stage_weeks (week, stage, source, bucket, entered, to_next, to_won, stints, leads)
   select c.week, c.stage, c.source, c.bucket, sum(c.entered), sum(c.to_next), sum(c.to_won), sum(c.stints), sum(c.leads)
   from lead.lead_stages s
@@ -154,6 +194,7 @@ $$;`);
     this.addSql(`create function "lead"."lead_stages_clear"() returns trigger language plpgsql as $$
 begin
   delete from lead.lead_stage_weeks;
+  delete from lead.lead_source_weeks;
   delete from lead.lead_stages;
   return null;
 end
@@ -179,7 +220,7 @@ $$;`);
 
     // The triggers exist (and this transaction's lock keeps writers out) before the timeline is read.
     this.addSql(`select lead.lead_stages_rebuild();`);
-    this.addSql(`analyze "lead"."lead_stages", "lead"."lead_stage_weeks";`);
+    this.addSql(`analyze "lead"."lead_stages", "lead"."lead_stage_weeks", "lead"."lead_source_weeks";`);
 
     // The reports no longer read the activities by time.
     this.addSql(`drop index "lead"."lead_activities_status_changed_created_at_idx";`);
@@ -200,8 +241,10 @@ $$;`);
     this.addSql(`drop function if exists "lead"."lead_stages_on_lead"();`);
     this.addSql(`drop function if exists "lead"."lead_stages_rebuild"();`);
     this.addSql(`drop function if exists "lead"."lead_stages_refresh"(uuid);`);
+    this.addSql(`drop function if exists "lead"."lead_source_cells"(timestamptz, smallint, text, text, boolean, text, text, text);`);
     this.addSql(`drop function if exists "lead"."lead_stage_cells"(timestamptz, smallint, text, text, text, smallint, double precision, timestamptz, boolean, boolean);`);
     this.addSql(`drop view if exists "lead"."lead_stage_rows";`);
+    this.addSql(`drop table if exists "lead"."lead_source_weeks" cascade;`);
     this.addSql(`drop table if exists "lead"."lead_stage_weeks" cascade;`);
     this.addSql(`drop table if exists "lead"."lead_stages" cascade;`);
   }

@@ -217,35 +217,52 @@ export class ReportRepository {
   }
 
   /**
-   * Over the leads created in the period: their creation rows (position 0) carry the lead's
-   * current status, when it closed and whether it ever reached `qualified` or beyond.
+   * Over the leads created in the period, from their creation rows (position 0: the lead's
+   * current status, when it closed, whether it ever reached `qualified` or beyond): the counts
+   * from the weekly sums of the whole weeks (unless a filter other than status and source asks
+   * for the rows) and the rows of the rest; the median days to close from the closed leads' rows.
    */
   async sources(dimension: ReportDimension, period: Period, filter: LeadFilter, scope: LeadScope): Promise<SourceRow[]> {
     const column = REPORT_DIMENSIONS[dimension];
-    const { where, params } = leadConditions(filter, scope, 2, 's.');
+    const { where, params } = leadConditions(filter, scope, 4, 's.');
     const and = where.replace(' where', ' and');
-    const values = [...bounds(period), ...params];
+    const medianAnd = leadConditions(filter, scope, 2, 's.').where.replace(' where', ' and');
+    const [summedFrom, summedTo] = split(period, { ...filter, status: undefined }, scope);
+    const values = [...bounds(period), summedFrom, summedTo, ...params];
+    const param = (value: string | undefined) => `$${4 + params.indexOf(value!) + 1}`;
+    const weeks = [
+      `week >= $3 and week < $4`,
+      `dimension = '${dimension === 'source' ? 'utm_source' : column}'`,
+      ...(filter.source === undefined ? [] : [`source = ${param(filter.source)}`]),
+      ...(filter.status === undefined ? [] : [`status = ${param(filter.status)}`]),
+    ].join(' and ');
+    const key = dimension === 'source' ? 'source' : 'case when has_key then key end';
     // Two statements: the counts aggregate by hashing, and only the closed leads are sorted for
     // their median (one ordered-set aggregate would sort every lead of the period by group).
     const [rows, medians] = await this.reading(async (sql) => [
       await sql.query<Record<string, string | number | null>>(
-        `select s.${column}::text as key, count(*) as leads,
-                count(*) filter (where s.reached_qualified) as reached,
-                count(*) filter (where s.status = 'closed_won') as won,
-                count(*) filter (where s.status = 'closed_lost') as lost
-           from lead.lead_stages s
-          where s.position = 0 and s.entered_at >= $1 and s.entered_at < $2${and}
-          group by 1
-          order by count(*) desc, 1 asc nulls last`,
+        `select key, sum(leads) as leads, sum(reached) as reached, sum(won) as won, sum(lost) as lost
+           from (
+             select ${key}::text as key, leads, case when reached_qualified then leads else 0 end as reached,
+                    case when status = 'closed_won' then leads else 0 end as won, case when status = 'closed_lost' then leads else 0 end as lost
+               from lead.lead_source_weeks where ${weeks}
+             union all
+             select s.${column}::text, 1, s.reached_qualified::int, (s.status = 'closed_won')::int, (s.status = 'closed_lost')::int
+               from lead.lead_stages s
+              where s.position = 0 and ((s.entered_at >= $1 and s.entered_at < $3) or (s.entered_at >= $4 and s.entered_at < $2))${and}
+           ) c
+          group by key
+          having sum(leads) > 0
+          order by sum(leads) desc, key asc nulls last`,
         values,
       ),
       await sql.query<{ key: string | null; median_days: number }>(
-        `select s.${column}::text as key,
-                percentile_cont(0.5) within group (order by extract(epoch from s.closed_at - s.entered_at) / 86400) as median_days
+        // Grouped in byte order (the groups' order does not matter here, and it sorts faster).
+        `select s.${column}::text collate "C" as key, percentile_cont(0.5) within group (order by s.days_to_close) as median_days
            from lead.lead_stages s
-          where s.position = 0 and s.entered_at >= $1 and s.entered_at < $2${and} and s.status in ('closed_won', 'closed_lost')
+          where s.position = 0 and s.status in ('closed_won', 'closed_lost') and s.entered_at >= $1 and s.entered_at < $2${medianAnd}
           group by 1`,
-        values,
+        [...bounds(period), ...params],
       ),
     ]);
     const medianOf = new Map(medians.map((m) => [m.key, num(m.median_days)]));
