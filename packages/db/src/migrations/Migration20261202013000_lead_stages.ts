@@ -242,7 +242,9 @@ $$;`);
     this.addSql(`drop function if exists "lead"."lead_stages_rebuild"();`);
     this.addSql(`drop function if exists "lead"."lead_stages_refresh"(uuid);`);
     this.addSql(`drop function if exists "lead"."lead_source_cells"(timestamptz, smallint, text, text, boolean, text, text, text);`);
-    this.addSql(`drop function if exists "lead"."lead_stage_cells"(timestamptz, smallint, text, text, text, smallint, double precision, timestamptz, boolean, boolean);`);
+    this.addSql(
+      `drop function if exists "lead"."lead_stage_cells"(timestamptz, smallint, text, text, text, smallint, double precision, timestamptz, boolean, boolean);`,
+    );
     this.addSql(`drop view if exists "lead"."lead_stage_rows";`);
     this.addSql(`drop table if exists "lead"."lead_source_weeks" cascade;`);
     this.addSql(`drop table if exists "lead"."lead_stage_weeks" cascade;`);
