@@ -152,11 +152,11 @@ describe('lead.lead_stages', () => {
     const sourceSums = (from: string) =>
       t
         .sql<{ r: string }>(
-          `select row(week, dimension, has_key, key, source, status, reached_qualified, leads)::text as r from (${from}) w where leads <> 0 order by 1`,
+          `select row(week, dimension, has_key, key, source, outcome, reached_qualified, leads)::text as r from (${from}) w where leads <> 0 order by 1`,
         )
         .then((all) => all.map((x) => x.r));
     expect(await sourceSums('select * from lead.lead_source_weeks')).toEqual(
-      await sourceSums(`select c.week, c.dimension, c.has_key, c.key, c.source, c.status, c.reached_qualified, count(*) as leads
+      await sourceSums(`select c.week, c.dimension, c.has_key, c.key, c.source, c.outcome, c.reached_qualified, count(*) as leads
                           from lead.lead_stages s
                           cross join lateral lead.lead_source_cells(s.entered_at, s.position, s.source, s.status, s.reached_qualified,
                                                                     s.utm_source, s.utm_medium, s.utm_campaign) c

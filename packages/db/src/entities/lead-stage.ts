@@ -48,7 +48,7 @@ export const LeadStage = defineEntity({
     },
     {
       name: 'lead_stages_closed_idx',
-      expression: `create index "lead_stages_closed_idx" on "lead"."lead_stages" ("entered_at") include ("source", "utm_source", "utm_medium", "utm_campaign", "assigned_to", "status", "days_to_close") where "position" = 0 and "status" in ('closed_won', 'closed_lost')`,
+      expression: `create index "lead_stages_closed_idx" on "lead"."lead_stages" ("entered_at") include ("source", "utm_source", "utm_medium", "utm_campaign", "assigned_to", "status", "days_to_close") where "days_to_close" is not null`,
     },
     {
       name: 'lead_stages_reentered_at_idx',
@@ -83,11 +83,13 @@ export const LeadStageWeek = defineEntity({
 export type LeadStageWeek = InferEntity<typeof LeadStageWeek>;
 
 export const SOURCE_DIMENSIONS = ['utm_source', 'utm_medium', 'utm_campaign'] as const;
+/** A lead's current status as the sources report counts it. */
+const OUTCOMES = ['open', 'won', 'lost'] as const;
 
 /**
  * The leads of `lead.lead_stages`' creation rows summed per UTC week of creation, for each utm
- * dimension: its value (`has_key` false for none, `key` then empty), source, current status and
- * whether they reached `qualified` (the sources report sums `utm_source`'s rows by source for its
+ * dimension: its value (`has_key` false for none, `key` then empty), source, whether it is open,
+ * won or lost now, and whether it reached `qualified` (the sources report sums `utm_source`'s rows by source for its
  * `source` grouping). Kept by the same triggers.
  */
 export const LeadSourceWeek = defineEntity({
@@ -100,7 +102,7 @@ export const LeadSourceWeek = defineEntity({
     hasKey: p.boolean().primary(),
     key: p.string().length(200).primary(),
     source: p.enum([...LEAD_SOURCES]).primary(),
-    status: p.enum([...LEAD_STATUSES]).primary(),
+    outcome: p.enum([...OUTCOMES]).primary(),
     reachedQualified: p.boolean().primary(),
     leads: p.bigint('number'),
   }),

@@ -32,11 +32,11 @@ export class Migration20261202013000_lead_stages extends Migration {
     );
 
     this.addSql(
-      `create table "lead"."lead_source_weeks" ("week" timestamptz not null, "dimension" text check ("dimension" in ('utm_source', 'utm_medium', 'utm_campaign')) not null, "has_key" boolean not null, "key" varchar(200) not null, "source" text check ("source" in (${SOURCES})) not null, "status" text check ("status" in (${STAGES})) not null, "reached_qualified" boolean not null, "leads" bigint not null, constraint "lead_source_weeks_pkey" primary key ("week", "dimension", "has_key", "key", "source", "status", "reached_qualified"));`,
+      `create table "lead"."lead_source_weeks" ("week" timestamptz not null, "dimension" text check ("dimension" in ('utm_source', 'utm_medium', 'utm_campaign')) not null, "has_key" boolean not null, "key" varchar(200) not null, "source" text check ("source" in (${SOURCES})) not null, "outcome" text check ("outcome" in ('open', 'won', 'lost')) not null, "reached_qualified" boolean not null, "leads" bigint not null, constraint "lead_source_weeks_pkey" primary key ("week", "dimension", "has_key", "key", "source", "outcome", "reached_qualified"));`,
     );
     // The sources report's median days to close reads the closed leads' creation rows from this index alone.
     this.addSql(
-      `create index "lead_stages_closed_idx" on "lead"."lead_stages" ("entered_at") include ("source", "utm_source", "utm_medium", "utm_campaign", "assigned_to", "status", "days_to_close") where "position" = 0 and "status" in ('closed_won', 'closed_lost');`,
+      `create index "lead_stages_closed_idx" on "lead"."lead_stages" ("entered_at") include ("source", "utm_source", "utm_medium", "utm_campaign", "assigned_to", "status", "days_to_close") where "days_to_close" is not null;`,
     );
 
     // Every entry in timeline order (its time, the creation first, then the activity id). A
@@ -87,70 +87,77 @@ language sql stable parallel safe as $$
 $$;`);
 
     // What a creation row adds to the sources report's weekly sums: its lead, once per utm
-    // dimension (the source report sums any one of them by source).
+    // dimension (the source report sums any one of them by source), as open, won or lost, so
+    // that a move between open stages changes no sum.
     this.addSql(`create function "lead"."lead_source_cells"(
   entered_at timestamptz, "position" smallint, source text, status text, reached_qualified boolean,
   utm_source text, utm_medium text, utm_campaign text)
-returns table (week timestamptz, dimension text, has_key boolean, key text, source text, status text, reached_qualified boolean, leads int)
+returns table (week timestamptz, dimension text, has_key boolean, key text, source text, outcome text, reached_qualified boolean, leads int)
 language sql stable parallel safe as $$
-  select date_trunc('week', $1, 'UTC'), d.dimension, d.key is not null, coalesce(d.key, ''), $3, $4, $5, 1
+  select date_trunc('week', $1, 'UTC'), d.dimension, d.key is not null, coalesce(d.key, ''), $3,
+         case $4 when 'closed_won' then 'won' when 'closed_lost' then 'lost' else 'open' end, $5, 1
   from (values ('utm_source', $6), ('utm_medium', $7), ('utm_campaign', $8)) as d (dimension, key)
   where $2 = 0
 $$;`);
 
     // Recomputes one lead's rows and writes only what differs (and its difference to the sums,
     // in key order, so that two commits cannot deadlock on them). Each lead once per
-    // transaction: the triggers fire at commit, when the timeline is final.
+    // transaction: the triggers fire at commit, when the timeline is final (nothing in this
+    // schema sets constraints immediate, which would fire them earlier).
     this.addSql(`create function "lead"."lead_stages_refresh"(p_lead uuid) returns void language plpgsql as $$
 declare
   done text := coalesce(current_setting('lead.stages_refreshed', true), '');
+  fresh lead.lead_stages[];
+  old lead.lead_stages[];
 begin
   if strpos(done, p_lead::text) > 0 then
     return;
   end if;
   perform set_config('lead.stages_refreshed', done || p_lead::text || ' ', true);
-  with fresh as (select * from lead.lead_stage_rows where lead_id = p_lead),
-  old as (select * from lead.lead_stages where lead_id = p_lead),
-  added as (select * from fresh except all select * from old),
-  removed as (select * from old except all select * from fresh),
-  deleted as (
-    delete from lead.lead_stages s using removed r
-    where s.lead_id = p_lead and s.position = r.position and not exists (select 1 from added a where a.position = r.position)
-  ),
-  written as (
-    insert into lead.lead_stages select * from added
-    on conflict (lead_id, position) do update set
-      stage = excluded.stage, entered_at = excluded.entered_at, seconds = excluded.seconds, bucket = excluded.bucket,
-      previous_entry_at = excluded.previous_entry_at, to_next = excluded.to_next, to_won = excluded.to_won,
-      source = excluded.source, status = excluded.status, assigned_to = excluded.assigned_to, utm_source = excluded.utm_source,
-      utm_medium = excluded.utm_medium, utm_campaign = excluded.utm_campaign, closed_at = excluded.closed_at,
-      reached_qualified = excluded.reached_qualified, days_to_close = excluded.days_to_close
-  ),
-  changes as (select a.*, 1 as sign from added a union all select r.*, -1 from removed r),
-  stage_sums as (
-    insert into lead.lead_stage_weeks as w (week, stage, source, bucket, entered, to_next, to_won, stints, leads)
-    select c.week, c.stage, c.source, c.bucket, sum(c.entered * d.sign), sum(c.to_next * d.sign), sum(c.to_won * d.sign),
-           sum(c.stints * d.sign), sum(c.leads * d.sign)
-    from changes d
-    cross join lateral lead.lead_stage_cells(d.entered_at, d.position, d.stage, d.status, d.source, d.bucket, d.seconds,
-                                             d.previous_entry_at, d.to_next, d.to_won) c
-    group by c.week, c.stage, c.source, c.bucket
-    having sum(c.entered * d.sign) <> 0 or sum(c.to_next * d.sign) <> 0 or sum(c.to_won * d.sign) <> 0
-        or sum(c.stints * d.sign) <> 0 or sum(c.leads * d.sign) <> 0
-    order by c.week, c.stage, c.source, c.bucket
-    on conflict (week, stage, source, bucket) do update set
-      entered = w.entered + excluded.entered, to_next = w.to_next + excluded.to_next, to_won = w.to_won + excluded.to_won,
-      stints = w.stints + excluded.stints, leads = w.leads + excluded.leads
-  )
-  insert into lead.lead_source_weeks as w (week, dimension, has_key, key, source, status, reached_qualified, leads)
-  select c.week, c.dimension, c.has_key, c.key, c.source, c.status, c.reached_qualified, sum(d.sign)
-  from changes d
+  -- (Its columns named: a whole-row reference would keep the filter out of the view.)
+  select coalesce(array_agg(row(f.lead_id, f.position, f.stage, f.entered_at, f.seconds, f.bucket, f.previous_entry_at, f.to_next,
+                                f.to_won, f.source, f.status, f.assigned_to, f.utm_source, f.utm_medium, f.utm_campaign, f.closed_at,
+                                f.reached_qualified, f.days_to_close)::lead.lead_stages order by f.position), '{}') into fresh
+  from lead.lead_stage_rows f where f.lead_id = p_lead;
+  select coalesce(array_agg(s order by s.position), '{}') into old from lead.lead_stages s where s.lead_id = p_lead;
+  if fresh = old then
+    return;
+  end if;
+  delete from lead.lead_stages where lead_id = p_lead and position >= cardinality(fresh);
+  insert into lead.lead_stages
+  select * from unnest(fresh) f where not row(f.*)::lead.lead_stages = any(old)
+  on conflict (lead_id, position) do update set
+    stage = excluded.stage, entered_at = excluded.entered_at, seconds = excluded.seconds, bucket = excluded.bucket,
+    previous_entry_at = excluded.previous_entry_at, to_next = excluded.to_next, to_won = excluded.to_won,
+    source = excluded.source, status = excluded.status, assigned_to = excluded.assigned_to, utm_source = excluded.utm_source,
+    utm_medium = excluded.utm_medium, utm_campaign = excluded.utm_campaign, closed_at = excluded.closed_at,
+    reached_qualified = excluded.reached_qualified, days_to_close = excluded.days_to_close;
+  insert into lead.lead_stage_weeks as w (week, stage, source, bucket, entered, to_next, to_won, stints, leads)
+  select c.week, c.stage, c.source, c.bucket, sum(c.entered * d.sign), sum(c.to_next * d.sign), sum(c.to_won * d.sign),
+         sum(c.stints * d.sign), sum(c.leads * d.sign)
+  from (select f.*, 1 as sign from unnest(fresh) f where not row(f.*)::lead.lead_stages = any(old)
+        union all
+        select o.*, -1 from unnest(old) o where not row(o.*)::lead.lead_stages = any(fresh)) d
+  cross join lateral lead.lead_stage_cells(d.entered_at, d.position, d.stage, d.status, d.source, d.bucket, d.seconds,
+                                           d.previous_entry_at, d.to_next, d.to_won) c
+  group by c.week, c.stage, c.source, c.bucket
+  having sum(c.entered * d.sign) <> 0 or sum(c.to_next * d.sign) <> 0 or sum(c.to_won * d.sign) <> 0
+      or sum(c.stints * d.sign) <> 0 or sum(c.leads * d.sign) <> 0
+  order by c.week, c.stage, c.source, c.bucket
+  on conflict (week, stage, source, bucket) do update set
+    entered = w.entered + excluded.entered, to_next = w.to_next + excluded.to_next, to_won = w.to_won + excluded.to_won,
+    stints = w.stints + excluded.stints, leads = w.leads + excluded.leads;
+  insert into lead.lead_source_weeks as w (week, dimension, has_key, key, source, outcome, reached_qualified, leads)
+  select c.week, c.dimension, c.has_key, c.key, c.source, c.outcome, c.reached_qualified, sum(d.sign)
+  from (select f.*, 1 as sign from unnest(fresh) f where f.position = 0 and not row(f.*)::lead.lead_stages = any(old)
+        union all
+        select o.*, -1 from unnest(old) o where o.position = 0 and not row(o.*)::lead.lead_stages = any(fresh)) d
   cross join lateral lead.lead_source_cells(d.entered_at, d.position, d.source, d.status, d.reached_qualified,
                                             d.utm_source, d.utm_medium, d.utm_campaign) c
-  group by c.week, c.dimension, c.has_key, c.key, c.source, c.status, c.reached_qualified
+  group by c.week, c.dimension, c.has_key, c.key, c.source, c.outcome, c.reached_qualified
   having sum(d.sign) <> 0
-  order by c.week, c.dimension, c.has_key, c.key, c.source, c.status, c.reached_qualified
-  on conflict (week, dimension, has_key, key, source, status, reached_qualified) do update set leads = w.leads + excluded.leads;
+  order by c.week, c.dimension, c.has_key, c.key, c.source, c.outcome, c.reached_qualified
+  on conflict (week, dimension, has_key, key, source, outcome, reached_qualified) do update set leads = w.leads + excluded.leads;
 end
 $$;`);
 
@@ -160,12 +167,12 @@ $$;`);
   delete from lead.lead_source_weeks;
   delete from lead.lead_stages;
   insert into lead.lead_stages select * from lead.lead_stage_rows;
-  insert into lead.lead_source_weeks (week, dimension, has_key, key, source, status, reached_qualified, leads)
-  select c.week, c.dimension, c.has_key, c.key, c.source, c.status, c.reached_qualified, count(*)
+  insert into lead.lead_source_weeks (week, dimension, has_key, key, source, outcome, reached_qualified, leads)
+  select c.week, c.dimension, c.has_key, c.key, c.source, c.outcome, c.reached_qualified, count(*)
   from lead.lead_stages s
   cross join lateral lead.lead_source_cells(s.entered_at, s.position, s.source, s.status, s.reached_qualified,
                                             s.utm_source, s.utm_medium, s.utm_campaign) c
-  group by c.week, c.dimension, c.has_key, c.key, c.source, c.status, c.reached_qualified;
+  group by c.week, c.dimension, c.has_key, c.key, c.source, c.outcome, c.reached_qualified;
   insert into lead.lead_stage_weeks (week, stage, source, bucket, entered, to_next, to_won, stints, leads)
   select c.week, c.stage, c.source, c.bucket, sum(c.entered), sum(c.to_next), sum(c.to_won), sum(c.stints), sum(c.leads)
   from lead.lead_stages s

@@ -219,22 +219,21 @@ export class ReportRepository {
   /**
    * Over the leads created in the period, from their creation rows (position 0: the lead's
    * current status, when it closed, whether it ever reached `qualified` or beyond): the counts
-   * from the weekly sums of the whole weeks (unless a filter other than status and source asks
-   * for the rows) and the rows of the rest; the median days to close from the closed leads' rows.
+   * from the weekly sums of the whole weeks (unless a filter other than the source asks for the
+   * rows) and the rows of the rest; the median days to close from the closed leads' rows.
    */
   async sources(dimension: ReportDimension, period: Period, filter: LeadFilter, scope: LeadScope): Promise<SourceRow[]> {
     const column = REPORT_DIMENSIONS[dimension];
     const { where, params } = leadConditions(filter, scope, 4, 's.');
     const and = where.replace(' where', ' and');
     const medianAnd = leadConditions(filter, scope, 2, 's.').where.replace(' where', ' and');
-    const [summedFrom, summedTo] = split(period, { ...filter, status: undefined }, scope);
+    const [summedFrom, summedTo] = split(period, filter, scope);
     const values = [...bounds(period), summedFrom, summedTo, ...params];
     const param = (value: string | undefined) => `$${4 + params.indexOf(value!) + 1}`;
     const weeks = [
       `week >= $3 and week < $4`,
       `dimension = '${dimension === 'source' ? 'utm_source' : column}'`,
       ...(filter.source === undefined ? [] : [`source = ${param(filter.source)}`]),
-      ...(filter.status === undefined ? [] : [`status = ${param(filter.status)}`]),
     ].join(' and ');
     const key = dimension === 'source' ? 'source' : 'case when has_key then key end';
     // Two statements: the counts aggregate by hashing, and only the closed leads are sorted for
@@ -244,7 +243,7 @@ export class ReportRepository {
         `select key, sum(leads) as leads, sum(reached) as reached, sum(won) as won, sum(lost) as lost
            from (
              select ${key}::text as key, leads, case when reached_qualified then leads else 0 end as reached,
-                    case when status = 'closed_won' then leads else 0 end as won, case when status = 'closed_lost' then leads else 0 end as lost
+                    case when outcome = 'won' then leads else 0 end as won, case when outcome = 'lost' then leads else 0 end as lost
                from lead.lead_source_weeks where ${weeks}
              union all
              select s.${column}::text, 1, s.reached_qualified::int, (s.status = 'closed_won')::int, (s.status = 'closed_lost')::int
@@ -260,7 +259,7 @@ export class ReportRepository {
         // Grouped in byte order (the groups' order does not matter here, and it sorts faster).
         `select s.${column}::text collate "C" as key, percentile_cont(0.5) within group (order by s.days_to_close) as median_days
            from lead.lead_stages s
-          where s.position = 0 and s.status in ('closed_won', 'closed_lost') and s.entered_at >= $1 and s.entered_at < $2${medianAnd}
+          where s.days_to_close is not null and s.entered_at >= $1 and s.entered_at < $2${medianAnd}
           group by 1`,
         [...bounds(period), ...params],
       ),
