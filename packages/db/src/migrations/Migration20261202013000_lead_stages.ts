@@ -101,19 +101,14 @@ language sql stable parallel safe as $$
 $$;`);
 
     // Recomputes one lead's rows and writes only what differs (and its difference to the sums,
-    // in key order, so that two commits cannot deadlock on them). Each lead once per
-    // transaction: the triggers fire at commit, when the timeline is final (nothing in this
-    // schema sets constraints immediate, which would fire them earlier).
+    // in key order, so that two commits of one lead each cannot deadlock on them). The triggers fire at commit,
+    // when the timeline is final; a lead written twice in a transaction (a status change updates
+    // the lead and adds an activity) is refreshed twice, the second time finding nothing to do.
     this.addSql(`create function "lead"."lead_stages_refresh"(p_lead uuid) returns void language plpgsql as $$
 declare
-  done text := coalesce(current_setting('lead.stages_refreshed', true), '');
   fresh lead.lead_stages[];
   old lead.lead_stages[];
 begin
-  if strpos(done, p_lead::text) > 0 then
-    return;
-  end if;
-  perform set_config('lead.stages_refreshed', done || p_lead::text || ' ', true);
   -- (Its columns named: a whole-row reference would keep the filter out of the view.)
   select coalesce(array_agg(row(f.lead_id, f.position, f.stage, f.entered_at, f.seconds, f.bucket, f.previous_entry_at, f.to_next,
                                 f.to_won, f.source, f.status, f.assigned_to, f.utm_source, f.utm_medium, f.utm_campaign, f.closed_at,
