@@ -10,7 +10,18 @@ import { LeadSourceWeek, LeadStage, LeadStageWeek } from './entities/lead-stage.
 import { OutboxEvent } from './entities/outbox-event.js';
 import { migrationsList } from './migrations/index.js';
 
-export const entities = [Lead, LeadActivity, LeadAttribution, LeadCount, LeadStage, LeadStageWeek, LeadSourceWeek, OutboxEvent, AuditLog, IdempotencyKey];
+export const entities = [
+  Lead,
+  LeadActivity,
+  LeadAttribution,
+  LeadCount,
+  LeadStage,
+  LeadStageWeek,
+  LeadSourceWeek,
+  OutboxEvent,
+  AuditLog,
+  IdempotencyKey,
+];
 
 export interface OrmOptions {
   clientUrl: string;

@@ -26,8 +26,6 @@ export const LeadActivity = defineEntity({
     performedBy: p.uuid().nullable(),
     createdAt: p.datetime(),
   }),
-  indexes: [
-    { name: 'lead_activities_lead_id_created_at_id_idx', properties: ['lead', 'createdAt', 'id'] },
-  ],
+  indexes: [{ name: 'lead_activities_lead_id_created_at_id_idx', properties: ['lead', 'createdAt', 'id'] }],
 });
 export type LeadActivity = InferEntity<typeof LeadActivity>;
