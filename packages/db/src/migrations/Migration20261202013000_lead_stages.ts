@@ -4,12 +4,13 @@ const STAGES = `'new', 'contacted', 'qualified', 'proposal', 'closed_won', 'clos
 const SOURCES = `'website', 'referral', 'social', 'other'`;
 
 /**
- * The status timeline as the reports read it (entities `LeadStage` and `LeadStageWeek`), kept by
+ * The status timeline as the reports read it (entities `LeadStage`, `LeadStageWeek`, `LeadSourceWeek`), kept by
  * deferred triggers from what defines it: a lead enters `new` when it is created and a stage with
  * every `status_changed` activity (`details.new_status`). `lead.lead_stage_rows` states that
  * once; `lead.lead_stages` is that view stored, one row per entry with what the reports ask of it
  * (how long it lasted, where the lead went after it, the lead's filter columns); and
- * `lead.lead_stage_weeks` sums those rows per UTC week, stage, source and duration bucket, so
+ * `lead.lead_stage_weeks` sums those rows per UTC week, stage, source and duration bucket (and
+ * `lead.lead_source_weeks` the creation rows per week, utm value, source and outcome), so
  * that a report reads the weeks inside its period as a few sums and only the rows of its two
  * partial weeks. Any write that changes a lead's timeline or filter columns (the service's, or
  * SQL by hand) refreshes that lead at commit: its rows are recomputed from the view and only the
