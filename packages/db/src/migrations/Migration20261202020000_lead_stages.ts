@@ -16,7 +16,7 @@ const SOURCES = `'website', 'referral', 'social', 'other'`;
  * SQL by hand) refreshes that lead at commit: its rows are recomputed from the view and only the
  * differences are written, with their sums.
  */
-export class Migration20261202013000_lead_stages extends Migration {
+export class Migration20261202020000_lead_stages extends Migration {
   override async up(): Promise<void> {
     this.addSql(
       `create table "lead"."lead_stages" ("lead_id" uuid not null, "position" smallint not null, "stage" text check ("stage" in (${STAGES})) not null, "entered_at" timestamptz not null, "seconds" double precision null, "bucket" smallint null, "previous_entry_at" timestamptz null, "to_next" boolean not null, "to_won" boolean not null, "source" text check ("source" in (${SOURCES})) not null, "status" text check ("status" in (${STAGES})) not null, "assigned_to" uuid null, "utm_source" varchar(200) null, "utm_medium" varchar(200) null, "utm_campaign" varchar(200) null, "closed_at" timestamptz null, "reached_qualified" boolean not null, "days_to_close" double precision null, constraint "lead_stages_pkey" primary key ("lead_id", "position"));`,
