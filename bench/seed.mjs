@@ -12,18 +12,19 @@ const uuidFrom = (ts, salt) =>
 export async function seed(client, size) {
   const n = Math.trunc(size);
   // Row by row, the count triggers and foreign key checks would take most of the time at a
-  // million: the seed skips triggers (so it sets the e-mail key the stamping trigger would) (its rows are consistent by construction) and rebuilds
+  // million: the seed skips triggers (so it sets the e-mail key and search text the stamping trigger would) (its rows are consistent by construction) and rebuilds
   // the counts at the end exactly as their migration does.
   await client.query('set session_replication_role = replica');
   const assignees = `array[${ASSIGNEES.map((a) => `'${a}'::uuid`).join(', ')}]`;
   await client.query('select setseed(0.42)');
   await client.query(`
     insert into lead.leads (id, name, email, email_key, phone, company, message, source, status, priority, assigned_to, created_at, updated_at, closed_at,
-                            utm_source, utm_medium, utm_campaign)
-    select ${uuidFrom('r.created_at', 'r.g::text')}, 'Lead ' || r.g, 'lead' || r.g || '@example.com', 'lead' || r.g || '@example.com',
-      case when r.g % 3 = 0 then null else '+9198' || lpad((r.g % 100000000)::text, 8, '0') end,
-      case when r.g % 4 = 0 then null else 'Company ' || (r.g % 5000) end,
-      'Interested in your services, please call back about enquiry ' || r.g,
+                            utm_source, utm_medium, utm_campaign, search_text)
+    select v.*, lead.search_document(v.name, v.email, v.company, v.phone, v.message) from (
+    select ${uuidFrom('r.created_at', 'r.g::text')}, 'Lead ' || r.g as name, 'lead' || r.g || '@example.com' as email, 'lead' || r.g || '@example.com',
+      case when r.g % 3 = 0 then null else '+9198' || lpad((r.g % 100000000)::text, 8, '0') end as phone,
+      case when r.g % 4 = 0 then null else 'Company ' || (r.g % 5000) end as company,
+      'Interested in your services, please call back about enquiry ' || r.g as message,
       r.source, r.status,
       (array['low', 'medium', 'medium', 'high'])[1 + r.g % 4],
       case when r.status = 'new' and r.ra < 0.8 then null else (${assignees})[1 + floor(r.ra * 25)::int % 25] end,
@@ -43,7 +44,7 @@ export async function seed(client, size) {
           random() as rs, random() as rsrc, random() as ra, random() as ru
         from generate_series(1, ${n}) as g
       ) as x
-    ) as r`);
+    ) as r) as v`);
   await client.query(`
     insert into lead.lead_activities (id, lead_id, activity_type, description, details, performed_by, created_at)
     select ${uuidFrom('created_at', "id::text || 'c'")}, id, 'created', 'Lead created from ' || source, null, null, created_at

@@ -14,8 +14,8 @@ export type LostReason = (typeof LOST_REASONS)[number];
 /**
  * Indexes on expressions (search, sort keys), declared as PostgreSQL reports them
  * (`pg_get_indexdef`). MikroORM's schema diff does not compare expression indexes, so the
- * migration `Migration20261201120000_workday` (which also creates the functions they call) is
- * their source, and `test/workday.test.ts` checks that the planner uses them.
+ * migrations `Migration20261201120000_workday` (which also creates the functions they call) and
+ * `Migration20261202013000_search_text` are their source, and `test/workday.test.ts` checks that the planner uses them.
  */
 const expressionIndex = (name: string, definition: string) => ({
   name,
@@ -59,6 +59,11 @@ export const Lead = defineEntity({
      * transaction, so that a commit that becomes visible late is never skipped.
      */
     changeXid: p.bigint().default(0),
+    /**
+     * `lead.search_document` of the lead's fields, set by a trigger when one of them changes:
+     * what `q` searches, stored so that checking a candidate costs no unaccent per row.
+     */
+    searchText: p.text(),
   }),
   // Each list filter with the list order (created_at DESC, id DESC, read backwards).
   indexes: [
@@ -79,10 +84,7 @@ export const Lead = defineEntity({
     expressionIndex('leads_name_key_id_idx', 'USING btree (lead.search_normalize((name)::text), id)'),
     expressionIndex('leads_status_rank_id_idx', 'USING btree (lead.status_rank(status), id)'),
     expressionIndex('leads_priority_rank_id_idx', 'USING btree (lead.priority_rank(priority), id)'),
-    expressionIndex(
-      'leads_search_trgm_idx',
-      'USING gin (lead.search_document((name)::text, (email)::text, (company)::text, (phone)::text, message) gin_trgm_ops)',
-    ),
+    expressionIndex('leads_search_trgm_idx', 'USING gin (search_text gin_trgm_ops)'),
   ],
 });
 export type Lead = InferEntity<typeof Lead>;

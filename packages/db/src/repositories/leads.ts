@@ -74,6 +74,15 @@ export type LeadChanges = Partial<Pick<LeadRecord, 'name' | 'email' | 'phone' | 
 const EDITABLE: ReadonlyArray<keyof LeadChanges> = ['name', 'email', 'phone', 'company', 'message', 'priority'];
 /** The fields a merge copies from the source where the target has none. */
 const FILLABLE = ['phone', 'company', 'message'] as const;
+/** The columns a merge may write on the target: the fillable fields and the attribution's utm columns. */
+const COLUMN_OF = {
+  phone: 'phone',
+  company: 'company',
+  message: 'message',
+  utmSource: 'utm_source',
+  utmMedium: 'utm_medium',
+  utmCampaign: 'utm_campaign',
+} as const;
 
 /**
  * Which leads a caller may see at all. A lead outside the scope is treated exactly like one that
@@ -126,6 +135,8 @@ const LEAD_COLUMNS = `id, name, email, phone, company, message, source, status, 
   utm_source as "utmSource", utm_medium as "utmMedium", utm_campaign as "utmCampaign"`;
 const ATTRIBUTION_COLUMNS = `utm_source as "utmSource", utm_medium as "utmMedium", utm_campaign as "utmCampaign",
   utm_term as "utmTerm", utm_content as "utmContent", referrer, landing_page as "landingPage", page, first_touch as "firstTouch"`;
+/** Every column of an attribution but its lead. */
+const ATTRIBUTION_FIELDS = 'utm_source, utm_medium, utm_campaign, utm_term, utm_content, referrer, landing_page, page, first_touch';
 const ACTIVITY_COLUMNS = `id, lead_id as "leadId", activity_type as "activityType", description, details,
   performed_by as "performedBy", created_at as "createdAt"`;
 
@@ -166,13 +177,18 @@ export class LeadRepository {
     request: ListRequest,
     scope: LeadScope,
   ): Promise<{ items: LeadRecord[]; total: number; next: Keyset | null }> {
-    const { items: itemsQuery, total: totalQuery } = listQueries(filter, request, scope);
-    const [rows, [count]] = await Promise.all([
-      this.db.query<LeadRecord & { sortKey: string | null; horizon?: string }>(itemsQuery.text, itemsQuery.values),
-      this.db.query<{ total: string }>(totalQuery.text, totalQuery.values),
+    const common = filter.q ? await commonTrigrams(this.db) : null;
+    const { items: itemsQuery, total: totalQuery } = listQueries(filter, request, scope, common);
+    const [rows, counted] = await Promise.all([
+      this.db.query<LeadRecord & { sortKey: string | null; horizon?: string; matchTotal?: string; position?: unknown }>(
+        itemsQuery.text,
+        itemsQuery.values,
+      ),
+      totalQuery ? this.db.query<{ total: string }>(totalQuery.text, totalQuery.values) : null,
     ]);
+    const total = Number(counted ? counted[0]!.total : rows[0]!.matchTotal);
     const found = rows.filter((row) => row.id !== null);
-    const items: LeadRecord[] = found.map(({ sortKey: _key, horizon: _horizon, ...lead }) => lead);
+    const items: LeadRecord[] = found.map(({ sortKey: _key, horizon: _horizon, matchTotal: _total, position: _position, ...lead }) => lead);
     const last = found.at(-1);
     let next: Keyset | null = found.length === request.limit && last ? { key: last.sortKey!, id: last.id } : null;
     if (request.sort === 'change' && !next) {
@@ -180,7 +196,7 @@ export class LeadRepository {
       const horizon = BigInt(rows[0]!.horizon!);
       next = { key: String(horizon - 1n), id: MAX_UUID };
     }
-    return { items, total: Number(count!.total), next };
+    return { items, total, next };
   }
 
   /**
@@ -308,10 +324,23 @@ export class LeadRepository {
       if (source.assignedTo && target.assignedTo && source.assignedTo !== target.assignedTo) throw new MergeAcrossAssigneesError();
 
       const now = new Date();
-      const filled = FILLABLE.filter((field) => target[field] === null && source[field] !== null);
+      const fields = FILLABLE.filter((field) => target[field] === null && source[field] !== null);
       await tx.query('update lead.lead_activities set lead_id = $2 where lead_id = $1', [sourceId, targetId]);
-      const fills = filled.map((field, i) => `, ${field} = $${i + 3}`).join('');
-      await tx.query(`update lead.leads set updated_at = $2${fills} where id = $1`, [targetId, now, ...filled.map((f) => source[f])]);
+      // A target without attribution gets a copy of the source's (and the lead's utm columns with it).
+      const attributed = await tx.query(
+        `insert into lead.lead_attributions (lead_id, ${ATTRIBUTION_FIELDS})
+         select $2, ${ATTRIBUTION_FIELDS} from lead.lead_attributions where lead_id = $1
+         on conflict (lead_id) do nothing returning lead_id`,
+        [sourceId, targetId],
+      );
+      const values: Partial<LeadRecord> = Object.fromEntries(fields.map((f) => [f, source[f]]));
+      if (attributed.length)
+        Object.assign(values, { utmSource: source.utmSource, utmMedium: source.utmMedium, utmCampaign: source.utmCampaign });
+      const columns = Object.keys(values)
+        .map((field, i) => `, ${COLUMN_OF[field as keyof typeof COLUMN_OF]} = $${i + 3}`)
+        .join('');
+      await tx.query(`update lead.leads set updated_at = $2${columns} where id = $1`, [targetId, now, ...Object.values(values)]);
+      const filled: string[] = [...fields, ...(attributed.length ? ['attribution'] : [])];
       const closedAt = source.closedAt ?? now;
       await tx.query(
         `update lead.leads set status = 'closed_lost', lost_reason = 'duplicate', merged_into = $2, closed_at = $3, updated_at = $4 where id = $1`,
@@ -342,7 +371,7 @@ export class LeadRepository {
       }
       await recordEvent(tx, 'LeadMerged', sourceId, { merged_into: targetId, filled_fields: [...filled] }, now);
       await writeAudit(tx, opts.audit, [sourceId, targetId]);
-      const merged = { ...target, ...Object.fromEntries(filled.map((f) => [f, source[f]])), updatedAt: now };
+      const merged = { ...target, ...values, updatedAt: now };
       return { lead: merged, attribution: await attributionOf(tx, targetId), activities: await timeline(tx, targetId) };
     });
   }
@@ -410,27 +439,62 @@ const SORT_KEYS: Record<LeadSort, { expression: string; type: string }> = {
   change: { expression: 'change_xid', type: 'bigint' },
 };
 
-/** The expression the trigram index is built on (it must be spelled exactly so to use it). */
-const SEARCH_DOCUMENT = 'lead.search_document(name, email, company, phone, message)';
-
 /**
- * The search term as it goes into the `like` pattern. A term of phone characters with at least three digits
- * is searched as its digits (so `+91 98765` finds `+919876543210`); `%`, `_` and `\` match
- * themselves. Case and accents are folded in SQL, by the function the index uses.
+ * The search term as it is looked for in `search_text` (which `lead.search_normalize` folds
+ * further, as it folded the document). A term of phone characters with at least three digits is
+ * searched as its digits (so `+91 98765` finds `+919876543210`).
  */
 export function searchTerm(q: string): string {
   const term = q.trim();
   const digits = term.replace(/\D/g, '');
   const asPhone = /^[+\d\s().-]+$/.test(term) && digits.length >= 3;
-  return (asPhone ? digits : term).replace(/[\\%_]/g, '\\$&');
+  return asPhone ? digits : term;
 }
 
-/** The statements of one list page: its leads, and the number of all matches. */
+/** A trigram in at least this share of the leads is too common to look up in the index (see `lead.search_key`). */
+const COMMON_TRIGRAM_SHARE = 0.02;
+/** How long the common trigrams are reused before the statistics are read again (they change when ANALYZE runs). */
+const COMMON_TRIGRAMS_TTL_MS = 5 * 60_000;
+const commonTrigramsCache = new WeakMap<Database, { until: number; trigrams: Promise<string[] | null> }>();
+
+/**
+ * The trigrams of at least `COMMON_TRIGRAM_SHARE` of the leads, from ANALYZE's statistics of
+ * `show_trgm(search_text)` (`lead.leads_search_trigrams`); null when there are none to read
+ * (never analyzed, or unreadable), and the whole term is then searched.
+ */
+export async function readCommonTrigrams(sql: Sql): Promise<string[] | null> {
+  const [row] = await sql.query<{ trigrams: string[] | null }>(
+    `select array_agg(u.trigram) as trigrams
+       from pg_stats_ext_exprs s,
+            unnest(s.most_common_elems::text::text[], s.most_common_elem_freqs) as u(trigram, share)
+      where s.statistics_schemaname = 'lead' and s.statistics_name = 'leads_search_trigrams'
+        and u.trigram is not null and u.share >= $1`,
+    [COMMON_TRIGRAM_SHARE],
+  );
+  return row?.trigrams ?? null;
+}
+
+/** `readCommonTrigrams`, read at most once per `COMMON_TRIGRAMS_TTL_MS` per database; a failed read searches whole terms. */
+function commonTrigrams(db: Database): Promise<string[] | null> {
+  const cached = commonTrigramsCache.get(db);
+  if (cached && cached.until > Date.now()) return cached.trigrams;
+  const trigrams = readCommonTrigrams(db).catch(() => null);
+  commonTrigramsCache.set(db, { until: Date.now() + COMMON_TRIGRAMS_TTL_MS, trigrams });
+  return trigrams;
+}
+
+/**
+ * The statements of one list page: its leads, and the number of all matches. A search looks up
+ * in the trigram index only the part of the term whose trigrams are not `common` (a
+ * common trigram's posting list is read in full, ~2 ms per trigram at a million leads), and
+ * checks each candidate for the whole term in the stored `search_text`.
+ */
 export function listQueries(
   filter: LeadFilter,
   request: ListRequest,
   scope: LeadScope,
-): { items: { text: string; values: unknown[] }; total: { text: string; values: unknown[] } } {
+  common: readonly string[] | null = null,
+): { items: { text: string; values: unknown[] }; total: { text: string; values: unknown[] } | null } {
   const conditions: string[] = [];
   const params: unknown[] = [];
   const add = (condition: (index: number) => string, value: unknown) => {
@@ -461,7 +525,14 @@ export function listQueries(
   }
   if (filter.lostReason) add((i) => `lost_reason = $${i}`, filter.lostReason);
   if (filter.duplicates) conditions.push(filter.duplicates === 'only' ? 'duplicate_of is not null' : 'duplicate_of is null');
-  if (filter.q) add((i) => `${SEARCH_DOCUMENT} like '%' || lead.search_normalize($${i}) || '%'`, searchTerm(filter.q));
+  if (filter.q) {
+    params.push(searchTerm(filter.q), common);
+    const [term, trigrams] = [params.length - 1, params.length];
+    conditions.push(
+      `search_text like '%' || lead.search_key(lead.search_normalize($${term}), $${trigrams}::text[]) || '%'`,
+      `strpos(search_text, lead.search_normalize($${term})) > 0`,
+    );
+  }
   if (filter.updatedSince) add((i) => `updated_at >= $${i}`, filter.updatedSince);
   const where = (list: string[]) => (list.length ? ` where ${list.join(' and ')}` : '');
   const total = counted
@@ -472,10 +543,13 @@ export function listQueries(
   const direction = request.order === 'desc' ? 'desc' : 'asc';
   const pageConditions = [...conditions];
   const pageParams = [...params];
+  // After a position: `(key, id)` compared with it (`afterPosition`).
+  let afterPosition = '';
   if (request.after) {
     pageParams.push(request.after.key, request.after.id);
     const n = pageParams.length;
-    pageConditions.push(`(${key}, id) ${direction === 'desc' ? '<' : '>'} ($${n - 1}::${type}, $${n}::uuid)`);
+    afterPosition = `${direction === 'desc' ? '<' : '>'} ($${n - 1}::${type}, $${n}::uuid)`;
+    pageConditions.push(`(${key}, id) ${afterPosition}`);
   }
   const order = `order by ${key} ${direction}, id ${direction}`;
 
@@ -498,6 +572,27 @@ export function listQueries(
 
   const offset = request.after ? 0 : (request.page - 1) * request.limit;
   pageParams.push(request.limit, offset);
+  const [limit, skip] = [`$${pageParams.length - 1}`, `$${pageParams.length}`];
+  if (filter.q) {
+    // A search's matches are collected once (from the trigram index), counted and ordered: one
+    // pass over the candidates for the page and its total (each row's "matchTotal"; an empty
+    // page is one row of nulls and the total). Left to choose, the planner walks the order's
+    // index and checks each lead for the term, expecting a share of matches it cannot
+    // estimate: for a term in one lead of a million, 1.9 s.
+    return {
+      items: {
+        text: `with matches as materialized (select id, ${key} as position from lead.leads${where(conditions)}),
+               counted as (select count(*)::text as total from matches)
+               select counted.total as "matchTotal", page.* from counted left join lateral (
+                 select ${LEAD_COLUMNS}, ${key} as position, (${key})::text as "sortKey" from lead.leads where id in (
+                   select id from matches${afterPosition ? ` where (position, id) ${afterPosition}` : ''}
+                    order by position ${direction}, id ${direction} limit ${limit} offset ${skip})
+               ) page on true order by page.position ${direction}, page.id ${direction}`,
+        values: pageParams,
+      },
+      total: null,
+    };
+  }
   return {
     // The page's ids come from the order's index alone (an index-only scan where the filter's
     // index holds the key), then their rows by key. Asked for the rows directly, the planner walks the (created_at, id) index and filters
@@ -506,7 +601,7 @@ export function listQueries(
     // leads against 0.3-0.6 ms this way.
     items: {
       text: `select ${LEAD_COLUMNS}, (${key})::text as "sortKey" from lead.leads where id in (
-               select id from lead.leads${where(pageConditions)} ${order} limit $${pageParams.length - 1} offset $${pageParams.length})
+               select id from lead.leads${where(pageConditions)} ${order} limit ${limit} offset ${skip})
              ${order}`,
       values: pageParams,
     },
