@@ -329,7 +329,9 @@ async function benchSize(size) {
         // This machine's PostgreSQL runs with autovacuum off; production's does not. Without this,
         // dead rows left by earlier runs' status changes (leads, and the counters every change
         // updates) slow every later run, the yardstick's as much as the service's.
-        await withClient(dbUrl(name), (c) => c.query('vacuum lead.leads, lead.lead_counts'));
+        await withClient(dbUrl(name), (c) =>
+          c.query('vacuum lead.leads, lead.lead_counts, lead.lead_stages, lead.lead_stage_weeks, lead.lead_source_weeks'),
+        );
         await wrk(server.port, scenario, { seconds: Number(opt.warmup), token, idsFile: idsFile() });
         const { result, peakRssMb } = await measurePeakRss(server.pid, () =>
           wrk(server.port, scenario, { seconds: Number(opt.duration), token, idsFile: idsFile() }),
@@ -350,7 +352,9 @@ async function benchSize(size) {
 
 /** A mixed load for `--soak-minutes`, sampling the service's RSS every 5 s. */
 async function runSoak(name, idsFile) {
-  await withClient(dbUrl(name), (c) => c.query('vacuum lead.leads, lead.lead_counts'));
+  await withClient(dbUrl(name), (c) =>
+    c.query('vacuum lead.leads, lead.lead_counts, lead.lead_stages, lead.lead_stage_weeks, lead.lead_source_weeks'),
+  );
   const service = await startServer('service', name);
   const samples = [];
   const startedAt = performance.now();

@@ -69,9 +69,13 @@ export async function seed(client, size) {
       jsonb_build_object('utm_source', utm_source, 'landing_page', 'https://www.example.com/', 'at', created_at - interval '3 days')
     from lead.leads where utm_source is not null`);
   await client.query('reset session_replication_role');
+  // The reports' stage rows and weekly sums, as the migration that creates them fills them.
+  await client.query('select lead.lead_stages_rebuild()');
   await client.query(`delete from lead.lead_counts`);
   await client.query(`
     insert into lead.lead_counts (status, source, assigned_to, n)
     select status, source, coalesce(assigned_to, '00000000-0000-0000-0000-000000000000'::uuid), count(*) from lead.leads group by 1, 2, 3`);
-  await client.query('vacuum analyze lead.leads, lead.lead_activities, lead.lead_attributions, lead.lead_counts');
+  await client.query(
+    'vacuum analyze lead.leads, lead.lead_activities, lead.lead_attributions, lead.lead_counts, lead.lead_stages, lead.lead_stage_weeks, lead.lead_source_weeks',
+  );
 }

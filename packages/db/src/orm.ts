@@ -8,10 +8,24 @@ import { LeadActivity } from './entities/lead-activity.js';
 import { LeadAttribution } from './entities/lead-attribution.js';
 import { LeadConsent } from './entities/lead-consent.js';
 import { LeadCount } from './entities/lead-count.js';
+import { LeadSourceWeek, LeadStage, LeadStageWeek } from './entities/lead-stage.js';
 import { OutboxEvent } from './entities/outbox-event.js';
 import { migrationsList } from './migrations/index.js';
 
-export const entities = [Lead, LeadActivity, LeadAttribution, LeadConsent, LeadCount, OutboxEvent, AuditLog, IdempotencyKey, Erasure];
+export const entities = [
+  Lead,
+  LeadActivity,
+  LeadAttribution,
+  LeadConsent,
+  LeadCount,
+  LeadStage,
+  LeadStageWeek,
+  LeadSourceWeek,
+  OutboxEvent,
+  AuditLog,
+  IdempotencyKey,
+  Erasure,
+];
 
 export interface OrmOptions {
   clientUrl: string;

@@ -26,13 +26,6 @@ export const LeadActivity = defineEntity({
     performedBy: p.uuid().nullable(),
     createdAt: p.datetime(),
   }),
-  indexes: [
-    { name: 'lead_activities_lead_id_created_at_id_idx', properties: ['lead', 'createdAt', 'id'] },
-    // The reports find the leads whose status changed in a period from this index alone.
-    {
-      name: 'lead_activities_status_changed_created_at_idx',
-      expression: `create index "lead_activities_status_changed_created_at_idx" on "lead"."lead_activities" ("created_at", "lead_id") where "activity_type" = 'status_changed'`,
-    },
-  ],
+  indexes: [{ name: 'lead_activities_lead_id_created_at_id_idx', properties: ['lead', 'createdAt', 'id'] }],
 });
 export type LeadActivity = InferEntity<typeof LeadActivity>;

@@ -9,6 +9,7 @@ import { Migration20261201211759_trace_parent } from './Migration20261201211759_
 import { Migration20261201214055_attribution } from './Migration20261201214055_attribution.js';
 import { Migration20261202010000_privacy } from './Migration20261202010000_privacy.js';
 import { Migration20261202013000_search_text } from './Migration20261202013000_search_text.js';
+import { Migration20261202020000_lead_stages } from './Migration20261202020000_lead_stages.js';
 
 // Listed explicitly (no file globbing) so the same code runs from src/ and from a bundle.
 // A new migration: `DATABASE_URL=… pnpm --filter @lead/db migration:create`, then add it here.
@@ -23,4 +24,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261201214055_attribution', class: Migration20261201214055_attribution },
   { name: 'Migration20261202010000_privacy', class: Migration20261202010000_privacy },
   { name: 'Migration20261202013000_search_text', class: Migration20261202013000_search_text },
+  { name: 'Migration20261202020000_lead_stages', class: Migration20261202020000_lead_stages },
 ];
