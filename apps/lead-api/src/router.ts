@@ -6,6 +6,7 @@ import { eventsRouter } from './modules/events/router.js';
 import { health } from './modules/health/health.js';
 import { probesRouter } from './modules/health/probes.js';
 import { leadsRouter } from './modules/leads/router.js';
+import { privacyRouter } from './modules/privacy/router.js';
 import { reportsRouter } from './modules/reports/router.js';
 import { router } from './trpc.js';
 
@@ -16,6 +17,7 @@ export const appRouter = router({
   events: eventsRouter,
   audit: auditRouter,
   reports: reportsRouter,
+  privacy: privacyRouter,
 });
 
 // Clients are typed by the contracts' AppRouter; this fails to compile if a procedure is missing,

@@ -22,6 +22,7 @@ import { loggerOptions } from './logger.js';
 import type { Lifecycle } from './ops/lifecycle.js';
 import type { Readiness } from './ops/readiness.js';
 import { registerOperations } from './ops/register.js';
+import { retentionConfig, type RetentionEnv } from './ops/retention.js';
 import { buildOpenApiDocument, serializeOpenApiDocument } from './openapi.js';
 import { noteErrorOrigin } from './procedures/errors.js';
 import { appRouter, openApiRouter } from './router.js';
@@ -40,6 +41,7 @@ export interface ServerDeps {
     | 'REQUEST_TIMEOUT_MS'
     | 'DUPLICATE_WINDOW_DAYS'
   > &
+    RetentionEnv &
     Partial<Pick<Env, 'CORS_ORIGINS' | 'CORS_ADMIN_ORIGINS' | 'READY_TIMEOUT_MS' | 'METRICS_PORT'>>;
   orm: MikroORM;
   auth: Authenticator;
@@ -172,7 +174,9 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     return payload;
   });
 
-  const contextDeps = { ...deps, userRateLimit, counters, leads: { duplicateWindowDays: env.DUPLICATE_WINDOW_DAYS } };
+  const contextDeps = { ...deps, userRateLimit, counters, leads: { duplicateWindowDays: env.DUPLICATE_WINDOW_DAYS },
+    retention: retentionConfig(env),
+  };
 
   app.setErrorHandler((error: FastifyError, req, reply) => {
     const refusal = fastifyErrorCode(error);

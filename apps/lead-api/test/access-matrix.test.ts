@@ -94,6 +94,10 @@ const EXPECTED: Record<
     input: () => undefined,
     status: { 'no token': 401, 'bad token': 401, admin: 200, cms: 403, 'sales owner': 403, 'sales non-owner': 403, 'unknown role': 403 },
   },
+  'privacy.retention': {
+    input: () => undefined,
+    status: { 'no token': 401, 'bad token': 401, admin: 200, cms: 403, 'sales owner': 403, 'sales non-owner': 403, 'unknown role': 403 },
+  },
   'reports.pipeline': {
     input: () => ({}),
     status: { 'no token': 401, 'bad token': 401, admin: 200, cms: 200, 'sales owner': 200, 'sales non-owner': 200, 'unknown role': 403 },

@@ -12,6 +12,8 @@ export * from './leads/attribution.js';
 export * from './leads/contracts.js';
 export * from './leads/enums.js';
 export * from './leads/schemas.js';
+export * from './privacy/contracts.js';
+export * from './privacy/retention.js';
 export * from './probes.js';
 export * from './reports/contracts.js';
 export * from './reports/schemas.js';

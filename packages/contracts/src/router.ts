@@ -7,6 +7,7 @@ import { eventContracts } from './events/contracts.js';
 import { healthContract } from './health.js';
 import { leadContracts } from './leads/contracts.js';
 import { CREATE_LEAD_PATH, CREATE_LEAD_PROCEDURE } from './routes.js';
+import { privacyContracts } from './privacy/contracts.js';
 import { probeContracts } from './probes.js';
 import { reportContracts } from './reports/contracts.js';
 
@@ -18,6 +19,7 @@ export const contracts = {
   audit: auditContracts,
   events: eventContracts,
   reports: reportContracts,
+  privacy: privacyContracts,
 };
 export type Contracts = typeof contracts;
 

@@ -7,9 +7,10 @@ import { LeadActivity } from './entities/lead-activity.js';
 import { LeadAttribution } from './entities/lead-attribution.js';
 import { LeadCount } from './entities/lead-count.js';
 import { OutboxEvent } from './entities/outbox-event.js';
+import { RetentionRun } from './entities/retention-run.js';
 import { migrationsList } from './migrations/index.js';
 
-export const entities = [Lead, LeadActivity, LeadAttribution, LeadCount, OutboxEvent, AuditLog, IdempotencyKey];
+export const entities = [Lead, LeadActivity, LeadAttribution, LeadCount, OutboxEvent, AuditLog, IdempotencyKey, RetentionRun];
 
 export interface OrmOptions {
   clientUrl: string;

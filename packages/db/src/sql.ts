@@ -81,6 +81,20 @@ export class Database implements Sql {
     }
   }
 
+  /**
+   * Runs `work` with one connection of the pool held throughout, outside any transaction: for
+   * what belongs to a session, such as an advisory lock (which the session's end also releases,
+   * should the process die first).
+   */
+  async session<T>(work: (session: Sql) => Promise<T>): Promise<T> {
+    const connection = await acquire(this.pool);
+    try {
+      return await work({ query: async <Row>(text: string, values?: readonly unknown[]) => (await run(connection, text, values)) as Row[] });
+    } finally {
+      await this.pool.releaseConnection(connection);
+    }
+  }
+
   /** Runs `work` in one transaction: committed when it resolves, rolled back when it throws. */
   async transaction<T>(work: (tx: Sql) => Promise<T>): Promise<T> {
     const connection = await acquire(this.pool);

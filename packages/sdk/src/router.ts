@@ -29,5 +29,6 @@ export type AppRouter = TRPCBuiltRouter<
       stats: Query<void, T.EventStats>;
       retry: Mutation<T.EventIdInput, T.OutboxEvent>;
     };
+    privacy: { retention: Query<void, T.RetentionOverview> };
   }
 >;

@@ -50,6 +50,9 @@ describe('the SDK router type', () => {
     expectTypeOf<SdkOut['events']['stats']>().toEqualTypeOf<Out['events']['stats']>();
     expectTypeOf<SdkIn['events']['retry']>().toEqualTypeOf<In['events']['retry']>();
     expectTypeOf<SdkOut['events']['retry']>().toEqualTypeOf<Out['events']['retry']>();
+    expectTypeOf<keyof SdkIn['privacy']>().toEqualTypeOf<keyof In['privacy']>();
+    expectTypeOf<SdkIn['privacy']['retention']>().toEqualTypeOf<In['privacy']['retention']>();
+    expectTypeOf<SdkOut['privacy']['retention']>().toEqualTypeOf<Out['privacy']['retention']>();
   });
 
   it('takes page and limit as numbers', () => {

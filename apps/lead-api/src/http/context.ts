@@ -11,6 +11,7 @@ export interface ContextDeps {
   userRateLimit: RateLimit;
   counters: Counters;
   leads: Context['leads'];
+  retention: Context['retention'];
 }
 
 /** The outer context: reads the HTTP request; everything below it sees only `Context`. */
@@ -29,6 +30,7 @@ export function contextFactory(deps: ContextDeps, surface: Context['surface']) {
     idempotencyKey: req.headers['idempotency-key'] as string | undefined,
     userRateLimit: deps.userRateLimit,
     leads: deps.leads,
+    retention: deps.retention,
     honeypotCaught: () => {
       deps.counters.honeypotCaught += 1;
       req.log.info({ honeypot: true }, 'honeypot field filled: answered as created, nothing stored');

@@ -1,0 +1,174 @@
+import { LEAD_RULES, RetentionRepository, countOfRule, type Database, type LeadRule, type RetentionRules, type Sql } from '@lead/db';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Env } from '../env.js';
+
+export interface RetentionConfig {
+  rules: RetentionRules;
+  intervalMs: number;
+  batchSize: number;
+}
+
+/** The settings the retention job and its preview read. */
+export type RetentionEnv = Pick<
+  Env,
+  | 'RETENTION_CLOSED_DAYS'
+  | 'RETENTION_INACTIVE_DAYS'
+  | 'EVENT_PAYLOAD_RETENTION_DAYS'
+  | 'AUDIT_RETENTION_DAYS'
+  | 'RETENTION_INTERVAL_MS'
+  | 'RETENTION_BATCH_SIZE'
+>;
+
+/** The retention settings of `env`. */
+export function retentionConfig(env: RetentionEnv): RetentionConfig {
+  return {
+    rules: {
+      closedDays: env.RETENTION_CLOSED_DAYS ?? null,
+      inactiveDays: env.RETENTION_INACTIVE_DAYS ?? null,
+      eventPayloadDays: env.EVENT_PAYLOAD_RETENTION_DAYS,
+      auditDays: env.AUDIT_RETENTION_DAYS,
+    },
+    intervalMs: env.RETENTION_INTERVAL_MS,
+    batchSize: env.RETENTION_BATCH_SIZE,
+  };
+}
+
+// An arbitrary constant that names "the retention run" among advisory locks (migrations use …001).
+const RETENTION_LOCK_KEY = 7_150_245_002;
+
+/** The first run comes this soon after start (or one interval, if shorter), not a whole interval later. */
+const FIRST_RUN_MAX_DELAY_MS = 10_000;
+
+/**
+ * Applies the retention rules now and then. Every instance runs one; each run takes a
+ * session advisory lock first and is skipped when another instance holds it, so one instance at
+ * a time does a run. Leads are erased in batches, each lead in a transaction of its own that
+ * checks the rule again under the lead's row lock (so a lead reopened since it was picked stays,
+ * and a lead another transaction holds is not waited for). Creates take no lock a run holds.
+ */
+export class RetentionJob {
+  private readonly repo: RetentionRepository;
+  private stopping = false;
+  private timer: NodeJS.Timeout | undefined;
+  private current: Promise<unknown> | undefined;
+
+  constructor(
+    private readonly db: Database,
+    private readonly config: RetentionConfig,
+    private readonly eraser: LeadEraser,
+    private readonly log: FastifyBaseLogger,
+  ) {
+    this.repo = new RetentionRepository(db);
+  }
+
+  start(): void {
+    this.schedule(Math.min(this.config.intervalMs, FIRST_RUN_MAX_DELAY_MS));
+  }
+
+  /** No new run starts; a run in progress stops after its current lead or batch (waited for at most `graceMs`). */
+  async stop(graceMs: number): Promise<void> {
+    this.stopping = true;
+    clearTimeout(this.timer);
+    let timeout: NodeJS.Timeout | undefined;
+    await Promise.race([this.current, new Promise((resolve) => (timeout = setTimeout(resolve, graceMs)))]);
+    clearTimeout(timeout);
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopping) return;
+    this.timer = setTimeout(() => {
+      this.current = this.runOnce()
+        .catch((error: unknown) => this.log.error({ err: error }, 'retention run failed'))
+        .finally(() => this.schedule(this.config.intervalMs));
+    }, delayMs);
+    this.timer.unref();
+  }
+
+  /** One run, unless another instance is doing one: its id, or null when skipped. */
+  async runOnce(): Promise<string | null> {
+    return this.db.session(async (session) => {
+      const [lock] = await session.query<{ locked: boolean }>('select pg_try_advisory_lock($1) as locked', [RETENTION_LOCK_KEY]);
+      if (!lock?.locked) {
+        this.log.debug('retention run skipped: another instance is doing one');
+        return null;
+      }
+      try {
+        return await this.run();
+      } finally {
+        // Ending the session would release it too.
+        await session.query('select pg_advisory_unlock($1)', [RETENTION_LOCK_KEY]).catch(() => {});
+      }
+    });
+  }
+
+  private async run(): Promise<string> {
+    const { rules, batchSize } = this.config;
+    const asOf = new Date();
+    const id = await this.repo.startRun(rules, asOf);
+    const started = Date.now();
+    try {
+      for (const rule of LEAD_RULES) await this.eraseLeads(id, rule, asOf);
+      await this.stripEvents(id, asOf);
+      while (!this.stopping) {
+        const dropped = await this.repo.pruneAudit(rules.auditDays, batchSize);
+        await this.repo.addToRun(id, { auditRows: dropped });
+        if (dropped < batchSize) break;
+      }
+      await this.repo.finishRun(id, this.stopping ? 'interrupted' : 'completed');
+    } catch (error) {
+      await this.repo.finishRun(id, 'failed', describe(error)).catch(() => {});
+      throw error;
+    }
+    const record = await this.repo.run(id);
+    this.log.info(
+      {
+        runId: id,
+        ms: Date.now() - started,
+        outcome: record?.outcome,
+        closedLeads: record?.closedLeads,
+        inactiveLeads: record?.inactiveLeads,
+        eventPayloads: record?.eventPayloads,
+        auditRows: record?.auditRows,
+      },
+      'retention run finished',
+    );
+    return id;
+  }
+
+  /** Every lead `rule` matches at `asOf`, a batch at a time, each in its own transaction. */
+  private async eraseLeads(runId: string, rule: LeadRule, asOf: Date): Promise<void> {
+    const { rules, batchSize } = this.config;
+    // Leads picked but not erased (held by another transaction, or changed since): not picked again this run.
+    const passed: string[] = [];
+    while (!this.stopping) {
+      const ids = await this.repo.leadsToErase(rules, rule, asOf, batchSize, passed);
+      if (ids.length === 0) return;
+      let erased = 0;
+      for (const leadId of ids) {
+        if (this.stopping) break;
+        const done = await this.db.transaction(async (tx) => {
+          if (!(await this.repo.stillMatches(tx, rules, rule, asOf, leadId))) return false;
+          await this.eraser(tx, leadId, { runId, rule });
+          return true;
+        });
+        if (done) erased++;
+        else passed.push(leadId);
+      }
+      await this.repo.addToRun(runId, { [countOfRule[rule]]: erased });
+    }
+  }
+
+  private async stripEvents(runId: string, asOf: Date): Promise<void> {
+    void runId;
+    void asOf;
+  }
+}
+
+/** Erases one lead inside `tx` (the transaction that has just locked it and checked its rule). */
+export type LeadEraser = (tx: Sql, leadId: string, why: { runId: string; rule: LeadRule }) => Promise<void>;
+
+/** A short reason for a failed run, never a value from the data (driver messages can quote them). */
+function describe(error: unknown): string {
+  const e = error as { code?: string; name?: string };
+  return e.code ? `SQLSTATE ${e.code}` : (e.name ?? 'Error');
+}

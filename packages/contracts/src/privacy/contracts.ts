@@ -1,0 +1,5 @@
+import { retentionContract } from './retention.js';
+
+export const privacyContracts = {
+  retention: retentionContract,
+};
