@@ -38,6 +38,7 @@ describe('the audit trail', () => {
       client_ip: '127.0.0.1',
       user_agent: 'AuditTest/1.0',
       created_at: expect.any(String),
+      reason: null,
     });
     expect(new Date(rows[1]!.created_at as string).getTime()).toBeGreaterThanOrEqual(before - 1000);
   });

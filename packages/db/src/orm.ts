@@ -1,16 +1,29 @@
 import { Migrator } from '@mikro-orm/migrations';
 import { defineConfig, MikroORM, type Options } from '@mikro-orm/postgresql';
 import { AuditLog } from './entities/audit-log.js';
+import { Erasure } from './entities/erasure.js';
 import { IdempotencyKey } from './entities/idempotency-key.js';
 import { Lead } from './entities/lead.js';
 import { LeadActivity } from './entities/lead-activity.js';
 import { LeadAttribution } from './entities/lead-attribution.js';
+import { LeadConsent } from './entities/lead-consent.js';
 import { LeadCount } from './entities/lead-count.js';
 import { OutboxEvent } from './entities/outbox-event.js';
 import { RetentionRun } from './entities/retention-run.js';
 import { migrationsList } from './migrations/index.js';
 
-export const entities = [Lead, LeadActivity, LeadAttribution, LeadCount, OutboxEvent, AuditLog, IdempotencyKey, RetentionRun];
+export const entities = [
+  Lead,
+  LeadActivity,
+  LeadAttribution,
+  LeadConsent,
+  LeadCount,
+  OutboxEvent,
+  AuditLog,
+  IdempotencyKey,
+  Erasure,
+  RetentionRun,
+];
 
 export interface OrmOptions {
   clientUrl: string;

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { Timestamp, Uuid } from '../common/ids.js';
 import { PageLimit, PageNumber } from '../common/pagination.js';
 
-export const EVENT_TYPES = ['LeadCreated', 'LeadStatusChanged', 'LeadAssigned', 'LeadUpdated', 'LeadMerged'] as const;
+export const EVENT_TYPES = ['LeadCreated', 'LeadStatusChanged', 'LeadAssigned', 'LeadUpdated', 'LeadMerged', 'LeadErased'] as const;
 export const EventType = z.enum(EVENT_TYPES).meta({ id: 'EventType' });
 export type EventType = z.infer<typeof EventType>;
 

@@ -19,6 +19,8 @@ export const AuditLog = defineEntity({
     clientIp: p.string().length(64),
     userAgent: p.string().length(512).nullable(),
     createdAt: p.datetime(),
+    /** Why a change was made (an erasure's reason); never personal data. */
+    reason: p.string().length(500).nullable(),
   }),
   indexes: [
     { name: 'audit_log_created_at_id_idx', properties: ['createdAt', 'id'] },

@@ -59,6 +59,8 @@ export const Lead = defineEntity({
      * transaction, so that a commit that becomes visible late is never skipped.
      */
     changeXid: p.bigint().default(0),
+    /** When the lead was anonymised (see `PrivacyRepository.eraseLead`); null while it holds personal data. */
+    erasedAt: p.datetime().nullable(),
   }),
   // Each list filter with the list order (created_at DESC, id DESC, read backwards).
   indexes: [

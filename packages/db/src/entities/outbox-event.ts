@@ -1,6 +1,6 @@
 import { defineEntity, type InferEntity } from '@mikro-orm/core';
 
-export const EVENT_TYPES = ['LeadCreated', 'LeadStatusChanged', 'LeadAssigned', 'LeadUpdated', 'LeadMerged'] as const;
+export const EVENT_TYPES = ['LeadCreated', 'LeadStatusChanged', 'LeadAssigned', 'LeadUpdated', 'LeadMerged', 'LeadErased'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 export const EVENT_STATES = ['pending', 'delivered', 'dead'] as const;
 export type EventState = (typeof EVENT_STATES)[number];

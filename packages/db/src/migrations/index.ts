@@ -7,6 +7,7 @@ import { Migration20261129132744_idempotency_keys } from './Migration20261129132
 import { Migration20261201120000_workday } from './Migration20261201120000_workday.js';
 import { Migration20261201211759_trace_parent } from './Migration20261201211759_trace_parent.js';
 import { Migration20261201214055_attribution } from './Migration20261201214055_attribution.js';
+import { Migration20261202010000_privacy } from './Migration20261202010000_privacy.js';
 import { Migration20261202020000_retention } from './Migration20261202020000_retention.js';
 
 // Listed explicitly (no file globbing) so the same code runs from src/ and from a bundle.
@@ -20,5 +21,6 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261201120000_workday', class: Migration20261201120000_workday },
   { name: 'Migration20261201211759_trace_parent', class: Migration20261201211759_trace_parent },
   { name: 'Migration20261201214055_attribution', class: Migration20261201214055_attribution },
+  { name: 'Migration20261202010000_privacy', class: Migration20261202010000_privacy },
   { name: 'Migration20261202020000_retention', class: Migration20261202020000_retention },
 ];

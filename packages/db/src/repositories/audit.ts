@@ -26,16 +26,19 @@ export const isAuditSettled = (entry: AuditEntry): boolean => settled.has(entry)
 /** Marks an entry as needing no row: the call stored nothing and served no lead (the honeypot). */
 export const waiveAudit = (entry: AuditEntry): void => void settled.add(entry);
 
+const REASON_MAX = 500;
+
 /**
  * Appends one audit row. Called inside the transaction of a change, so the change and its
  * record commit or fail together; and before a read's data is returned, so nothing is served
- * unaudited. Any failure becomes `AuditUnavailableError`.
+ * unaudited. `reason` says why a change was made (an erasure's); it must hold no personal data.
+ * Any failure becomes `AuditUnavailableError`.
  */
-export async function writeAudit(sql: Sql, entry: AuditEntry, leadIds: string[]): Promise<void> {
+export async function writeAudit(sql: Sql, entry: AuditEntry, leadIds: string[], reason: string | null = null): Promise<void> {
   try {
     await sql.query(
-      `insert into lead.audit_log (id, actor_sub, actor_role, action, lead_ids, request_id, client_ip, user_agent, created_at)
-       values ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+      `insert into lead.audit_log (id, actor_sub, actor_role, action, lead_ids, request_id, client_ip, user_agent, created_at, reason)
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
       [
         uuidv7(),
         entry.actorSub,
@@ -46,6 +49,7 @@ export async function writeAudit(sql: Sql, entry: AuditEntry, leadIds: string[])
         entry.clientIp,
         entry.userAgent?.slice(0, USER_AGENT_MAX) ?? null,
         new Date(),
+        reason?.slice(0, REASON_MAX) ?? null,
       ],
     );
   } catch (cause) {
@@ -74,10 +78,12 @@ export interface AuditRecord {
   clientIp: string;
   userAgent: string | null;
   createdAt: Date;
+  /** Why the change was made (an erasure's reason), when one was given. */
+  reason: string | null;
 }
 
-const AUDIT_COLUMNS = `id, actor_sub as "actorSub", actor_role as "actorRole", action, lead_ids as "leadIds", request_id as "requestId",
-  client_ip as "clientIp", user_agent as "userAgent", created_at as "createdAt"`;
+export const AUDIT_COLUMNS = `id, actor_sub as "actorSub", actor_role as "actorRole", action, lead_ids as "leadIds", request_id as "requestId",
+  client_ip as "clientIp", user_agent as "userAgent", created_at as "createdAt", reason`;
 
 export class AuditRepository {
   constructor(private readonly db: Database) {}

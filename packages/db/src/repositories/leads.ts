@@ -26,6 +26,23 @@ export interface NewLead {
   source: LeadSource;
   /** Where the visitor came from (cleaned, see `attribution.ts`); null when the submission had none. */
   attribution: AttributionRecord | null;
+  /** What the visitor agreed to on the form; absent or null when the form asked nothing. */
+  consent?: NewConsent | null;
+}
+
+/** A consent as the form reported it; its page is cleaned like attribution URLs (`cleanUrl`). */
+export interface NewConsent {
+  policyVersion: string | null;
+  marketing: boolean;
+  text: string | null;
+  page: string | null;
+}
+
+/** One stored consent (the columns of `lead.lead_consents`). */
+export interface ConsentRecord extends NewConsent {
+  id: string;
+  leadId: string;
+  givenAt: Date;
 }
 
 export interface LeadFilter {
@@ -91,7 +108,7 @@ export interface Access {
 }
 
 /** A lead as the repository reads and returns it (the columns of `lead.leads`). */
-export interface LeadRecord extends Omit<NewLead, 'attribution'> {
+export interface LeadRecord extends Omit<NewLead, 'attribution' | 'consent'> {
   id: string;
   utmSource: string | null;
   utmMedium: string | null;
@@ -105,6 +122,17 @@ export interface LeadRecord extends Omit<NewLead, 'attribution'> {
   lostReason: LostReason | null;
   duplicateOf: string | null;
   mergedInto: string | null;
+  /** When the lead was anonymised; null while it holds personal data. */
+  erasedAt: Date | null;
+}
+
+/** A lead with everything its detail shows. */
+export interface LeadWithTimeline {
+  lead: LeadRecord;
+  attribution: AttributionRecord | null;
+  activities: ActivityRecord[];
+  /** Consents given with its submission, oldest first. */
+  consents: ConsentRecord[];
 }
 
 /** One entry of a lead's timeline (the columns of `lead.lead_activities`). */
@@ -120,14 +148,15 @@ export interface ActivityRecord {
 
 const DEFAULT_PRIORITY: LeadPriority = 'medium';
 
-const LEAD_COLUMNS = `id, name, email, phone, company, message, source, status, priority, assigned_to as "assignedTo",
+export const LEAD_COLUMNS = `id, name, email, phone, company, message, source, status, priority, assigned_to as "assignedTo",
   created_at as "createdAt", updated_at as "updatedAt", closed_at as "closedAt", lost_reason as "lostReason",
-  duplicate_of as "duplicateOf", merged_into as "mergedInto",
+  duplicate_of as "duplicateOf", merged_into as "mergedInto", erased_at as "erasedAt",
   utm_source as "utmSource", utm_medium as "utmMedium", utm_campaign as "utmCampaign"`;
-const ATTRIBUTION_COLUMNS = `utm_source as "utmSource", utm_medium as "utmMedium", utm_campaign as "utmCampaign",
+export const ATTRIBUTION_COLUMNS = `utm_source as "utmSource", utm_medium as "utmMedium", utm_campaign as "utmCampaign",
   utm_term as "utmTerm", utm_content as "utmContent", referrer, landing_page as "landingPage", page, first_touch as "firstTouch"`;
-const ACTIVITY_COLUMNS = `id, lead_id as "leadId", activity_type as "activityType", description, details,
+export const ACTIVITY_COLUMNS = `id, lead_id as "leadId", activity_type as "activityType", description, details,
   performed_by as "performedBy", created_at as "createdAt"`;
+export const CONSENT_COLUMNS = `id, lead_id as "leadId", policy_version as "policyVersion", marketing, text, page, given_at as "givenAt"`;
 
 /**
  * The lead domain: every rule of the pipeline and of who may touch which lead lives here,
@@ -187,12 +216,9 @@ export class LeadRepository {
    * The lead and its activities, oldest first. The activities are read under the same scope as
    * the lead, so a lead out of scope costs no more than one that does not exist.
    */
-  async getWithActivities(
-    id: string,
-    scope: LeadScope,
-  ): Promise<{ lead: LeadRecord; attribution: AttributionRecord | null; activities: ActivityRecord[] }> {
+  async getWithActivities(id: string, scope: LeadScope): Promise<LeadWithTimeline> {
     const inScope = scope.assignedTo ? ' and exists (select 1 from lead.leads where id = $1 and assigned_to = $2)' : '';
-    const [[lead], [attribution], activities] = await Promise.all([
+    const [[lead], [attribution], activities, consents] = await Promise.all([
       this.db.query<LeadRecord>(`select ${LEAD_COLUMNS} from lead.leads where id = $1${scopeCondition(scope, 2)}`, [
         id,
         ...scopeParams(scope),
@@ -205,9 +231,13 @@ export class LeadRepository {
         `select ${ACTIVITY_COLUMNS} from lead.lead_activities where lead_id = $1${inScope} order by created_at, id`,
         [id, ...scopeParams(scope)],
       ),
+      this.db.query<ConsentRecord>(`select ${CONSENT_COLUMNS} from lead.lead_consents where lead_id = $1${inScope} order by given_at, id`, [
+        id,
+        ...scopeParams(scope),
+      ]),
     ]);
     if (!lead) throw new LeadNotFoundError(id);
-    return { lead, attribution: attribution ?? null, activities };
+    return { lead, attribution: attribution ?? null, activities, consents };
   }
 
   /**
@@ -253,11 +283,7 @@ export class LeadRepository {
    * timeline's `updated` activity and the `LeadUpdated` event name them (never their values,
    * which are personal data). Nothing changed: no activity, no event.
    */
-  async update(
-    id: string,
-    changes: LeadChanges,
-    opts: Access & { actor: string },
-  ): Promise<{ lead: LeadRecord; attribution: AttributionRecord | null; activities: ActivityRecord[] }> {
+  async update(id: string, changes: LeadChanges, opts: Access & { actor: string }): Promise<LeadWithTimeline> {
     return this.db.transaction(async (tx) => {
       const lead = await lockLead(tx, id, opts.scope);
       const changed = EDITABLE.filter((field) => changes[field] !== undefined && changes[field] !== lead[field]);
@@ -277,7 +303,12 @@ export class LeadRepository {
         await recordEvent(tx, 'LeadUpdated', id, { changed_fields: [...changed] }, now);
       }
       await writeAudit(tx, opts.audit, [id]);
-      return { lead: updated, attribution: await attributionOf(tx, id), activities: await timeline(tx, id) };
+      return {
+        lead: updated,
+        attribution: await attributionOf(tx, id),
+        activities: await timeline(tx, id),
+        consents: await consentsOf(tx, id),
+      };
     });
   }
 
@@ -288,11 +319,7 @@ export class LeadRepository {
    * locked in id order, so two merges of the same pair cannot deadlock. A lead out of the
    * caller's scope is not found; leads of two different assignees are not merged.
    */
-  async merge(
-    sourceId: string,
-    targetId: string,
-    opts: Access & { actor: string },
-  ): Promise<{ lead: LeadRecord; attribution: AttributionRecord | null; activities: ActivityRecord[] }> {
+  async merge(sourceId: string, targetId: string, opts: Access & { actor: string }): Promise<LeadWithTimeline> {
     if (sourceId === targetId) throw new MergeIntoSelfError();
     return this.db.transaction(async (tx) => {
       const locked = await tx.query<LeadRecord>(
@@ -343,7 +370,12 @@ export class LeadRepository {
       await recordEvent(tx, 'LeadMerged', sourceId, { merged_into: targetId, filled_fields: [...filled] }, now);
       await writeAudit(tx, opts.audit, [sourceId, targetId]);
       const merged = { ...target, ...Object.fromEntries(filled.map((f) => [f, source[f]])), updatedAt: now };
-      return { lead: merged, attribution: await attributionOf(tx, targetId), activities: await timeline(tx, targetId) };
+      return {
+        lead: merged,
+        attribution: await attributionOf(tx, targetId),
+        activities: await timeline(tx, targetId),
+        consents: await consentsOf(tx, targetId),
+      };
     });
   }
 
@@ -546,7 +578,7 @@ export async function insertLead(tx: Sql, input: NewLead, audit: AuditEntry, opt
   // simultaneous submissions exactly one sees the other and becomes its duplicate.
   await tx.query('select pg_advisory_xact_lock(16, hashtext(lower(btrim($1))))', [input.email]);
   const now = new Date();
-  const { attribution, ...fields } = input;
+  const { attribution, consent, ...fields } = input;
   const [original] = await tx.query<{ id: string }>(
     `select id from lead.leads
      where email_key = lower(btrim($1)) and created_at >= $2 and status not in ('closed_won', 'closed_lost') and merged_into is null
@@ -568,6 +600,7 @@ export async function insertLead(tx: Sql, input: NewLead, audit: AuditEntry, opt
     lostReason: null,
     duplicateOf: original?.id ?? null,
     mergedInto: null,
+    erasedAt: null,
   };
   await tx.query(
     `insert into lead.leads (id, name, email, phone, company, message, source, status, priority, assigned_to, created_at, updated_at, closed_at,
@@ -606,6 +639,12 @@ export async function insertLead(tx: Sql, input: NewLead, audit: AuditEntry, opt
         attribution.page,
         attribution.firstTouch,
       ],
+    );
+  }
+  if (consent) {
+    await tx.query(
+      `insert into lead.lead_consents (id, lead_id, policy_version, marketing, text, page, given_at) values ($1, $2, $3, $4, $5, $6, $7)`,
+      [uuidv7(), lead.id, consent.policyVersion, consent.marketing, consent.text, consent.page, now],
     );
   }
   await addToTimeline(tx, lead.id, { type: 'created', description: `Lead created from ${input.source}`, actor: null, at: now });
@@ -671,7 +710,7 @@ async function addToTimeline(
 }
 
 /** The change's event, in the change's transaction: delivered later by the dispatcher. */
-async function recordEvent(tx: Sql, type: EventType, leadId: string, fields: Record<string, EventField>, at: Date): Promise<void> {
+export async function recordEvent(tx: Sql, type: EventType, leadId: string, fields: Record<string, EventField>, at: Date): Promise<void> {
   const payload = eventPayload(type, leadId, fields, at);
   await tx.query(
     `insert into lead.outbox_events (event_id, event_type, lead_id, payload, state, attempts, next_attempt_at, created_at, trace_parent)
@@ -687,6 +726,10 @@ async function attributionOf(sql: Sql, leadId: string): Promise<AttributionRecor
   ]);
   return attribution ?? null;
 }
+
+/** A lead's consents, oldest first. */
+const consentsOf = (sql: Sql, leadId: string) =>
+  sql.query<ConsentRecord>(`select ${CONSENT_COLUMNS} from lead.lead_consents where lead_id = $1 order by given_at, id`, [leadId]);
 
 /** A lead's timeline, oldest first. */
 const timeline = (sql: Sql, leadId: string) =>

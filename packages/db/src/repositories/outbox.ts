@@ -58,7 +58,7 @@ export interface EventRecord {
   deliveredAt: Date | null;
 }
 
-const EVENT_COLUMNS = `event_id as "eventId", event_type as "eventType", lead_id as "leadId", state, payload, attempts,
+export const EVENT_COLUMNS = `event_id as "eventId", event_type as "eventType", lead_id as "leadId", state, payload, attempts,
   next_attempt_at as "nextAttemptAt", last_error as "lastError", created_at as "createdAt", delivered_at as "deliveredAt"`;
 
 const seconds = (ms: number) => ms / 1000;
