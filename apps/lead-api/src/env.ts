@@ -147,6 +147,9 @@ const EnvSchema = z.object({
     .positive()
     .default(72 * 3600),
 
+  // Key of the keyed hash (HMAC-SHA256) an erasure record keeps instead of the address.
+  ERASURE_HASH_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+
   // ---- retention of personal data (ops/retention.ts, packages/db repositories/retention.ts) ----
   // Erase closed leads this many days after closed_at; off unless set.
   RETENTION_CLOSED_DAYS: days(1).optional(),
@@ -187,6 +190,14 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
         : ['AUTH_JWT_SECRET: is required when NODE_ENV=production, unless AUTH_JWKS_URL is set']),
     ];
     if (problems.length) throw new ConfigError(problems);
+  }
+  // Erasing by rule writes erasure records, whose hash needs a key of its own in production.
+  if (
+    env.NODE_ENV === 'production' &&
+    !env.ERASURE_HASH_SECRET &&
+    (env.RETENTION_CLOSED_DAYS !== undefined || env.RETENTION_INACTIVE_DAYS !== undefined)
+  ) {
+    throw new ConfigError(['ERASURE_HASH_SECRET: is required when NODE_ENV=production and a lead retention rule is set']);
   }
   // A lease shorter than a delivery would let a second dispatcher send an event still in flight.
   if (env.EVENT_LEASE_MS <= env.EVENT_DELIVERY_TIMEOUT_MS) {

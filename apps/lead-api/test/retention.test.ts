@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseEnv } from '../src/env.js';
@@ -24,7 +25,7 @@ interface SeededLead {
 /** A deterministic pseudo-random sequence, so that a failure can be replayed. */
 function random(seed: number) {
   let s = seed;
-  return () => ((s = (s * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+  return () => (s = (s * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
 }
 
 /**
@@ -33,7 +34,7 @@ function random(seed: number) {
  * recent note written without touching the lead, the case `updated_at` alone would miss. And
  * events and audit rows spread over three years. Returns what was written, to reckon with.
  */
-async function seedYears(app: TestApp, n: number, seed: number) {
+async function seedYears(db: pg.Client, n: number, seed: number) {
   const rnd = random(seed);
   const now = Date.now();
   const leads: SeededLead[] = [];
@@ -43,18 +44,20 @@ async function seedYears(app: TestApp, n: number, seed: number) {
     const updatedAt = new Date(Math.min(now - 6 * 3600_000, createdAt.getTime() + Math.floor(rnd() * 400) * DAY));
     const closedAt = CLOSED.includes(status) ? updatedAt : null;
     const recentNote = rnd() < 0.25 ? new Date(now - Math.floor(rnd() * 300) * DAY - 6 * 3600_000) : null;
-    const [{ id }] = (await app.sql(
+    const {
+      rows: [{ id }],
+    } = await db.query<{ id: string }>(
       `insert into lead.leads (id, name, email, phone, company, message, source, status, priority, created_at, updated_at, closed_at, lost_reason)
        values (gen_random_uuid(), $1, $2, '+15550100', 'Acme', 'Call me', 'website', $3, 'medium', $4, $5, $6, $7) returning id`,
       [`Person ${i}`, `person${i}@example.com`, status, createdAt, updatedAt, closedAt, status === 'closed_lost' ? 'price' : null],
-    )) as [{ id: string }];
-    await app.sql(
+    );
+    await db.query(
       `insert into lead.lead_activities (id, lead_id, activity_type, description, created_at) values (gen_random_uuid(), $1, 'created', 'Lead created from website', $2)`,
       [id, createdAt],
     );
     let lastEntryAt = createdAt;
     if (recentNote && recentNote > createdAt) {
-      await app.sql(
+      await db.query(
         `insert into lead.lead_activities (id, lead_id, activity_type, description, performed_by, created_at)
          values (gen_random_uuid(), $1, 'note_added', 'Spoke again', '11111111-1111-4111-8111-111111111111', $2)`,
         [id, recentNote],
@@ -69,16 +72,16 @@ async function seedYears(app: TestApp, n: number, seed: number) {
     const createdAt = new Date(now - Math.floor(rnd() * 3 * 365) * DAY - 6 * 3600_000);
     // Some payloads were stripped already (by an erasure): nothing is left to strip in them.
     const personal = i % 7 !== 0;
-    await app.sql(
+    await db.query(
       `insert into lead.outbox_events (event_id, event_type, lead_id, payload, state, attempts, next_attempt_at, created_at)
-       values (gen_random_uuid(), 'LeadCreated', $1, jsonb_build_object('event_type', 'LeadCreated', 'lead_id', $1::text, 'email', $2::text, 'source', 'website'), $3, 1, $4, $4)`,
+       values (gen_random_uuid(), 'LeadCreated', $1::uuid, jsonb_build_object('event_type', 'LeadCreated', 'lead_id', $1::text, 'email', $2::text, 'source', 'website'), $3, 1, $4, $4)`,
       [lead.id, personal ? `person${i}@example.com` : null, state, createdAt],
     );
     events.push({ state, createdAt, personal });
   }
   const auditTimes = Array.from({ length: 60 }, () => new Date(now - Math.floor(rnd() * 3 * 365) * DAY - 6 * 3600_000));
   for (const at of auditTimes) {
-    await app.sql(
+    await db.query(
       `insert into lead.audit_log (id, actor_sub, actor_role, action, lead_ids, request_id, client_ip, created_at)
        values (gen_random_uuid(), null, 'admin', 'leads.get', '{}', 'seed', '127.0.0.1', $1)`,
       [at],
@@ -92,8 +95,7 @@ function reckon(seeded: Awaited<ReturnType<typeof seedYears>>) {
   const cutoff = (days: number) => seeded.now - days * DAY;
   const closed = seeded.leads.filter((l) => l.closedAt && l.closedAt.getTime() < cutoff(RULES.RETENTION_CLOSED_DAYS));
   const inactive = seeded.leads.filter(
-    (l) =>
-      !closed.includes(l) && Math.max(l.updatedAt.getTime(), l.lastEntryAt.getTime()) < cutoff(RULES.RETENTION_INACTIVE_DAYS),
+    (l) => !closed.includes(l) && Math.max(l.updatedAt.getTime(), l.lastEntryAt.getTime()) < cutoff(RULES.RETENTION_INACTIVE_DAYS),
   );
   return {
     closed: closed.map((l) => l.id).sort(),
@@ -117,14 +119,14 @@ describe('retention', () => {
   });
 
   it('previews exactly what the next run erases, strips and drops, on data spread over five years', async () => {
-    const seeded = await seedYears(app, 240, 15);
+    const seeded = await withClient(app.database, (db) => seedYears(db, 240, 15));
     const expected = reckon(seeded);
     // The data must exercise every rule, and the note that keeps an old lead active.
     expect(expected.closed.length).toBeGreaterThan(20);
     expect(expected.inactive.length).toBeGreaterThan(20);
-    expect(seeded.leads.some((l) => l.updatedAt.getTime() < seeded.now - 180 * DAY && l.lastEntryAt.getTime() > seeded.now - 180 * DAY)).toBe(
-      true,
-    );
+    expect(
+      seeded.leads.some((l) => l.updatedAt.getTime() < seeded.now - 180 * DAY && l.lastEntryAt.getTime() > seeded.now - 180 * DAY),
+    ).toBe(true);
 
     const preview = await app.rest('GET', '/api/v1/privacy/retention', { token });
     expect(preview.status).toBe(200);
@@ -136,7 +138,12 @@ describe('retention', () => {
     });
     expect(preview.body.last_run).toBeNull();
 
-    const job = createRetentionJob(app.orm, parseEnv(Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v)]))), pino({ level: 'silent' }));
+    const job = createRetentionJob(
+      app.orm,
+      parseEnv(Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v)]))),
+      pino({ level: 'silent' }),
+      TEST_SECRET,
+    );
     const runId = await job.runOnce();
     expect(runId).not.toBeNull();
 
@@ -184,6 +191,10 @@ describe('retention', () => {
   });
 
   it('keeps the role to itself: a login role without membership can neither become it nor call its function', async () => {
+    await app.sql(
+      `insert into lead.audit_log (id, actor_sub, actor_role, action, lead_ids, request_id, client_ip, created_at)
+       values (gen_random_uuid(), null, 'admin', 'leads.get', '{}', 'old', '127.0.0.1', now() - interval '5 years')`,
+    );
     const role = uniqueName('lead_app');
     await admin((c) => c.query(`create role ${role} login`));
     try {
@@ -192,7 +203,6 @@ describe('retention', () => {
       });
       const url = new URL(databaseUrl(app.database));
       url.username = role;
-      const pg = (await import('pg')).default;
       const client = new pg.Client({ connectionString: url.toString() });
       await client.connect();
       try {
@@ -232,7 +242,10 @@ describe('retention in two instances', () => {
       RETENTION_BATCH_SIZE: '20',
       LOG_LEVEL: 'INFO',
     };
-    const services = [spawnService(serviceEnv, { unset: ['NOTIFICATION_SERVICE_URL'] }), spawnService(serviceEnv, { unset: ['NOTIFICATION_SERVICE_URL'] })];
+    const services = [
+      spawnService(serviceEnv, { unset: ['NOTIFICATION_SERVICE_URL'] }),
+      spawnService(serviceEnv, { unset: ['NOTIFICATION_SERVICE_URL'] }),
+    ];
     await Promise.all(services.map((s) => s.url()));
     await waitUntil(
       'every lead is erased',

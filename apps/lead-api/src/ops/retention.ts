@@ -1,4 +1,15 @@
-import { LEAD_RULES, RetentionRepository, countOfRule, type Database, type LeadRule, type RetentionRules, type Sql } from '@lead/db';
+import {
+  Database,
+  LEAD_RULES,
+  PrivacyRepository,
+  RetentionRepository,
+  countOfRule,
+  isDatabaseUnavailable,
+  type AuditEntry,
+  type LeadRule,
+  type MikroORM,
+  type RetentionRules,
+} from '@lead/db';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Env } from '../env.js';
 
@@ -55,7 +66,7 @@ export class RetentionJob {
   constructor(
     private readonly db: Database,
     private readonly config: RetentionConfig,
-    private readonly eraser: LeadEraser,
+    private readonly privacy: PrivacyRepository,
     private readonly log: FastifyBaseLogger,
   ) {
     this.repo = new RetentionRepository(db);
@@ -107,13 +118,15 @@ export class RetentionJob {
     const id = await this.repo.startRun(rules, asOf);
     const started = Date.now();
     try {
-      for (const rule of LEAD_RULES) await this.eraseLeads(id, rule, asOf);
+      // Payloads first: erasing a lead strips its payloads too, and the preview counts each rule
+      // on its own, so that order keeps every count of the run equal to the preview's.
       await this.stripEvents(id, asOf);
       while (!this.stopping) {
         const dropped = await this.repo.pruneAudit(rules.auditDays, batchSize);
         await this.repo.addToRun(id, { auditRows: dropped });
         if (dropped < batchSize) break;
       }
+      for (const rule of LEAD_RULES) await this.eraseLeads(id, rule, asOf);
       await this.repo.finishRun(id, this.stopping ? 'interrupted' : 'completed');
     } catch (error) {
       await this.repo.finishRun(id, 'failed', describe(error)).catch(() => {});
@@ -135,10 +148,17 @@ export class RetentionJob {
     return id;
   }
 
-  /** Every lead `rule` matches at `asOf`, a batch at a time, each in its own transaction. */
+  /**
+   * Every lead `rule` matches at `asOf`, a batch at a time, each erased by the erasure's own
+   * `eraseLead` (one transaction per lead, holding its row lock). A lead that cannot be erased
+   * now (held by another transaction past the lock timeout) is passed over until the next run;
+   * the run fails only when the database itself is gone.
+   */
   private async eraseLeads(runId: string, rule: LeadRule, asOf: Date): Promise<void> {
     const { rules, batchSize } = this.config;
-    // Leads picked but not erased (held by another transaction, or changed since): not picked again this run.
+    const actor: AuditEntry = { ...RETENTION_ACTOR, requestId: `retention:${runId}` };
+    const reason = rule === 'closed' ? `RETENTION_CLOSED_DAYS=${rules.closedDays}` : `RETENTION_INACTIVE_DAYS=${rules.inactiveDays}`;
+    // Leads picked but not erased (held elsewhere, or changed since): not picked again this run.
     const passed: string[] = [];
     while (!this.stopping) {
       const ids = await this.repo.leadsToErase(rules, rule, asOf, batchSize, passed);
@@ -146,26 +166,50 @@ export class RetentionJob {
       let erased = 0;
       for (const leadId of ids) {
         if (this.stopping) break;
-        const done = await this.db.transaction(async (tx) => {
-          if (!(await this.repo.stillMatches(tx, rules, rule, asOf, leadId))) return false;
-          await this.eraser(tx, leadId, { runId, rule });
-          return true;
-        });
-        if (done) erased++;
-        else passed.push(leadId);
+        try {
+          if (!(await this.repo.stillMatches(rules, rule, asOf, leadId))) {
+            passed.push(leadId);
+            continue;
+          }
+          // A fresh entry per lead: the audit module marks each entry it has written.
+          const result = await this.privacy.eraseLead(leadId, { actor: { ...actor }, reason, dryRun: false });
+          if (result.alreadyErased) passed.push(leadId);
+          else erased++;
+        } catch (error) {
+          if (isDatabaseUnavailable(error)) throw error;
+          passed.push(leadId);
+          this.log.warn({ err: error, leadId, rule }, 'retention: lead not erased this run');
+        }
       }
       await this.repo.addToRun(runId, { [countOfRule[rule]]: erased });
     }
   }
 
+  /** Delivered and dead payloads past their age lose their personal fields, a batch per statement. */
   private async stripEvents(runId: string, asOf: Date): Promise<void> {
-    void runId;
-    void asOf;
+    const { rules, batchSize } = this.config;
+    while (!this.stopping) {
+      const stripped = await this.repo.stripEventPayloads(rules.eventPayloadDays, asOf, batchSize);
+      await this.repo.addToRun(runId, { eventPayloads: stripped });
+      if (stripped < batchSize) return;
+    }
   }
 }
 
-/** Erases one lead inside `tx` (the transaction that has just locked it and checked its rule). */
-export type LeadEraser = (tx: Sql, leadId: string, why: { runId: string; rule: LeadRule }) => Promise<void>;
+/** Who the trail names for an erasure by rule: no user, the job itself. */
+const RETENTION_ACTOR: Omit<AuditEntry, 'requestId'> = {
+  actorSub: null,
+  actorRole: 'system',
+  action: 'retention',
+  clientIp: 'internal',
+  userAgent: null,
+};
+
+/** The job as the service runs it, on `orm`'s pool. */
+export function createRetentionJob(orm: MikroORM, env: RetentionEnv, log: FastifyBaseLogger, erasureHashSecret: string): RetentionJob {
+  const db = Database.of(orm);
+  return new RetentionJob(db, retentionConfig(env), new PrivacyRepository(db, { erasureHashSecret }), log);
+}
 
 /** A short reason for a failed run, never a value from the data (driver messages can quote them). */
 function describe(error: unknown): string {

@@ -18,6 +18,17 @@ export class Migration20261202020000_retention extends Migration {
     );
     this.addSql(`create index "retention_runs_started_at_idx" on "lead"."retention_runs" ("started_at");`);
 
+    // What the rules look for, among the leads not yet erased only: erased leads keep their dates,
+    // and would otherwise be read again by every batch of every run, for ever.
+    this.addSql(
+      `create index "leads_retention_closed_idx" on "lead"."leads" ("closed_at") where "erased_at" is null and "closed_at" is not null;`,
+    );
+    this.addSql(`create index "leads_retention_updated_idx" on "lead"."leads" ("updated_at") where "erased_at" is null;`);
+    // Delivered and dead events that still hold personal fields, by age (a stripped one leaves it).
+    this.addSql(
+      `create index "outbox_events_retention_idx" on "lead"."outbox_events" ("created_at") where "state" in ('delivered', 'dead') and "payload" is distinct from "lead"."strip_personal_fields"("payload");`,
+    );
+
     // Two databases migrating at once may both find the role missing: the loser's error is ignored.
     this.addSql(`do $$ begin
       if not exists (select 1 from pg_roles where rolname = 'lead_audit_retention') then
@@ -89,6 +100,9 @@ export class Migration20261202020000_retention extends Migration {
     $$;`);
     this.addSql(`revoke all on "lead"."audit_log" from lead_audit_retention;`);
     this.addSql(`revoke all on schema "lead" from lead_audit_retention;`);
+    this.addSql(`drop index if exists "lead"."outbox_events_retention_idx";`);
+    this.addSql(`drop index if exists "lead"."leads_retention_updated_idx";`);
+    this.addSql(`drop index if exists "lead"."leads_retention_closed_idx";`);
     this.addSql(`drop table if exists "lead"."retention_runs" cascade;`);
   }
 }

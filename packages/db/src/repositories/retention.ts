@@ -1,7 +1,7 @@
 import { v7 as uuidv7 } from 'uuid';
 import type { RetentionOutcome } from '../entities/retention-run.js';
 import { CLOSED_STATUSES } from '../entities/lead.js';
-import type { Database, Sql } from '../sql.js';
+import type { Database } from '../sql.js';
 
 /**
  * The shortest age at which audit rows may be dropped. The database enforces it on its own
@@ -31,8 +31,7 @@ const DAY_MS = 86_400_000;
 /** The instant before which a rule of `days` applies, as seen at `asOf`. */
 const cutoff = (asOf: Date, days: number) => new Date(asOf.getTime() - days * DAY_MS);
 
-const closedBefore = (param: string) =>
-  `l.status = any('{${CLOSED_STATUSES.join(',')}}'::text[]) and l.closed_at < ${param}::timestamptz`;
+const closedBefore = (param: string) => `l.status = any('{${CLOSED_STATUSES.join(',')}}'::text[]) and l.closed_at < ${param}::timestamptz`;
 
 /**
  * Which leads each rule erases: THE predicate, stated once, used by both the preview's counts
@@ -65,10 +64,12 @@ function leadRuleParams(rules: RetentionRules, rule: LeadRule, asOf: Date): unkn
 }
 
 /**
- * Which delivered and dead events still carry personal fields past their cutoff (`$1`); `$2` is
- * the list of personal field names. Pending events are left alone: they are still to be sent.
+ * Which delivered and dead events written before the cutoff (`$1`) still carry a personal field:
+ * those that `lead.strip_personal_fields` (the erasure's own) would change. Pending events are
+ * left alone: they are still to be sent as written.
  */
-const EVENT_RULE_SQL = `e.state in ('delivered', 'dead') and e.created_at < $1 and e.payload ?| $2::text[]`;
+const EVENT_RULE_SQL = `e.state in ('delivered', 'dead') and e.created_at < $1::timestamptz
+  and e.payload is distinct from lead.strip_personal_fields(e.payload)`;
 
 /** What each rule would do now, or did in a run. */
 export interface RetentionCounts {
@@ -104,7 +105,7 @@ export class RetentionRepository {
   constructor(private readonly db: Database) {}
 
   /** How many leads, event payloads and audit rows each rule would erase, strip or drop at `asOf`. */
-  async preview(rules: RetentionRules, personalEventFields: readonly string[], asOf = new Date()): Promise<RetentionCounts> {
+  async preview(rules: RetentionRules, asOf = new Date()): Promise<RetentionCounts> {
     const countLeads = async (rule: LeadRule) => {
       const params = leadRuleParams(rules, rule, asOf);
       if (!params) return 0;
@@ -116,7 +117,6 @@ export class RetentionRepository {
       countLeads('inactive'),
       this.db.query<{ n: string }>(`select count(*) as n from lead.outbox_events e where ${EVENT_RULE_SQL}`, [
         cutoff(asOf, rules.eventPayloadDays),
-        personalEventFields,
       ]),
       this.db.query<{ n: string }>('select count(*) as n from lead.audit_log where created_at < lead.audit_retention_cutoff($1)', [
         rules.auditDays,
@@ -138,14 +138,14 @@ export class RetentionRepository {
   }
 
   /**
-   * Locks lead `id` for the transaction `tx` if `rule` still matches it at `asOf`, and says
-   * whether it does: a lead reopened, touched or erased since it was picked is left alone.
-   * Another transaction holding the lead is not waited for.
+   * Whether `rule` still matches lead `id` at `asOf`, checked just before it is erased: a lead
+   * reopened, touched or erased since it was picked is left alone, and so is one another
+   * transaction holds at this moment (skipped, not waited for; the next run takes it).
    */
-  async stillMatches(tx: Sql, rules: RetentionRules, rule: LeadRule, asOf: Date, id: string): Promise<boolean> {
+  async stillMatches(rules: RetentionRules, rule: LeadRule, asOf: Date, id: string): Promise<boolean> {
     const params = leadRuleParams(rules, rule, asOf);
     if (!params) return false;
-    const rows = await tx.query(
+    const rows = await this.db.query(
       `select 1 from lead.leads l where ${LEAD_RULE_SQL[rule]} and l.id = $${params.length + 1} for update skip locked`,
       [...params, id],
     );
@@ -153,31 +153,17 @@ export class RetentionRepository {
   }
 
   /**
-   * Up to `limit` events the payload rule matches at `asOf`, with their payloads, locked for
-   * `tx` (rows another transaction holds are skipped).
+   * Strips the personal fields of up to `limit` events the payload rule matches at `asOf`, in one
+   * statement; rows another transaction holds (a delivery being recorded) are skipped, not waited for.
    */
-  async eventsToStrip(
-    tx: Sql,
-    eventPayloadDays: number,
-    personalEventFields: readonly string[],
-    asOf: Date,
-    limit: number,
-  ): Promise<Array<{ eventId: string; payload: Record<string, unknown> }>> {
-    return tx.query(
-      `select e.event_id as "eventId", e.payload from lead.outbox_events e where ${EVENT_RULE_SQL}
-       order by e.created_at limit $3 for update skip locked`,
-      [cutoff(asOf, eventPayloadDays), personalEventFields, limit],
+  async stripEventPayloads(eventPayloadDays: number, asOf: Date, limit: number): Promise<number> {
+    const rows = await this.db.query(
+      `update lead.outbox_events set payload = lead.strip_personal_fields(payload)
+        where event_id in (select e.event_id from lead.outbox_events e where ${EVENT_RULE_SQL} limit $2 for update skip locked)
+       returning event_id`,
+      [cutoff(asOf, eventPayloadDays), limit],
     );
-  }
-
-  /** Writes stripped payloads back (`payloads` as event id → payload). */
-  async replacePayloads(tx: Sql, payloads: ReadonlyArray<{ eventId: string; payload: Record<string, unknown> }>): Promise<void> {
-    if (payloads.length === 0) return;
-    await tx.query(
-      `update lead.outbox_events e set payload = p.payload
-       from unnest($1::uuid[], $2::jsonb[]) as p(event_id, payload) where e.event_id = p.event_id`,
-      [payloads.map((p) => p.eventId), payloads.map((p) => JSON.stringify(p.payload))],
-    );
+    return rows.length;
   }
 
   /** Drops up to `limit` audit rows older than `auditDays`, through the database's own function; returns how many. */
@@ -207,7 +193,9 @@ export class RetentionRepository {
   async addToRun(id: string, counts: Partial<RetentionCounts>): Promise<void> {
     const entries = Object.entries(counts).filter(([, n]) => n);
     if (entries.length === 0) return;
-    const sets = entries.map(([key], i) => `${COUNT_COLUMN[key as keyof RetentionCounts]} = ${COUNT_COLUMN[key as keyof RetentionCounts]} + $${i + 2}`);
+    const sets = entries.map(
+      ([key], i) => `${COUNT_COLUMN[key as keyof RetentionCounts]} = ${COUNT_COLUMN[key as keyof RetentionCounts]} + $${i + 2}`,
+    );
     await this.db.query(`update lead.retention_runs set ${sets.join(', ')} where id = $1`, [id, ...entries.map(([, n]) => n)]);
   }
 
@@ -220,7 +208,9 @@ export class RetentionRepository {
   }
 
   async lastRun(): Promise<RetentionRunRecord | null> {
-    const [row] = await this.db.query<RetentionRunRecord>(`select ${RUN_COLUMNS} from lead.retention_runs order by started_at desc, id desc limit 1`);
+    const [row] = await this.db.query<RetentionRunRecord>(
+      `select ${RUN_COLUMNS} from lead.retention_runs order by started_at desc, id desc limit 1`,
+    );
     return row ?? null;
   }
 
