@@ -174,7 +174,11 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     return payload;
   });
 
-  const contextDeps = { ...deps, userRateLimit, counters, leads: { duplicateWindowDays: env.DUPLICATE_WINDOW_DAYS },
+  const contextDeps = {
+    ...deps,
+    userRateLimit,
+    counters,
+    leads: { duplicateWindowDays: env.DUPLICATE_WINDOW_DAYS },
     retention: retentionConfig(env),
   };
 

@@ -233,6 +233,12 @@ describe('every procedure × caller × surface', () => {
       expect(counted).toBe(visible.length);
       return;
     }
+    if (path === 'privacy.retention') {
+      // Counts only: in the trail, naming no lead. The defaults are in force; the lead rules are off.
+      expect(audit!.lead_ids).toEqual([]);
+      expect(res.data.rules.closed_leads).toEqual({ days: null, would_erase: 0 });
+      return;
+    }
     const [lead] = await t.sql<{ status: string; assigned_to: string }>('select status, assigned_to from lead.leads where id = ?', [
       leadId,
     ]);

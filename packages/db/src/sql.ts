@@ -89,7 +89,9 @@ export class Database implements Sql {
   async session<T>(work: (session: Sql) => Promise<T>): Promise<T> {
     const connection = await acquire(this.pool);
     try {
-      return await work({ query: async <Row>(text: string, values?: readonly unknown[]) => (await run(connection, text, values)) as Row[] });
+      return await work({
+        query: async <Row>(text: string, values?: readonly unknown[]) => (await run(connection, text, values)) as Row[],
+      });
     } finally {
       await this.pool.releaseConnection(connection);
     }

@@ -18,7 +18,9 @@ export const RetentionRules = z
       'Leads are erased after this many days without activity: since the later of `updated_at` and their newest timeline entry (`RETENTION_INACTIVE_DAYS`). A lead the closed rule also matches is counted there only',
     ),
     event_payloads: z.object({
-      days: Days('Delivered and dead events lose their personal fields this many days after they were written (`EVENT_PAYLOAD_RETENTION_DAYS`)'),
+      days: Days(
+        'Delivered and dead events lose their personal fields this many days after they were written (`EVENT_PAYLOAD_RETENTION_DAYS`)',
+      ),
       would_strip: Count('Delivered or dead events past that age that still carry personal fields.'),
     }),
     audit_rows: z.object({
@@ -54,7 +56,10 @@ export const RetentionOverview = z
     as_of: Timestamp.meta({ description: 'When the counts were taken.' }),
     rules: RetentionRules,
     interval_ms: z.number().int().meta({ description: 'How often each instance tries a run; one instance at a time does it.' }),
-    batch_size: z.number().int().meta({ description: 'Leads erased (one transaction each), or payloads and audit rows handled, per batch.' }),
+    batch_size: z
+      .number()
+      .int()
+      .meta({ description: 'Leads erased (one transaction each), or payloads and audit rows handled, per batch.' }),
     last_run: RetentionRun.nullable().meta({ description: 'The latest run, or null before the first.' }),
   })
   .meta({ id: 'RetentionOverview' });
