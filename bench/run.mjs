@@ -63,6 +63,11 @@ const SERVICE_ONLY = ['search', 'page1', 'page10k'];
 /** Scenarios that start services of their own, with settings of their own (run after the others). */
 const OWN_SERVICE = ['retention'];
 const regularScenarios = scenarios.filter((s) => !OWN_SERVICE.includes(s));
+/** Leads the retention scenario ages past the rule, and the rule (ten years: the seed spans two). */
+const RETENTION_LEADS = 10_000;
+const RETENTION_DAYS = 3650;
+const RETENTION_SLICE_S = 5;
+
 // Server logs and id lists of the last run, for a look after the fact (git-ignored).
 const work = fileURLToPath(new URL('.out', import.meta.url));
 rmSync(work, { recursive: true, force: true });
@@ -355,11 +360,6 @@ async function benchRegular(size, name, seedSeconds, { getIds, nextStatusIds, se
     for (const server of [service, ...extras, yardstick]) await server.stop();
   }
 }
-
-/** Leads the retention scenario ages past the rule, and the rule (ten years: the seed spans two). */
-const RETENTION_LEADS = 10_000;
-const RETENTION_DAYS = 3650;
-const RETENTION_SLICE_S = 5;
 
 /**
  * Retention: creates under load without a run (the baseline), then 10,000 closed leads aged past

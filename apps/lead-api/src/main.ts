@@ -138,7 +138,10 @@ else app.log.warn('NOTIFICATION_SERVICE_URL is not set: events are kept in the o
 
 // Every instance runs the job; an advisory lock lets one at a time do a run. Outside production
 // the erasure records' hash falls back to the development secret.
-const retention = createRetentionJob(orm, env, app.log.child({ component: 'retention' }), env.ERASURE_HASH_SECRET ?? secret ?? '');
+const retention = createRetentionJob(orm, env, app.log.child({ component: 'retention' }), {
+  erasureHashSecret: env.ERASURE_HASH_SECRET ?? secret ?? '',
+  lock: !embedded,
+});
 retention.start();
 
 let metricsServer: Server | undefined;

@@ -2,7 +2,7 @@ import pg from 'pg';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseEnv } from '../src/env.js';
-import { createRetentionJob } from '../src/ops/retention.js';
+import { createRetentionJob, RETENTION_LOCK_KEY } from '../src/ops/retention.js';
 import { startTestApp, TEST_SECRET, type TestApp } from './support/app.js';
 import { admin, databaseUrl, uniqueName, withClient } from './support/database.js';
 import { spawnService, stopServices } from './support/service.js';
@@ -44,13 +44,12 @@ async function seedYears(db: pg.Client, n: number, seed: number) {
     const updatedAt = new Date(Math.min(now - 6 * 3600_000, createdAt.getTime() + Math.floor(rnd() * 400) * DAY));
     const closedAt = CLOSED.includes(status) ? updatedAt : null;
     const recentNote = rnd() < 0.25 ? new Date(now - Math.floor(rnd() * 300) * DAY - 6 * 3600_000) : null;
-    const {
-      rows: [{ id }],
-    } = await db.query<{ id: string }>(
+    const { rows } = await db.query<{ id: string }>(
       `insert into lead.leads (id, name, email, phone, company, message, source, status, priority, created_at, updated_at, closed_at, lost_reason)
        values (gen_random_uuid(), $1, $2, '+15550100', 'Acme', 'Call me', 'website', $3, 'medium', $4, $5, $6, $7) returning id`,
       [`Person ${i}`, `person${i}@example.com`, status, createdAt, updatedAt, closedAt, status === 'closed_lost' ? 'price' : null],
     );
+    const id = rows[0]!.id;
     await db.query(
       `insert into lead.lead_activities (id, lead_id, activity_type, description, created_at) values (gen_random_uuid(), $1, 'created', 'Lead created from website', $2)`,
       [id, createdAt],
@@ -107,7 +106,7 @@ function reckon(seeded: Awaited<ReturnType<typeof seedYears>>) {
   };
 }
 
-const env = Object.fromEntries(Object.entries(RULES).map(([k, v]) => [k, v]));
+const env = RULES;
 
 describe('retention', () => {
   let app: TestApp & { database: string };
@@ -140,9 +139,9 @@ describe('retention', () => {
 
     const job = createRetentionJob(
       app.orm,
-      parseEnv(Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v)]))),
+      parseEnv(Object.fromEntries(Object.entries(RULES).map(([k, v]) => [k, String(v)]))),
       pino({ level: 'silent' }),
-      TEST_SECRET,
+      { erasureHashSecret: TEST_SECRET },
     );
     const runId = await job.runOnce();
     expect(runId).not.toBeNull();
@@ -173,6 +172,28 @@ describe('retention', () => {
     expect(reasons).toEqual([
       { reason: 'RETENTION_CLOSED_DAYS=365', n: String(expected.closed.length) },
       { reason: 'RETENTION_INACTIVE_DAYS=180', n: String(expected.inactive.length) },
+    ]);
+  });
+
+  it('marks a run its process left behind as interrupted, and skips a run while another instance holds the lock', async () => {
+    await app.sql(
+      `insert into lead.retention_runs (id, started_at, outcome, rules) values ('00000000-0000-4000-8000-000000000001', now() - interval '1 day', 'running', '{}')`,
+    );
+    const job = createRetentionJob(app.orm, parseEnv({}), pino({ level: 'silent' }), { erasureHashSecret: TEST_SECRET });
+    // Another instance's run: the same advisory lock, held on a connection of its own.
+    const other = await withClient(app.database, async (c) => {
+      await c.query('select pg_advisory_lock($1)', [RETENTION_LOCK_KEY]);
+      return job.runOnce();
+    });
+    expect(other).toBeNull();
+    const runId = await job.runOnce();
+    const runs = await app.sql<{ id: string; outcome: string; finished: boolean }>(
+      `select id, outcome, finished_at is not null as finished from lead.retention_runs where id in ('00000000-0000-4000-8000-000000000001', ?)`,
+      [runId],
+    );
+    expect(runs.sort((a, b) => (a.id === runId ? 1 : b.id === runId ? -1 : 0))).toEqual([
+      { id: '00000000-0000-4000-8000-000000000001', outcome: 'interrupted', finished: true },
+      { id: runId, outcome: 'completed', finished: true },
     ]);
   });
 

@@ -17,6 +17,8 @@ export interface RetentionConfig {
   rules: RetentionRules;
   intervalMs: number;
   batchSize: number;
+  /** Whether runs take the advisory lock (all but the embedded database). */
+  lock: boolean;
 }
 
 /** The settings the retention job and its preview read. */
@@ -41,11 +43,12 @@ export function retentionConfig(env: RetentionEnv): RetentionConfig {
     },
     intervalMs: env.RETENTION_INTERVAL_MS,
     batchSize: env.RETENTION_BATCH_SIZE,
+    lock: true,
   };
 }
 
 // An arbitrary constant that names "the retention run" among advisory locks (migrations use …001).
-const RETENTION_LOCK_KEY = 7_150_245_002;
+export const RETENTION_LOCK_KEY = 7_150_245_002;
 
 /** The first run comes this soon after start (or one interval, if shorter), not a whole interval later. */
 const FIRST_RUN_MAX_DELAY_MS = 10_000;
@@ -97,6 +100,9 @@ export class RetentionJob {
 
   /** One run, unless another instance is doing one: its id, or null when skipped. */
   async runOnce(): Promise<string | null> {
+    // The embedded database has one connection and one process: holding it for a lock would
+    // leave the run none to work with, and there is no other instance to keep out.
+    if (!this.config.lock) return this.run();
     return this.db.session(async (session) => {
       const [lock] = await session.query<{ locked: boolean }>('select pg_try_advisory_lock($1) as locked', [RETENTION_LOCK_KEY]);
       if (!lock?.locked) {
@@ -206,9 +212,15 @@ const RETENTION_ACTOR: Omit<AuditEntry, 'requestId'> = {
 };
 
 /** The job as the service runs it, on `orm`'s pool. */
-export function createRetentionJob(orm: MikroORM, env: RetentionEnv, log: FastifyBaseLogger, erasureHashSecret: string): RetentionJob {
+export function createRetentionJob(
+  orm: MikroORM,
+  env: RetentionEnv,
+  log: FastifyBaseLogger,
+  options: { erasureHashSecret: string; lock?: boolean },
+): RetentionJob {
   const db = Database.of(orm);
-  return new RetentionJob(db, retentionConfig(env), new PrivacyRepository(db, { erasureHashSecret }), log);
+  const config = { ...retentionConfig(env), lock: options.lock ?? true };
+  return new RetentionJob(db, config, new PrivacyRepository(db, { erasureHashSecret: options.erasureHashSecret }), log);
 }
 
 /** A short reason for a failed run, never a value from the data (driver messages can quote them). */
