@@ -164,6 +164,8 @@ const EnvSchema = z.object({
   RETENTION_INTERVAL_MS: ms(3_600_000, 1_000).pipe(z.number().max(86_400_000, 'must be at most 86400000 (a day)')),
   // Leads erased (each in its own transaction), or payloads stripped / audit rows dropped per statement.
   RETENTION_BATCH_SIZE: z.coerce.number({ error: 'must be a whole number' }).int().min(1).max(10_000).default(500),
+  // Connections of the pool a run holds to erase leads side by side (the first also holds the lock).
+  RETENTION_CONCURRENCY: z.coerce.number({ error: 'must be a whole number' }).int().min(1).max(8).default(2),
 });
 
 export type Env = z.output<typeof EnvSchema>;
@@ -198,6 +200,10 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
     (env.RETENTION_CLOSED_DAYS !== undefined || env.RETENTION_INACTIVE_DAYS !== undefined)
   ) {
     throw new ConfigError(['ERASURE_HASH_SECRET: is required when NODE_ENV=production and a lead retention rule is set']);
+  }
+  // A run holds its connections from the pool: requests must keep some.
+  if (env.RETENTION_CONCURRENCY >= env.DB_POOL_MAX) {
+    throw new ConfigError(['RETENTION_CONCURRENCY: must be smaller than DB_POOL_MAX']);
   }
   // A lease shorter than a delivery would let a second dispatcher send an event still in flight.
   if (env.EVENT_LEASE_MS <= env.EVENT_DELIVERY_TIMEOUT_MS) {

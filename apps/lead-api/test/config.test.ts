@@ -115,6 +115,10 @@ describe('abuse protection settings', () => {
     expect(() => parseEnv({ RETENTION_INTERVAL_MS: '999' })).toThrow(/RETENTION_INTERVAL_MS/);
     expect(() => parseEnv({ RETENTION_INTERVAL_MS: '86400001' })).toThrow(/RETENTION_INTERVAL_MS: must be at most 86400000/);
     expect(() => parseEnv({ RETENTION_BATCH_SIZE: '0' })).toThrow(/RETENTION_BATCH_SIZE/);
+    expect(parseEnv({}).RETENTION_CONCURRENCY).toBe(2);
+    expect(() => parseEnv({ RETENTION_CONCURRENCY: '4', DB_POOL_MAX: '4' })).toThrow(
+      /RETENTION_CONCURRENCY: must be smaller than DB_POOL_MAX/,
+    );
   });
 
   it('needs a key for erasure records in production once a lead retention rule is on', () => {
