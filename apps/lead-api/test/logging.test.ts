@@ -61,6 +61,7 @@ describe('logs', () => {
       await call(surface, 'probes.ready', undefined);
       await call(surface, 'reports.pipeline', { utm_campaign: 'spring', from: '2020-01-01T00:00:00Z' }, admin);
       await call(surface, 'reports.sources', { group_by: 'utm_campaign' }, sales);
+      await call(surface, 'privacy.retention', undefined, admin);
       // Refused calls carrying personal data: invalid input, a conflict, a role refused, a scoped 404.
       const refused = [
         await call(surface, 'leads.create', { ...lead, email: `${p.email}@` }),
