@@ -120,6 +120,8 @@ async function startServer(kind, database, script = kind === 'service' ? SERVICE
     DATABASE_URL: dbUrl(database),
     REDIS_URL: opt.redis,
     AUTH_JWT_SECRET: SECRET,
+    // Required in production; builds from before erasure ignore it.
+    ERASURE_HASH_SECRET: 'bench-erasure-hash-secret-of-32-characters',
     LOG_LEVEL: 'INFO',
     // Creates come from many client addresses through a proxy on loopback, at a rate no real
     // client reaches: the limits are raised so the benchmark measures the work, not the refusals.

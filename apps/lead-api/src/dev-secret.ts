@@ -6,8 +6,17 @@ import { join } from 'node:path';
  * Without AUTH_JWT_SECRET outside production, the service signs and verifies with a secret kept
  * in the (git-ignored) data folder, made on first use; `pnpm token` reads the same file.
  */
-export async function devJwtSecret(dataDir: string): Promise<string> {
-  const file = join(dataDir, 'dev-jwt-secret');
+export const devJwtSecret = (dataDir: string): Promise<string> => devSecret(dataDir, 'dev-jwt-secret');
+
+/**
+ * Without ERASURE_HASH_SECRET outside production, erasure records are keyed with a secret of
+ * their own in the data folder (never one derived from the token secret, which may rotate).
+ */
+export const devErasureHashSecret = (dataDir: string): Promise<string> => devSecret(dataDir, 'dev-erasure-hash-secret');
+
+/** A random secret kept in `dataDir/name`, made on first use. */
+async function devSecret(dataDir: string, name: string): Promise<string> {
+  const file = join(dataDir, name);
   try {
     return (await readFile(file, 'utf8')).trim();
   } catch {

@@ -120,6 +120,12 @@ const EnvSchema = z.object({
   // ---- leads (modules/leads) ----
   // An open lead with the same e-mail created within this many days makes a new one its duplicate.
   DUPLICATE_WINDOW_DAYS: z.coerce.number({ error: 'must be a number of days' }).int().min(0).max(3650).default(90),
+  // ---- personal data (modules/privacy) ----
+  // Every create must carry consent.policy_version.
+  REQUIRE_CONSENT: bool(false),
+  // Key of the HMAC that erasure records keep instead of the address. Its own secret, never
+  // rotated: with another key, earlier erasures can no longer be looked up by address.
+  ERASURE_HASH_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   // ---- abuse protection (http/rate-limit.ts, http/create-limit.ts) ----
   TRUST_PROXY: trustProxy,
   RATE_LIMIT_CREATE_PER_HOUR: z.coerce.number({ error: 'must be a whole number' }).int().min(1).default(10),
@@ -146,9 +152,6 @@ const EnvSchema = z.object({
     .number({ error: 'must be a number' })
     .positive()
     .default(72 * 3600),
-
-  // Key of the keyed hash (HMAC-SHA256) an erasure record keeps instead of the address.
-  ERASURE_HASH_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
 
   // ---- retention of personal data (ops/retention.ts, packages/db repositories/retention.ts) ----
   // Erase closed leads this many days after closed_at; off unless set.
@@ -190,16 +193,9 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
       ...(env.AUTH_JWT_SECRET || env.AUTH_JWKS_URL
         ? []
         : ['AUTH_JWT_SECRET: is required when NODE_ENV=production, unless AUTH_JWKS_URL is set']),
+      ...(env.ERASURE_HASH_SECRET ? [] : ['ERASURE_HASH_SECRET: is required when NODE_ENV=production']),
     ];
     if (problems.length) throw new ConfigError(problems);
-  }
-  // Erasing by rule writes erasure records, whose hash needs a key of its own in production.
-  if (
-    env.NODE_ENV === 'production' &&
-    !env.ERASURE_HASH_SECRET &&
-    (env.RETENTION_CLOSED_DAYS !== undefined || env.RETENTION_INACTIVE_DAYS !== undefined)
-  ) {
-    throw new ConfigError(['ERASURE_HASH_SECRET: is required when NODE_ENV=production and a lead retention rule is set']);
   }
   // A run holds its connections from the pool: requests must keep some.
   if (env.RETENTION_CONCURRENCY >= env.DB_POOL_MAX) {

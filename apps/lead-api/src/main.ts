@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import { createOrm, Database, IdempotencyKeyRepository, migrate, type MikroORM } from '@lead/db';
 import { pino, type LoggerOptions } from 'pino';
 import { createAuthenticator } from './auth.js';
-import { devJwtSecret } from './dev-secret.js';
+import { devErasureHashSecret, devJwtSecret } from './dev-secret.js';
 import type { EmbeddedDatabase } from './embedded-db.js';
 import { ConfigError, loadEnv, type Env } from './env.js';
 import { dispatcherConfig, EventDispatcher } from './events/dispatcher.js';
@@ -112,13 +112,16 @@ const auth = createAuthenticator({
 const redis = env.REDIS_URL ? redisClient(env.REDIS_URL) : undefined;
 const lifecycle = new Lifecycle();
 const readiness = databaseReadiness(embedded ? { orm } : { clientUrl }, env.READY_TIMEOUT_MS);
-const app = await buildServer({ env, orm, auth, redis, lifecycle, readiness, logStream });
+// Required in production (env.ts); elsewhere a secret of its own in DATA_DIR.
+const erasureHashSecret = env.ERASURE_HASH_SECRET ?? (await devErasureHashSecret(env.DATA_DIR));
+const app = await buildServer({ env, orm, auth, redis, lifecycle, readiness, logStream, erasureHashSecret });
 if (redis) await connectRedis(redis, app.log);
 
 if (embedded) app.log.warn({ dataDir: join(env.DATA_DIR, 'pg') }, 'DATABASE_URL is not set: using the embedded PostgreSQL');
 if (!redis) app.log.warn('REDIS_URL is not set: rate limits are counted in this process only');
 if (!env.AUTH_JWT_SECRET && secret)
   app.log.warn('AUTH_JWT_SECRET is not set: using the development secret (`npm run -s token` signs with it)');
+if (!env.ERASURE_HASH_SECRET) app.log.warn('ERASURE_HASH_SECRET is not set: erasure records use the development secret in DATA_DIR');
 if (tracing) app.log.info('OpenTelemetry tracing is on');
 
 // Idempotency keys are only honoured for 24 hours; older rows are dropped at start and hourly.
@@ -136,12 +139,8 @@ const dispatcher = delivery ? new EventDispatcher(orm, delivery, app.log.child({
 if (dispatcher) dispatcher.start();
 else app.log.warn('NOTIFICATION_SERVICE_URL is not set: events are kept in the outbox until it is');
 
-// Every instance runs the job; an advisory lock lets one at a time do a run. Outside production
-// the erasure records' hash falls back to the development secret.
-const retention = createRetentionJob(orm, env, app.log.child({ component: 'retention' }), {
-  erasureHashSecret: env.ERASURE_HASH_SECRET ?? secret ?? '',
-  lock: !embedded,
-});
+// Every instance runs the job; an advisory lock lets one at a time do a run.
+const retention = createRetentionJob(orm, env, app.log.child({ component: 'retention' }), { erasureHashSecret, lock: !embedded });
 retention.start();
 
 let metricsServer: Server | undefined;

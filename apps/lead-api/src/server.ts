@@ -40,6 +40,7 @@ export interface ServerDeps {
     | 'TRPC_MAX_BATCH_SIZE'
     | 'REQUEST_TIMEOUT_MS'
     | 'DUPLICATE_WINDOW_DAYS'
+    | 'REQUIRE_CONSENT'
   > &
     RetentionEnv &
     Partial<Pick<Env, 'CORS_ORIGINS' | 'CORS_ADMIN_ORIGINS' | 'READY_TIMEOUT_MS' | 'METRICS_PORT'>>;
@@ -53,6 +54,8 @@ export interface ServerDeps {
   lifecycle?: Lifecycle;
   /** The readiness check (default: its own connection to the ORM's database). */
   readiness?: Readiness;
+  /** Key of the erasure records' address hash (`ERASURE_HASH_SECRET`, or the development one). */
+  erasureHashSecret: string;
 }
 
 /**
@@ -178,7 +181,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     ...deps,
     userRateLimit,
     counters,
-    leads: { duplicateWindowDays: env.DUPLICATE_WINDOW_DAYS },
+    leads: { duplicateWindowDays: env.DUPLICATE_WINDOW_DAYS, requireConsent: env.REQUIRE_CONSENT },
+    privacy: { erasureHashSecret: deps.erasureHashSecret },
     retention: retentionConfig(env),
   };
 

@@ -106,6 +106,20 @@ const EXPECTED: Record<
     input: () => ({ group_by: 'source' }),
     status: { 'no token': 401, 'bad token': 401, admin: 200, cms: 200, 'sales owner': 200, 'sales non-owner': 200, 'unknown role': 403 },
   },
+  // The lead gets an address of its own first, so that the export names exactly it.
+  'privacy.export': {
+    input: () => ({}),
+    prepare: async (leadId) => {
+      const email = `export-${leadId}@example.com`;
+      await t.sql('update lead.leads set email = ? where id = ?', [email, leadId]);
+      return { email };
+    },
+    status: { 'no token': 401, 'bad token': 401, admin: 200, cms: 403, 'sales owner': 403, 'sales non-owner': 403, 'unknown role': 403 },
+  },
+  'privacy.erase': {
+    input: (id) => ({ lead_id: id, reason: 'access matrix' }),
+    status: { 'no token': 401, 'bad token': 401, admin: 200, cms: 403, 'sales owner': 403, 'sales non-owner': 403, 'unknown role': 403 },
+  },
   // The lead's LeadCreated event, made dead first (`prepare`): only the admin may revive it.
   'events.retry': {
     input: () => ({ event_id: '00000000-0000-4000-8000-000000000000' }),
@@ -268,6 +282,13 @@ describe('every procedure × caller × surface', () => {
     if (path === 'leads.update') expect(res.data).toMatchObject({ id: leadId, company: 'Globex', priority: 'high' });
     if (path === 'leads.updateStatus') expect(lead!.status).toBe('contacted');
     if (path === 'leads.assign') expect(lead!.assigned_to).toBe(SOMEONE_ELSE);
+    if (path === 'privacy.export') expect(res.data.leads.map((l: { id: string }) => l.id)).toEqual([leadId]);
+    if (path === 'privacy.erase') {
+      expect(res.data.leads).toEqual([expect.objectContaining({ lead_id: leadId, already_erased: false })]);
+      expect(await t.sql('select name, erased_at is not null as erased from lead.leads where id = ?', [leadId])).toEqual([
+        { name: 'Erased', erased: true },
+      ]);
+    }
     if (path === 'leads.addActivity') {
       const notes = await t.sql('select performed_by from lead.lead_activities where lead_id = ? and activity_type = ?', [
         leadId,

@@ -161,6 +161,7 @@ describe('GET /api/v1/audit', () => {
       client_ip: '127.0.0.1',
       user_agent: expect.any(String),
       created_at: expect.stringMatching(ISO_UTC),
+      reason: null,
     });
   });
 

@@ -42,6 +42,16 @@ describe('configuration', () => {
     expect(() => parseEnv({ NODE_ENV: 'production' })).toThrow(/DATABASE_URL: is required[\s\S]*AUTH_JWT_SECRET: is required/);
   });
 
+  it('requires an erasure hash secret of its own in production, and reads REQUIRE_CONSENT', () => {
+    const production = { NODE_ENV: 'production', DATABASE_URL: 'postgres://u@db/leads', AUTH_JWT_SECRET: 'a'.repeat(32) };
+    expect(() => parseEnv(production)).toThrow(/ERASURE_HASH_SECRET: is required when NODE_ENV=production/);
+    expect(() => parseEnv({ ERASURE_HASH_SECRET: 'short' })).toThrow(/ERASURE_HASH_SECRET: must be at least 32 characters/);
+    expect(parseEnv({ ...production, ERASURE_HASH_SECRET: 'e'.repeat(32) }).ERASURE_HASH_SECRET).toBe('e'.repeat(32));
+    expect(parseEnv({}).REQUIRE_CONSENT).toBe(false);
+    expect(parseEnv({ REQUIRE_CONSENT: 'true' }).REQUIRE_CONSENT).toBe(true);
+    expect(() => parseEnv({ REQUIRE_CONSENT: 'yes' })).toThrow(/REQUIRE_CONSENT: must be true or false/);
+  });
+
   it('reads the auth service settings, and takes its JWKS instead of a secret in production', () => {
     const auth = {
       AUTH_JWKS_URL: 'https://auth.example/.well-known/jwks.json',
@@ -49,7 +59,9 @@ describe('configuration', () => {
       AUTH_JWT_AUDIENCE: 'lead-service',
     };
     expect(parseEnv(auth)).toMatchObject(auth);
-    expect(() => parseEnv({ NODE_ENV: 'production', DATABASE_URL: 'postgres://u@db/leads', ...auth })).not.toThrow();
+    expect(() =>
+      parseEnv({ NODE_ENV: 'production', DATABASE_URL: 'postgres://u@db/leads', ERASURE_HASH_SECRET: 'e'.repeat(32), ...auth }),
+    ).not.toThrow();
     expect(() => parseEnv({ AUTH_JWKS_URL: 'file:///etc/keys.json' })).toThrow(/AUTH_JWKS_URL: must be an http\(s\) URL/);
   });
 
@@ -119,12 +131,5 @@ describe('abuse protection settings', () => {
     expect(() => parseEnv({ RETENTION_CONCURRENCY: '4', DB_POOL_MAX: '4' })).toThrow(
       /RETENTION_CONCURRENCY: must be smaller than DB_POOL_MAX/,
     );
-  });
-
-  it('needs a key for erasure records in production once a lead retention rule is on', () => {
-    const production = { NODE_ENV: 'production', DATABASE_URL: 'postgres://u@db/leads', AUTH_JWT_SECRET: 'x'.repeat(32) };
-    expect(() => parseEnv(production)).not.toThrow();
-    expect(() => parseEnv({ ...production, RETENTION_CLOSED_DAYS: '365' })).toThrow(/ERASURE_HASH_SECRET: is required/);
-    expect(() => parseEnv({ ...production, RETENTION_CLOSED_DAYS: '365', ERASURE_HASH_SECRET: 'k'.repeat(32) })).not.toThrow();
   });
 });

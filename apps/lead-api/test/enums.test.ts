@@ -13,6 +13,7 @@ describe('enumerations', () => {
     ['activity types', contracts.ACTIVITY_TYPES, db.ACTIVITY_TYPES],
     ['lost reasons', contracts.LOST_REASONS, db.LOST_REASONS],
     ['event types', contracts.EVENT_TYPES, db.EVENT_TYPES],
+    ['the tables an erasure counts', Object.keys(contracts.ErasureCounts.shape), db.ERASURE_TABLES],
   ])('the contracts and the database agree on %s', (_what, inContracts, inDatabase) => {
     expect([...inContracts]).toEqual([...inDatabase]);
   });

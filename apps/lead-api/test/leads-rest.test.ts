@@ -193,9 +193,11 @@ describe('GET /api/v1/leads/{lead_id}', () => {
           created_at: expect.stringMatching(ISO_UTC),
         },
       ],
+      consents: [],
       created_at,
       updated_at: expect.stringMatching(ISO_UTC),
       closed_at: null,
+      erased_at: null,
     });
   });
 

@@ -61,6 +61,9 @@ describe('logs', () => {
       await call(surface, 'probes.ready', undefined);
       await call(surface, 'reports.pipeline', { utm_campaign: 'spring', from: '2020-01-01T00:00:00Z' }, admin);
       await call(surface, 'reports.sources', { group_by: 'utm_campaign' }, sales);
+      // The address travels in the export's query string.
+      await call(surface, 'privacy.export', { email: p.email }, admin);
+      await call(surface, 'privacy.erase', { email: p.email, dry_run: true }, admin);
       await call(surface, 'privacy.retention', undefined, admin);
       // Refused calls carrying personal data: invalid input, a conflict, a role refused, a scoped 404.
       const refused = [
@@ -80,7 +83,9 @@ describe('logs', () => {
           sales,
         ),
       ];
-      expect(refused.map((r) => r.status)).toEqual([400, 409, 400, 403, 404]);
+      refused.push(await call(surface, 'privacy.erase', { email: `${p.email}@`, reason: p.notes }, admin));
+      expect(refused.map((r) => r.status)).toEqual([400, 409, 400, 403, 404, 400]);
+      expect((await call(surface, 'privacy.erase', { lead_id: id, reason: 'logging test' }, admin)).status).toBe(200);
     }
     // A body that is not even JSON still holds personal data.
     await t.rest('POST', '/api/v1/leads', { body: `{"name": "${personal('rest').name}", ` });

@@ -152,3 +152,40 @@ describe('PrivacyRepository.eraseLead', () => {
     expect((await snapshot(id)).events).toHaveLength(3);
   });
 });
+
+describe('lead.strip_personal_fields', () => {
+  it('keeps every field of every event but the personal ones, and the keys of those', async () => {
+    const at = '2024-01-15T10:30:00.000Z';
+    const base = { event_id: 'e', lead_id: 'l', timestamp: at };
+    const events = [
+      {
+        ...base,
+        event_type: 'LeadCreated',
+        email: 'a@b.co',
+        source: 'website',
+        utm_source: 's',
+        utm_medium: 'm',
+        utm_campaign: 'c',
+        utm_term: 't',
+        utm_content: 'x',
+      },
+      { ...base, event_type: 'LeadStatusChanged', old_status: 'new', new_status: 'closed_lost', lost_reason: 'price' },
+      { ...base, event_type: 'LeadAssigned', old_assigned_to: null, new_assigned_to: ADMIN_ID },
+      { ...base, event_type: 'LeadUpdated', changed_fields: ['phone'] },
+      { ...base, event_type: 'LeadMerged', merged_into: 'm', filled_fields: ['company'] },
+      { ...base, event_type: 'LeadErased' },
+      // A field nobody declared harmless is stripped.
+      { ...base, event_type: 'LeadCreated', name: 'Jane', phone: '+1 555' },
+    ];
+    const stripped = await Promise.all(
+      events.map(
+        async (event) => (await t.sql<{ p: object }>('select lead.strip_personal_fields(?::jsonb) as p', [JSON.stringify(event)]))[0]!.p,
+      ),
+    );
+    expect(stripped).toEqual([
+      { ...events[0], email: null },
+      ...events.slice(1, 6),
+      { ...base, event_type: 'LeadCreated', name: null, phone: null },
+    ]);
+  });
+});

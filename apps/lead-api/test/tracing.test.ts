@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
+import { signDevToken } from '../src/auth.js';
 import { createDatabase, databaseUrl, dropDatabase } from './support/database.js';
 import { startReceiver, type Receiver } from './support/events.js';
 import { SHARED_REDIS_URL } from './support/redis.js';
@@ -115,4 +116,18 @@ it('exports request, procedure, database, Redis and delivery spans, linked, with
   }
   // No SQL text or parameters: only the operation.
   expect(exported).not.toMatch(/insert into|values \(/i);
+});
+
+it('the address of a privacy export appears in no span and no log line', async () => {
+  const address = 'Ursula.Exportwell@example.com';
+  const token = await signDevToken('x'.repeat(32), { id: '11111111-1111-4111-8111-111111111111', role: 'admin' });
+  for (const query of [`email=${encodeURIComponent(address)}`, `email=${address}`, `email=%20${address.toLowerCase()}`]) {
+    const res = await fetch(`${url}/api/v1/privacy/export?${query}`, { headers: { authorization: `Bearer ${token}` } });
+    expect(res.status).toBe(200);
+  }
+  await waitUntil('the export spans are exported', () => spans.filter((s) => s.name === 'procedure privacy.export').length === 3, 15_000);
+  const request = spans.find((s) => s.name === 'GET privacy.export')!;
+  expect(request).toBeDefined();
+  const seen = `${bodies.join('\n')}\n${service.output()}`.toLowerCase();
+  for (const spelling of [address, encodeURIComponent(address), 'exportwell']) expect(seen).not.toContain(spelling.toLowerCase());
 });

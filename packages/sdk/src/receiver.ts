@@ -14,7 +14,8 @@ interface EventBase<T extends EventType> {
   timestamp: string;
 }
 export interface LeadCreated extends EventBase<'LeadCreated'> {
-  email: string;
+  /** Null when the lead was erased before the event was delivered (a `LeadErased` follows). */
+  email: string | null;
   source: LeadSource;
   /** The utm parameters of the submission's attribution (null when it carried none; absent from events written before the service recorded attribution). */
   utm_source?: string | null;
@@ -43,8 +44,10 @@ export interface LeadMerged extends EventBase<'LeadMerged'> {
   /** The fields of `merged_into` filled from the merged lead. */
   filled_fields: string[];
 }
+/** The lead's personal data was erased: erase every copy of it you hold. Carries the lead id only. */
+export type LeadErased = EventBase<'LeadErased'>;
 /** Every event the Lead Service sends; narrow it by `event_type`. */
-export type LeadServiceEvent = LeadCreated | LeadStatusChanged | LeadAssigned | LeadUpdated | LeadMerged;
+export type LeadServiceEvent = LeadCreated | LeadStatusChanged | LeadAssigned | LeadUpdated | LeadMerged | LeadErased;
 
 /** The signature is missing, wrong or too old: answer 400 or 401, and do not process the body. */
 export class SignatureVerificationError extends LeadServiceError {
@@ -115,7 +118,7 @@ const isNames = (v: unknown): v is string[] => Array.isArray(v) && v.every(isStr
 const oneOf = (set: Record<string, 1>) => (v: unknown) => isString(v) && Object.hasOwn(set, v);
 const FIELDS: Record<EventType, Record<string, (v: unknown) => boolean>> = {
   LeadCreated: {
-    email: isString,
+    email: isId,
     source: oneOf(SOURCES),
     utm_source: isUtm,
     utm_medium: isUtm,
@@ -127,6 +130,7 @@ const FIELDS: Record<EventType, Record<string, (v: unknown) => boolean>> = {
   LeadAssigned: { old_assigned_to: isId, new_assigned_to: isId },
   LeadUpdated: { changed_fields: isNames },
   LeadMerged: { merged_into: isString, filled_fields: isNames },
+  LeadErased: {},
 };
 
 /** The typed event in a (verified) body; throws `EventParseError` for anything else. */

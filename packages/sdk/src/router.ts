@@ -29,6 +29,10 @@ export type AppRouter = TRPCBuiltRouter<
       stats: Query<void, T.EventStats>;
       retry: Mutation<T.EventIdInput, T.OutboxEvent>;
     };
-    privacy: { retention: Query<void, T.RetentionOverview> };
+    privacy: {
+      export: Query<T.ExportInput, T.PersonalDataExport>;
+      erase: Mutation<T.EraseInput, T.ErasureResult>;
+      retention: Query<void, T.RetentionOverview>;
+    };
   }
 >;

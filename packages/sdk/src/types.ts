@@ -115,6 +115,28 @@ export interface CreateLeadInput {
   /** The honeypot: leave empty. */
   website?: string | undefined;
   attribution?: AttributionInput | undefined;
+  /** What the visitor agreed to; the service may require `policy_version` (`REQUIRE_CONSENT`). */
+  consent?: ConsentInput | undefined;
+}
+
+/** What the visitor agreed to on the form. Unknown fields are refused. */
+export interface ConsentInput {
+  /** The version of the privacy policy accepted (at most 100 characters). */
+  policy_version?: string | undefined;
+  /** Agreed to marketing messages; default false. A JSON boolean, never a string. */
+  marketing?: boolean | undefined;
+  /** The wording shown (at most 2000 characters). */
+  text?: string | null | undefined;
+}
+
+/** A consent as stored: with the page it was given on and when. */
+export interface Consent {
+  policy_version: string | null;
+  marketing: boolean;
+  text: string | null;
+  /** Removed when the lead is erased. */
+  page: string | null;
+  given_at: Date;
 }
 
 export interface ListLeadsInput {
@@ -287,9 +309,13 @@ export interface LeadDetail {
   attribution: Attribution | null;
   /** Oldest first. */
   activities: Activity[];
+  /** Consents given with its submission, oldest first. */
+  consents: Consent[];
   created_at: Date;
   updated_at: Date;
   closed_at: Date | null;
+  /** When its personal data was erased; null while it holds any. */
+  erased_at: Date | null;
 }
 
 /** A period and the list's filters: what every report is computed over. */
@@ -377,6 +403,8 @@ export interface AuditEntry {
   client_ip: string;
   user_agent: string | null;
   created_at: Date;
+  /** Why the change was made, when the caller said (an erasure's reason). */
+  reason: string | null;
 }
 
 export interface AuditPage {
@@ -463,4 +491,74 @@ export interface LeadErrorShape {
   message: string;
   code: number;
   data: LeadErrorData;
+}
+
+// ---- personal data ----------------------------------------------------------------------------
+
+export interface ExportInput {
+  /** Matched trimmed and case-insensitively. */
+  email: string;
+}
+
+/** Exactly one of `email` and `lead_id`. Unknown fields are refused. */
+export interface EraseInput {
+  email?: string | undefined;
+  lead_id?: string | undefined;
+  /** Count what would change and change nothing. */
+  dry_run?: boolean | undefined;
+  /** For the audit trail and the erasure record (at most 500 characters); no personal data. */
+  reason?: string | null | undefined;
+}
+
+/** Rows changed (or that would be changed) per table. */
+export interface ErasureCounts {
+  leads: number;
+  lead_attributions: number;
+  lead_consents: number;
+  lead_activities: number;
+  outbox_events: number;
+  idempotency_keys: number;
+}
+
+export interface LeadErasure {
+  lead_id: string;
+  /** It had been erased before; the counts are what was left. */
+  already_erased: boolean;
+  /** Null in a dry run of a lead not yet erased. */
+  erased_at: Date | null;
+  counts: ErasureCounts;
+}
+
+export interface ErasureResult {
+  dry_run: boolean;
+  leads: LeadErasure[];
+  totals: ErasureCounts;
+}
+
+/** Proof that a lead with the address was erased (the address itself is not kept). */
+export interface ErasureRecord {
+  lead_id: string;
+  erased_at: Date;
+  /** null for a retention rule. */
+  actor: string | null;
+  actor_role: string | null;
+  reason: string | null;
+}
+
+/** A lead with all its columns and the events sent about it. */
+export interface ExportedLead extends LeadDetail {
+  utm_source: string | null;
+  utm_medium: string | null;
+  utm_campaign: string | null;
+  events: OutboxEvent[];
+}
+
+/** Everything held about one address. */
+export interface PersonalDataExport {
+  leads: ExportedLead[];
+  /** Oldest first, at most 10,000. */
+  audit: AuditEntry[];
+  audit_total: number;
+  erased: boolean;
+  erasures: ErasureRecord[];
 }

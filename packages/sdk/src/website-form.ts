@@ -47,6 +47,18 @@ function readFields(form: HTMLFormElement): Record<string, string | string[]> {
   return fields;
 }
 
+/**
+ * A checked `consent` checkbox as the consent the service records: the policy version of its
+ * `data-policy-version`, the wording of its label, and `marketing` from a checkbox of that name.
+ */
+function withConsent(form: HTMLFormElement, fields: Record<string, unknown>): Record<string, unknown> {
+  const { consent, marketing, ...rest } = fields;
+  const box = form.elements.namedItem('consent');
+  if (consent === undefined || !(box instanceof HTMLInputElement)) return fields;
+  const text = box.labels?.[0]?.textContent?.trim().slice(0, 2000);
+  return { ...rest, consent: { policy_version: box.dataset.policyVersion, text, marketing: marketing !== undefined } };
+}
+
 /** Bots fill every input; people never see this one (see the service's honeypot). */
 function addHoneypot(form: HTMLFormElement): void {
   if (form.elements.namedItem(HONEYPOT)) return;
@@ -140,7 +152,7 @@ export function bindLeadForm(form: HTMLFormElement, options: LeadFormOptions): L
       if (field) clearError(field);
     }
 
-    const input = readFields(form) as unknown as CreateLeadInput;
+    const input = withConsent(form, readFields(form)) as unknown as CreateLeadInput;
     const body = JSON.stringify(input);
     if (pending?.body !== body) pending = { body, key: newIdempotencyKey() };
     try {

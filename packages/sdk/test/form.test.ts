@@ -138,13 +138,20 @@ describe('bindLeadForm in a real browser', () => {
     expect(await page.getAttribute('form', 'data-lead-state')).toBe('success');
     expect(await events(page)).toEqual(['lead:success']);
     expect(await leadsWith(email)).toEqual([{ name: 'Grace Hopper', email, message: 'By keyboard' }]);
+    expect(
+      await service.sql(
+        'select c.policy_version, c.marketing, c.text from lead.lead_consents c join lead.leads l on l.id = c.lead_id where l.email = $1',
+        [email],
+      ),
+    ).toEqual([{ policy_version: '2024-01', marketing: false, text: 'You may contact me about my enquiry' }]);
     expect(creates).toHaveLength(1);
     // The visitor's attribution goes along with the form's own fields.
     expect(JSON.parse(creates[0]!.body)).toEqual({
       name: 'Grace Hopper',
       email,
       message: 'By keyboard',
-      consent: 'yes',
+      // The checkbox, as the consent the service records: its policy version and wording.
+      consent: { policy_version: '2024-01', text: 'You may contact me about my enquiry', marketing: false },
       website: '',
       attribution: expect.objectContaining({ page: `${origin}/`, landing_page: `${origin}/` }),
     });

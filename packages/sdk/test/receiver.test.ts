@@ -88,6 +88,21 @@ describe('receiving the dispatcher’s deliveries', () => {
     expect(await verifyLeadEventSignature({ secret: SECRET, headers: fetchHeaders, rawBody: raw.toString() })).toBe(true);
   });
 
+  it('parses LeadErased, which carries the lead id only', async () => {
+    const cms = createLeadClient({ baseURL: service.url, token: await service.adminToken() });
+    const lead = await cms.leads.create.mutate({ name: 'Forget Me', email: uniqueEmail() });
+    await eventsOf(lead.id, 1);
+    await cms.privacy.erase.mutate({ lead_id: lead.id, reason: 'receiver test' });
+    const [, { headers, raw }] = (await eventsOf(lead.id, 2)) as [Delivery, Delivery];
+    const event = await constructLeadEvent({ secret: SECRET, headers, rawBody: raw });
+    expect(event).toEqual({
+      event_id: headers['x-event-id'],
+      event_type: 'LeadErased',
+      lead_id: lead.id,
+      timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+    });
+  });
+
   it('refuses a wrong secret, a changed body, a missing or stale signature', async () => {
     const cms = createLeadClient({ baseURL: service.url });
     const lead = await cms.leads.create.mutate({ name: 'Tamper', email: uniqueEmail() });

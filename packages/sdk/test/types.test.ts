@@ -51,6 +51,10 @@ describe('the SDK router type', () => {
     expectTypeOf<SdkIn['events']['retry']>().toEqualTypeOf<In['events']['retry']>();
     expectTypeOf<SdkOut['events']['retry']>().toEqualTypeOf<Out['events']['retry']>();
     expectTypeOf<keyof SdkIn['privacy']>().toEqualTypeOf<keyof In['privacy']>();
+    expectTypeOf<SdkIn['privacy']['export']>().toEqualTypeOf<In['privacy']['export']>();
+    expectTypeOf<SdkOut['privacy']['export']>().toEqualTypeOf<Out['privacy']['export']>();
+    expectTypeOf<SdkIn['privacy']['erase']>().toEqualTypeOf<In['privacy']['erase']>();
+    expectTypeOf<SdkOut['privacy']['erase']>().toEqualTypeOf<Out['privacy']['erase']>();
     expectTypeOf<SdkIn['privacy']['retention']>().toEqualTypeOf<In['privacy']['retention']>();
     expectTypeOf<SdkOut['privacy']['retention']>().toEqualTypeOf<Out['privacy']['retention']>();
   });

@@ -11,6 +11,7 @@ export interface ContextDeps {
   userRateLimit: RateLimit;
   counters: Counters;
   leads: Context['leads'];
+  privacy: Context['privacy'];
   retention: Context['retention'];
 }
 
@@ -30,6 +31,7 @@ export function contextFactory(deps: ContextDeps, surface: Context['surface']) {
     idempotencyKey: req.headers['idempotency-key'] as string | undefined,
     userRateLimit: deps.userRateLimit,
     leads: deps.leads,
+    privacy: deps.privacy,
     retention: deps.retention,
     honeypotCaught: () => {
       deps.counters.honeypotCaught += 1;

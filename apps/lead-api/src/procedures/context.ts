@@ -26,7 +26,9 @@ export interface Context {
   /** Records a submission caught by the honeypot field (counted and logged, without its data). */
   honeypotCaught(): void;
   /** Settings of the lead procedures. */
-  leads: { duplicateWindowDays: number };
+  leads: { duplicateWindowDays: number; requireConsent: boolean };
+  /** Settings of the privacy procedures. */
+  privacy: { erasureHashSecret: string };
   /** The retention rules in force and the job's schedule (`ops/retention.ts`). */
   retention: RetentionConfig;
 }

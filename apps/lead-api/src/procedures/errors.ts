@@ -64,11 +64,11 @@ class InputIssues extends Error {
 }
 
 /** A 400 naming one field at fault, for input a handler finds invalid (the same shape as the contract's own validation). */
-export const invalidInput = (field: string, message: string): TRPCError =>
+export const invalidInput = (field: string | string[], message: string): TRPCError =>
   new TRPCError({
     code: 'BAD_REQUEST',
     message: 'Input validation failed',
-    cause: new InputIssues([{ path: [field], code: 'custom', message }]),
+    cause: new InputIssues([{ path: typeof field === 'string' ? [field] : field, code: 'custom', message }]),
   });
 
 function validationIssues(error: TRPCError): ValidationIssue[] | undefined {

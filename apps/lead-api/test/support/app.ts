@@ -14,6 +14,7 @@ import { assertDocumentedResponse } from './openapi-validator.js';
 
 export const TEST_SECRET = 'test-secret-that-is-at-least-32-characters-long';
 export const ADMIN_ID = '11111111-1111-4111-8111-111111111111';
+export const TEST_ERASURE_HASH_SECRET = 'test-erasure-hash-secret-of-32-characters-or-more';
 
 export interface TestApp {
   url: string;
@@ -92,6 +93,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     orm,
     auth: options.auth ?? hs256Authenticator(TEST_SECRET),
     logStream,
+    erasureHashSecret: TEST_ERASURE_HASH_SECRET,
   });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = app.server.address() as { port: number };

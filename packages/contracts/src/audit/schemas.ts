@@ -23,6 +23,7 @@ export const AuditEntry = z
     client_ip: z.string(),
     user_agent: z.string().nullable(),
     created_at: Timestamp,
+    reason: z.string().nullable().meta({ description: "Why the change was made, when the caller said (an erasure's `reason`)." }),
   })
   .meta({ id: 'AuditEntry', description: 'One read or change of lead data.' });
 export type AuditEntry = z.infer<typeof AuditEntry>;

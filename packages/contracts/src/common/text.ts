@@ -20,3 +20,9 @@ export const TEXT_LIMITS = {
   notes: 5000,
   description: 5000,
 } as const;
+
+/**
+ * A JSON boolean and nothing else. trpc-to-openapi coerces every `z.boolean()` of an input, in
+ * request bodies too, so `"false"` would arrive as `true`: as a literal it is refused instead.
+ */
+export const strictBoolean = () => z.literal([true, false]);

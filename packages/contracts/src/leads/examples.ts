@@ -33,9 +33,11 @@ const detail = (overrides: Record<string, unknown>) => ({
       created_at: CREATED_AT,
     },
   ],
+  consents: [],
   created_at: CREATED_AT,
   updated_at: CREATED_AT,
   closed_at: null,
+  erased_at: null,
   ...overrides,
 });
 
@@ -130,9 +132,19 @@ export const leadExamples = {
           created_at: CREATED_AT,
         },
       ],
+      consents: [
+        {
+          policy_version: '2024-01',
+          marketing: false,
+          text: 'I agree to the privacy policy and to being contacted about my enquiry.',
+          page: 'https://www.example.com/contact',
+          given_at: CREATED_AT,
+        },
+      ],
       created_at: CREATED_AT,
       updated_at: CREATED_AT,
       closed_at: null,
+      erased_at: null,
     },
   },
   updateStatus: {

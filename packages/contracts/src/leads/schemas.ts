@@ -3,6 +3,7 @@ import { Timestamp, Uuid } from '../common/ids.js';
 import { PageLimit, PageNumber } from '../common/pagination.js';
 import { optionalText, requiredText, TEXT_LIMITS } from '../common/text.js';
 import { Attribution, AttributionInput, UtmFilters } from './attribution.js';
+import { Consent, ConsentInput } from './consent.js';
 import { ActivityType, ClientActivityType, LeadPriority, LeadSource, LeadStatus, LostReason } from './enums.js';
 
 const LeadId = Uuid.meta({ description: 'The lead id.' });
@@ -25,6 +26,7 @@ export const CreateLeadInput = z
         'Where the lead came from. Left out, it is derived from `attribution` (`utm_medium`, then the referrer: see the README), else `website`.',
     }),
     attribution: AttributionInput.optional(),
+    consent: ConsentInput.optional(),
     // A honeypot: named so that browser autofill (which has no "website" field type) leaves it
     // empty, while form-filling bots fill it. Submissions with it filled are answered as
     // created and dropped.
@@ -234,9 +236,13 @@ export const LeadDetail = z
     merged_into: Uuid.nullable().meta({ description: 'The lead this one was merged into.' }),
     attribution: Attribution.nullable().meta({ description: 'Null when the submission carried none.' }),
     activities: z.array(Activity).meta({ description: 'Oldest first.' }),
+    consents: z.array(Consent).meta({ description: 'Consents given with its submission, oldest first.' }),
     created_at: Timestamp,
     updated_at: Timestamp,
     closed_at: Timestamp.nullable(),
+    erased_at: Timestamp.nullable().meta({
+      description: 'When its personal data was erased (`privacy.erase`); null while it holds any.',
+    }),
   })
   .meta({ id: 'LeadDetail' });
 export type LeadDetail = z.infer<typeof LeadDetail>;

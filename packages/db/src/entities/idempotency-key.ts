@@ -18,6 +18,10 @@ export const IdempotencyKey = defineEntity({
     lead: p.manyToOne(Lead).fieldName('lead_id').deleteRule('cascade').nullable(),
     createdAt: p.datetime(),
   }),
-  indexes: [{ name: 'idempotency_keys_created_at_idx', properties: ['createdAt'] }],
+  indexes: [
+    { name: 'idempotency_keys_created_at_idx', properties: ['createdAt'] },
+    // Erasure removes a lead's keys by lead.
+    { name: 'idempotency_keys_lead_id_idx', properties: ['lead'] },
+  ],
 });
 export type IdempotencyKey = InferEntity<typeof IdempotencyKey>;

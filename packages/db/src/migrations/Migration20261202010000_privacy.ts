@@ -59,6 +59,8 @@ export class Migration20261202010000_privacy extends Migration {
     this.addSql(`create index "erasures_email_hash_idx" on "lead"."erasures" ("email_hash");`);
     this.addSql(`create index "erasures_lead_id_idx" on "lead"."erasures" ("lead_id");`);
 
+    // An erasure removes a lead's keys by lead: without this, one scan of every key per lead.
+    this.addSql(`create index "idempotency_keys_lead_id_idx" on "lead"."idempotency_keys" ("lead_id");`);
     this.addSql(`alter table "lead"."leads" add column "erased_at" timestamptz null;`);
     this.addSql(`alter table "lead"."audit_log" add column "reason" varchar(500) null;`);
 
@@ -82,6 +84,7 @@ $$;`);
     );
     this.addSql(`alter table "lead"."audit_log" drop column "reason";`);
     this.addSql(`alter table "lead"."leads" drop column "erased_at";`);
+    this.addSql(`drop index if exists "lead"."idempotency_keys_lead_id_idx";`);
     this.addSql(`drop table if exists "lead"."erasures" cascade;`);
     this.addSql(`drop table if exists "lead"."lead_consents" cascade;`);
   }

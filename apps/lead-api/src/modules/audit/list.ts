@@ -1,6 +1,7 @@
 import { auditContracts } from '@lead/contracts';
 import { AuditRepository } from '@lead/db';
 import { implementProtected } from '../../trpc.js';
+import { toAuditEntry } from './serialize.js';
 
 export const list = implementProtected(auditContracts.list, async ({ ctx, input }) => {
   const { items, total } = await new AuditRepository(ctx.db).listPage(
@@ -13,17 +14,7 @@ export const list = implementProtected(auditContracts.list, async ({ ctx, input 
     { page: input.page, limit: input.limit },
   );
   return {
-    items: items.map((entry) => ({
-      id: entry.id,
-      actor: entry.actorSub ?? null,
-      actor_role: entry.actorRole ?? null,
-      action: entry.action,
-      lead_ids: entry.leadIds,
-      request_id: entry.requestId,
-      client_ip: entry.clientIp,
-      user_agent: entry.userAgent ?? null,
-      created_at: entry.createdAt,
-    })),
+    items: items.map(toAuditEntry),
     total,
     page: input.page,
     limit: input.limit,

@@ -3,6 +3,7 @@ import { leadContracts, type CreatedLead } from '@lead/contracts';
 import { deriveSource, IdempotencyKeyRepository, LeadRepository, normalizeAttribution, type LeadRecord, type NewLead } from '@lead/db';
 import { TRPCError } from '@trpc/server';
 import { v7 as uuidv7 } from 'uuid';
+import { invalidInput } from '../../procedures/errors.js';
 import { implementPublic } from '../../trpc.js';
 
 /** Empty optional fields are stored as absent. */
@@ -36,6 +37,9 @@ export const create = implementPublic(leadContracts.create, async ({ ctx, input 
   if (key !== undefined && (key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY)) {
     throw new TRPCError({ code: 'BAD_REQUEST', message: `Idempotency-Key must be 1 to ${MAX_IDEMPOTENCY_KEY} characters` });
   }
+  if (ctx.leads.requireConsent && !input.consent?.policy_version) {
+    throw invalidInput(['consent', 'policy_version'], 'is required: this service records the policy version each visitor accepted');
+  }
   const attribution = normalizeAttribution(input.attribution);
   const lead: NewLead = {
     name: input.name,
@@ -46,6 +50,15 @@ export const create = implementPublic(leadContracts.create, async ({ ctx, input 
     // An explicit source always wins; otherwise it follows from where the visitor came from.
     source: input.source ?? deriveSource(attribution),
     attribution,
+    // Given on the page the form was sent from (or landed on), as cleaned for the attribution.
+    consent: input.consent
+      ? {
+          policyVersion: input.consent.policy_version ?? null,
+          marketing: input.consent.marketing ?? false,
+          text: orNull(input.consent.text),
+          page: attribution?.page ?? attribution?.landingPage ?? null,
+        }
+      : null,
   };
   if (input.website) {
     // A bot filled the hidden field: it sees a success, and nothing is stored or sent.

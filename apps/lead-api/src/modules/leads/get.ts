@@ -4,6 +4,5 @@ import { implementProtected } from '../../trpc.js';
 import { toDetail } from './serialize.js';
 
 export const get = implementProtected(leadContracts.get, async ({ ctx, input }) => {
-  const { lead, attribution, activities } = await new LeadRepository(ctx.db).getWithActivities(input.lead_id, ctx.scope);
-  return toDetail(lead, attribution, activities);
+  return toDetail(await new LeadRepository(ctx.db).getWithActivities(input.lead_id, ctx.scope));
 });

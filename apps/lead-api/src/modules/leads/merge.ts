@@ -4,10 +4,11 @@ import { implementProtected } from '../../trpc.js';
 import { toDetail } from './serialize.js';
 
 export const merge = implementProtected(leadContracts.merge, async ({ ctx, input }) => {
-  const { lead, attribution, activities } = await new LeadRepository(ctx.db).merge(input.lead_id, input.into, {
-    scope: ctx.scope,
-    audit: ctx.audit,
-    actor: ctx.user.id,
-  });
-  return toDetail(lead, attribution, activities);
+  return toDetail(
+    await new LeadRepository(ctx.db).merge(input.lead_id, input.into, {
+      scope: ctx.scope,
+      audit: ctx.audit,
+      actor: ctx.user.id,
+    }),
+  );
 });

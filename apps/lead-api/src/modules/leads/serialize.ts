@@ -1,4 +1,5 @@
-import type { Activity, Attribution, LeadDetail, LeadSummary } from '@lead/contracts';
+import type { Activity, Attribution, Consent, LeadDetail, LeadSummary } from '@lead/contracts';
+import type { ConsentRecord, LeadWithTimeline } from '@lead/db';
 import type { ActivityRecord, AttributionRecord, LeadRecord } from '@lead/db';
 
 export const toSummary = (lead: LeadRecord): LeadSummary => ({
@@ -38,7 +39,15 @@ export const toAttribution = (a: AttributionRecord): Attribution => ({
   first_touch: a.firstTouch,
 });
 
-export const toDetail = (lead: LeadRecord, attribution: AttributionRecord | null, activities: ActivityRecord[]): LeadDetail => ({
+export const toConsent = (c: ConsentRecord): Consent => ({
+  policy_version: c.policyVersion,
+  marketing: c.marketing,
+  text: c.text,
+  page: c.page,
+  given_at: c.givenAt,
+});
+
+export const toDetail = ({ lead, attribution, activities, consents }: LeadWithTimeline): LeadDetail => ({
   id: lead.id,
   name: lead.name,
   email: lead.email,
@@ -54,7 +63,9 @@ export const toDetail = (lead: LeadRecord, attribution: AttributionRecord | null
   merged_into: lead.mergedInto,
   attribution: attribution && toAttribution(attribution),
   activities: activities.map(toActivity),
+  consents: consents.map(toConsent),
   created_at: lead.createdAt,
   updated_at: lead.updatedAt,
   closed_at: lead.closedAt,
+  erased_at: lead.erasedAt,
 });

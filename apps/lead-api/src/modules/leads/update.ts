@@ -15,10 +15,11 @@ export const update = implementProtected(leadContracts.update, async ({ ctx, inp
     message: cleared(input.message),
     priority: input.priority,
   };
-  const { lead, attribution, activities } = await new LeadRepository(ctx.db).update(input.lead_id, changes, {
-    scope: ctx.scope,
-    audit: ctx.audit,
-    actor: ctx.user.id,
-  });
-  return toDetail(lead, attribution, activities);
+  return toDetail(
+    await new LeadRepository(ctx.db).update(input.lead_id, changes, {
+      scope: ctx.scope,
+      audit: ctx.audit,
+      actor: ctx.user.id,
+    }),
+  );
 });
