@@ -40,6 +40,8 @@ const { values: opt } = parseArgs({
     // Databases are named `<db-prefix>_<size>`: checkouts that bench side by side (each with
     // its own migrations) keep their seeded databases apart.
     'db-prefix': { type: 'string', default: 'lead_bench' },
+    // RETENTION_CONCURRENCY of the retention scenario's service (the service's default).
+    'retention-concurrency': { type: 'string', default: '2' },
   },
 });
 
@@ -60,6 +62,14 @@ const sizes = opt.sizes.split(',').map(Number);
 const scenarios = opt.scenarios.split(',');
 /** Scenarios of endpoints the yardstick does not implement. */
 const SERVICE_ONLY = ['search', 'page1', 'page10k'];
+/** Scenarios that start services of their own, with settings of their own (run after the others). */
+const OWN_SERVICE = ['retention'];
+const regularScenarios = scenarios.filter((s) => !OWN_SERVICE.includes(s));
+/** Leads the retention scenario ages past the rule, and the rule (ten years: the seed spans two). */
+const RETENTION_LEADS = 10_000;
+const RETENTION_DAYS = 3650;
+const RETENTION_SLICE_S = 5;
+
 // Server logs and id lists of the last run, for a look after the fact (git-ignored).
 const work = fileURLToPath(new URL('.out', import.meta.url));
 rmSync(work, { recursive: true, force: true });
@@ -100,7 +110,7 @@ const extraBuilds = opt.also.map((spec) => {
   return { label, path };
 });
 
-async function startServer(kind, database, script = kind === 'service' ? SERVICE : YARDSTICK) {
+async function startServer(kind, database, script = kind === 'service' ? SERVICE : YARDSTICK, extraEnv = {}) {
   const port = nextPort++;
   const env = {
     PATH: process.env.PATH,
@@ -118,6 +128,7 @@ async function startServer(kind, database, script = kind === 'service' ? SERVICE
     TRUST_PROXY: '127.0.0.1',
     RATE_LIMIT_CREATE_PER_HOUR: '1000000000',
     RATE_LIMIT_ADMIN_PER_MINUTE: '1000000000',
+    ...extraEnv,
   };
   const out = openSync(join(work, `${kind}-${database}.log`), 'a');
   const started = performance.now();
@@ -256,6 +267,7 @@ const token = await new SignJWT({ role: 'admin' })
 
 const results = [];
 const ready = [];
+const retention = [];
 let soak;
 const commit = execFileSync('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD']).toString().trim();
 const dirty = execFileSync('git', ['-C', ROOT, 'status', '--porcelain', '--untracked-files=no']).toString().trim() ? '+changes' : '';
@@ -305,6 +317,14 @@ async function benchSize(size) {
     return file;
   };
 
+  if (regularScenarios.length) await benchRegular(size, name, seedSeconds, { getIds, nextStatusIds, searchTerms, cursorFiles });
+  if (scenarios.includes('retention')) retention.push(await benchRetention(size, name));
+
+  if (opt.soak && size === sizes.at(-1)) soak = await runSoak(name, nextStatusIds());
+  if (!opt.keep && !opt.reuse) await withClient(opt.server, (c) => c.query(`drop database if exists "${name}" with (force)`));
+}
+
+async function benchRegular(size, name, seedSeconds, { getIds, nextStatusIds, searchTerms, cursorFiles }) {
   const service = await startServer('service', name);
   const extras = [];
   for (const { label, path } of extraBuilds) extras.push(await startServer(label, name, resolve(ROOT, path)));
@@ -312,7 +332,7 @@ async function benchSize(size) {
   ready.push({ size, readyMs: service.readyMs, yardstickReadyMs: yardstick.readyMs, seedSeconds });
   log(`${name}: service ready in ${service.readyMs.toFixed(0)} ms`);
   try {
-    for (const scenario of scenarios) {
+    for (const scenario of regularScenarios) {
       // Service and yardstick back to back, so both meet the same noise.
       // The yardstick has no reports (they are the service's SQL alone), no search and no cursor
       // endpoint: those scenarios measure the service alone.
@@ -345,9 +365,96 @@ async function benchSize(size) {
   } finally {
     for (const server of [service, ...extras, yardstick]) await server.stop();
   }
+}
 
-  if (opt.soak && size === sizes.at(-1)) soak = await runSoak(name, nextStatusIds());
-  if (!opt.keep && !opt.reuse) await withClient(opt.server, (c) => c.query(`drop database if exists "${name}" with (force)`));
+/**
+ * Retention: creates under load without a run (the baseline), then 10,000 closed leads aged past
+ * RETENTION_CLOSED_DAYS, a service whose first run (10 s after start) erases them, and creates
+ * driven meanwhile in back-to-back slices of RETENTION_SLICE_S seconds for as long as the run
+ * lasts. The run's duration is the one its own record states (started_at to finished_at).
+ */
+async function benchRetention(size, name) {
+  // Hourly, so that the run measured is the first one, 10 s after the start.
+  const env = {
+    RETENTION_CLOSED_DAYS: String(RETENTION_DAYS),
+    RETENTION_INTERVAL_MS: '3600000',
+    RETENTION_CONCURRENCY: opt['retention-concurrency'],
+    ERASURE_HASH_SECRET: 'bench-erasure-key-that-is-at-least-32-characters',
+  };
+  const vacuum = () => withClient(dbUrl(name), (c) => c.query('vacuum analyze lead.leads, lead.lead_counts'));
+  // A reused database may hold leads an earlier, interrupted run left past the rule: back inside it
+  // they go, so that the baseline erases nothing and the run exactly the 10,000 aged below.
+  await withClient(dbUrl(name), (c) =>
+    c.query(
+      `update lead.leads set closed_at = now() - interval '400 days'
+        where erased_at is null and status in ('closed_won', 'closed_lost') and closed_at < now() - make_interval(days => $1)`,
+      [RETENTION_DAYS],
+    ),
+  );
+  await vacuum();
+  const before = await startServer('service', name, SERVICE, env);
+  let baseline;
+  try {
+    await wrk(before.port, 'create', { seconds: Number(opt.warmup), token });
+    baseline = (await measurePeakRss(before.pid, () => wrk(before.port, 'create', { seconds: Number(opt.duration), token }))).result;
+  } finally {
+    await before.stop();
+  }
+  log(`${name} retention: baseline create ${baseline.rps.toFixed(0)} req/s, p99 ${baseline.p99.toFixed(1)} ms`);
+
+  const aged = await withClient(dbUrl(name), async (c) => {
+    const { rowCount } = await c.query(
+      `update lead.leads set closed_at = now() - make_interval(days => $1 + 365)
+       where id in (select id from lead.leads where status in ('closed_won', 'closed_lost') and erased_at is null order by random() limit $2)`,
+      [RETENTION_DAYS, RETENTION_LEADS],
+    );
+    return rowCount;
+  });
+  await vacuum();
+  const service = await startServer('service', name, SERVICE, env);
+  const runRow = () =>
+    withClient(dbUrl(name), async (c) => {
+      const { rows } = await c.query(
+        `select id, outcome, closed_leads, extract(epoch from (coalesce(finished_at, now()) - started_at)) * 1000 as ms
+         from lead.retention_runs where started_at > $1 order by started_at desc limit 1`,
+        [startedAt],
+      );
+      return rows[0];
+    });
+  const startedAt = new Date(Date.now() - 1000);
+  const slices = [];
+  let run;
+  try {
+    // The warm-up falls in the 10 s before the run.
+    await wrk(service.port, 'create', { seconds: Math.min(Number(opt.warmup), 5), token });
+    while (!(run = await runRow())) await sleep(20);
+    const cpuBefore = cpuSeconds(service.pid);
+    while ((run = await runRow()).outcome === 'running') {
+      slices.push(await wrk(service.port, 'create', { seconds: RETENTION_SLICE_S, token }));
+    }
+    const requests = slices.reduce((n, s) => n + s.requests, 0);
+    const cpuMsPerRequest = ((cpuSeconds(service.pid) - cpuBefore) * 1000) / requests;
+    const result = {
+      size,
+      aged,
+      erased: Number(run.closed_leads),
+      outcome: run.outcome,
+      runMs: Number(run.ms),
+      baseline,
+      slices,
+      requests,
+      errors: slices.reduce((n, s) => n + s.errors, 0),
+      rps: requests / (slices.length * RETENTION_SLICE_S),
+      worstP99: Math.max(...slices.map((s) => s.p99)),
+      cpuMsPerRequest,
+    };
+    log(
+      `${name} retention: ${result.erased} of ${aged} leads erased in ${(result.runMs / 1000).toFixed(1)} s (${run.outcome}); creates meanwhile ${result.rps.toFixed(0)} req/s, p99 per ${RETENTION_SLICE_S}-s slice ${slices.map((s) => s.p99.toFixed(0)).join(' ')} ms, ${result.errors} errors`,
+    );
+    return result;
+  } finally {
+    await service.stop();
+  }
 }
 
 /** A mixed load for `--soak-minutes`, sampling the service's RSS every 5 s. */
@@ -393,6 +500,19 @@ for (const size of sizes) {
       );
     }
 }
+if (retention.length) {
+  lines.push(
+    '',
+    `Retention (\`RETENTION_CLOSED_DAYS=${RETENTION_DAYS}\`, \`RETENTION_CONCURRENCY=${opt['retention-concurrency']}\`, ${RETENTION_LEADS.toLocaleString('en')} closed leads aged past it; creates at ${opt.connections} connections, in ${RETENTION_SLICE_S}-s slices while the run lasts):`,
+    '',
+    '| leads | erased | run s | outcome | create req/s during | create p99 ms per slice during | worst slice p99 ms | errors | CPU ms/req during | baseline create req/s | baseline create p99 ms |',
+    '|---:|---:|---:|---|---:|---|---:|---:|---:|---:|---:|',
+  );
+  for (const r of retention)
+    lines.push(
+      `| ${r.size.toLocaleString('en')} | ${r.erased.toLocaleString('en')} | ${fmt(r.runMs / 1000, 1)} | ${r.outcome} | ${fmt(r.rps)} | ${r.slices.map((s) => fmt(s.p99, 1)).join(', ')} | ${fmt(r.worstP99, 1)} | ${r.errors} | ${fmt(r.cpuMsPerRequest, 2)} | ${fmt(r.baseline.rps)} | ${fmt(r.baseline.p99, 1)} |`,
+    );
+}
 lines.push('', '| leads | seeded in s | service ready in ms (existing database) | yardstick ready in ms |', '|---:|---:|---:|---:|');
 for (const r of ready)
   lines.push(
@@ -431,10 +551,26 @@ const search = find(large, 'search', 'service');
 if (search) check(`search at ${large}: p99 < 150 ms (issue 16 asks it at 16 connections)`, `${fmt(search.p99, 1)} ms`, search.p99 < 150);
 const [first, deep] = [find(large, 'page1', 'service'), find(large, 'page10k', 'service')];
 if (first && deep) check(`cursor page 10,000 at ${large} / page 1: p99 ≤ 1.5`, fmt(deep.p99 / first.p99, 2), deep.p99 / first.p99 <= 1.5);
-const peak = Math.max(...results.filter((r) => r.server === 'service').map((r) => r.peakRssMb), soak?.peakRssMb ?? 0);
-check('service peak RSS < 200 MB', `${fmt(peak)} MB`, peak < 200);
-const slowest = Math.max(...ready.map((r) => r.readyMs));
-check('ready within 2 s on an existing database', `${fmt(slowest)} ms`, slowest < 2000);
+for (const r of retention) {
+  check(
+    `retention at ${r.size}: ${RETENTION_LEADS.toLocaleString('en')} leads erased in < 60 s`,
+    `${r.erased.toLocaleString('en')} in ${fmt(r.runMs / 1000, 1)} s`,
+    r.erased === RETENTION_LEADS && r.runMs < 60_000,
+  );
+  check(
+    `retention at ${r.size}: creates during the run, worst ${RETENTION_SLICE_S}-s p99 < 200 ms, zero errors`,
+    `${fmt(r.worstP99, 1)} ms (baseline ${fmt(r.baseline.p99, 1)} ms), ${r.errors}`,
+    r.worstP99 < 200 && r.errors === 0,
+  );
+}
+if (results.length) {
+  const peak = Math.max(...results.filter((r) => r.server === 'service').map((r) => r.peakRssMb), soak?.peakRssMb ?? 0);
+  check('service peak RSS < 200 MB', `${fmt(peak)} MB`, peak < 200);
+}
+if (ready.length) {
+  const slowest = Math.max(...ready.map((r) => r.readyMs));
+  check('ready within 2 s on an existing database', `${fmt(slowest)} ms`, slowest < 2000);
+}
 if (soak) {
   const minute = (from, to) => Math.max(...soak.samples.filter((x) => x.s >= from && x.s < to).map((x) => x.rss));
   const end = soak.samples.at(-1)?.s ?? 0;

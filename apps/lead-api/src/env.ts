@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import ipaddr from 'ipaddr.js';
+import { AUDIT_RETENTION_MIN_DAYS } from '@lead/db';
 import { z } from 'zod';
 
 const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL', 'SILENT'] as const;
@@ -56,6 +57,9 @@ const originList = z
     ),
   )
   .default([]);
+
+/** A number of days; `min` keeps a rule from erasing what is still in use. */
+const days = (min: number) => z.coerce.number({ error: 'must be a whole number of days' }).int().min(min).max(36_500);
 
 const ms = (fallback: number, min: number) =>
   z.coerce.number({ error: 'must be a number of milliseconds' }).int().min(min).default(fallback);
@@ -148,6 +152,23 @@ const EnvSchema = z.object({
     .number({ error: 'must be a number' })
     .positive()
     .default(72 * 3600),
+
+  // ---- retention of personal data (ops/retention.ts, packages/db repositories/retention.ts) ----
+  // Erase closed leads this many days after closed_at; off unless set.
+  RETENTION_CLOSED_DAYS: days(1).optional(),
+  // Erase leads whose last activity (the later of updated_at and their newest timeline entry) is
+  // this many days old; off unless set.
+  RETENTION_INACTIVE_DAYS: days(1).optional(),
+  // Strip the personal fields of delivered and dead events this many days after they were written.
+  EVENT_PAYLOAD_RETENTION_DAYS: days(1).default(30),
+  // Drop audit rows older than this; the database refuses anything under its own floor of 90 days.
+  AUDIT_RETENTION_DAYS: days(AUDIT_RETENTION_MIN_DAYS).default(730),
+  // How often each instance tries a run (one instance at a time does it, under an advisory lock).
+  RETENTION_INTERVAL_MS: ms(3_600_000, 1_000).pipe(z.number().max(86_400_000, 'must be at most 86400000 (a day)')),
+  // Leads erased (each in its own transaction), or payloads stripped / audit rows dropped per statement.
+  RETENTION_BATCH_SIZE: z.coerce.number({ error: 'must be a whole number' }).int().min(1).max(10_000).default(500),
+  // Connections of the pool a run holds to erase leads side by side (the first also holds the lock).
+  RETENTION_CONCURRENCY: z.coerce.number({ error: 'must be a whole number' }).int().min(1).max(8).default(2),
 });
 
 export type Env = z.output<typeof EnvSchema>;
@@ -175,6 +196,10 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
       ...(env.ERASURE_HASH_SECRET ? [] : ['ERASURE_HASH_SECRET: is required when NODE_ENV=production']),
     ];
     if (problems.length) throw new ConfigError(problems);
+  }
+  // A run holds its connections from the pool: requests must keep some.
+  if (env.RETENTION_CONCURRENCY >= env.DB_POOL_MAX) {
+    throw new ConfigError(['RETENTION_CONCURRENCY: must be smaller than DB_POOL_MAX']);
   }
   // A lease shorter than a delivery would let a second dispatcher send an event still in flight.
   if (env.EVENT_LEASE_MS <= env.EVENT_DELIVERY_TIMEOUT_MS) {

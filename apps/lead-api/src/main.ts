@@ -12,6 +12,7 @@ import { loggerOptions } from './logger.js';
 import { Lifecycle } from './ops/lifecycle.js';
 import { serveMetrics } from './ops/metrics-server.js';
 import { databaseReadiness } from './ops/readiness.js';
+import { createRetentionJob } from './ops/retention.js';
 import { assertCanListen, describeDatabase, StartupError, waitForDatabase } from './ops/startup.js';
 import { startTracing, stopTracing } from './ops/tracing.js';
 import { buildServer } from './server.js';
@@ -138,6 +139,10 @@ const dispatcher = delivery ? new EventDispatcher(orm, delivery, app.log.child({
 if (dispatcher) dispatcher.start();
 else app.log.warn('NOTIFICATION_SERVICE_URL is not set: events are kept in the outbox until it is');
 
+// Every instance runs the job; an advisory lock lets one at a time do a run.
+const retention = createRetentionJob(orm, env, app.log.child({ component: 'retention' }), { erasureHashSecret, lock: !embedded });
+retention.start();
+
 let metricsServer: Server | undefined;
 
 /**
@@ -160,6 +165,7 @@ async function shutdown(signal: string) {
   await Promise.all([
     app.close(),
     dispatcher?.stop(deliveryGraceMs),
+    retention.stop(deliveryGraceMs),
     new Promise((resolve) => (metricsServer ? metricsServer.close(resolve) : resolve(undefined))),
   ]);
   redis?.disconnect();

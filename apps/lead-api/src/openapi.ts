@@ -18,7 +18,7 @@ const TAG_DESCRIPTIONS: Record<string, string> = {
   Audit: 'Who read or changed which leads, when and from where (append-only).',
   Events: 'Lead events on their way to the notification service (the outbox).',
   Reports: 'Pipeline and source figures: counts, conversions and times, no personal data.',
-  Privacy: 'Personal data over its life: everything held about an address, and erasure (admin only).',
+  Privacy: 'Personal data over its life: everything held about an address, erasure, and the retention rules (admin only).',
   Operations: 'Health, probes and the description of this API.',
 };
 

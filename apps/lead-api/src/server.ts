@@ -22,6 +22,7 @@ import { loggerOptions } from './logger.js';
 import type { Lifecycle } from './ops/lifecycle.js';
 import type { Readiness } from './ops/readiness.js';
 import { registerOperations } from './ops/register.js';
+import { retentionConfig, type RetentionEnv } from './ops/retention.js';
 import { buildOpenApiDocument, serializeOpenApiDocument } from './openapi.js';
 import { noteErrorOrigin } from './procedures/errors.js';
 import { appRouter, openApiRouter } from './router.js';
@@ -41,6 +42,7 @@ export interface ServerDeps {
     | 'DUPLICATE_WINDOW_DAYS'
     | 'REQUIRE_CONSENT'
   > &
+    RetentionEnv &
     Partial<Pick<Env, 'CORS_ORIGINS' | 'CORS_ADMIN_ORIGINS' | 'READY_TIMEOUT_MS' | 'METRICS_PORT'>>;
   orm: MikroORM;
   auth: Authenticator;
@@ -181,6 +183,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     counters,
     leads: { duplicateWindowDays: env.DUPLICATE_WINDOW_DAYS, requireConsent: env.REQUIRE_CONSENT },
     privacy: { erasureHashSecret: deps.erasureHashSecret },
+    retention: retentionConfig(env),
   };
 
   app.setErrorHandler((error: FastifyError, req, reply) => {

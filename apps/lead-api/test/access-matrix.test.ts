@@ -94,6 +94,10 @@ const EXPECTED: Record<
     input: () => undefined,
     status: { 'no token': 401, 'bad token': 401, admin: 200, cms: 403, 'sales owner': 403, 'sales non-owner': 403, 'unknown role': 403 },
   },
+  'privacy.retention': {
+    input: () => undefined,
+    status: { 'no token': 401, 'bad token': 401, admin: 200, cms: 403, 'sales owner': 403, 'sales non-owner': 403, 'unknown role': 403 },
+  },
   'reports.pipeline': {
     input: () => ({}),
     status: { 'no token': 401, 'bad token': 401, admin: 200, cms: 200, 'sales owner': 200, 'sales non-owner': 200, 'unknown role': 403 },
@@ -241,6 +245,12 @@ describe('every procedure × caller × surface', () => {
         : await t.sql('select 1 from lead.leads');
       const counted = path === 'reports.pipeline' ? res.data.leads : res.data.total.leads;
       expect(counted).toBe(visible.length);
+      return;
+    }
+    if (path === 'privacy.retention') {
+      // Counts only: in the trail, naming no lead. The defaults are in force; the lead rules are off.
+      expect(audit!.lead_ids).toEqual([]);
+      expect(res.data.rules.closed_leads).toEqual({ days: null, would_erase: 0 });
       return;
     }
     const [lead] = await t.sql<{ status: string; assigned_to: string }>('select status, assigned_to from lead.leads where id = ?', [

@@ -105,4 +105,31 @@ describe('abuse protection settings', () => {
     expect(() => parseEnv({ RATE_LIMIT_ADMIN_PER_MINUTE: 'lots' })).toThrow(/RATE_LIMIT_ADMIN_PER_MINUTE: must be a whole number/);
     expect(() => parseEnv({ RATE_LIMIT_KEY_PREFIX: 'has space' })).toThrow(/RATE_LIMIT_KEY_PREFIX/);
   });
+
+  it('leaves the lead retention rules off unless set, keeps payloads 30 days and audit rows two years, runs hourly', () => {
+    const defaults = parseEnv({});
+    expect(defaults.RETENTION_CLOSED_DAYS).toBeUndefined();
+    expect(defaults.RETENTION_INACTIVE_DAYS).toBeUndefined();
+    expect(defaults).toMatchObject({
+      EVENT_PAYLOAD_RETENTION_DAYS: 30,
+      AUDIT_RETENTION_DAYS: 730,
+      RETENTION_INTERVAL_MS: 3_600_000,
+      RETENTION_BATCH_SIZE: 500,
+    });
+    expect(parseEnv({ RETENTION_CLOSED_DAYS: '365', RETENTION_INACTIVE_DAYS: '180' })).toMatchObject({
+      RETENTION_CLOSED_DAYS: 365,
+      RETENTION_INACTIVE_DAYS: 180,
+    });
+    expect(() => parseEnv({ RETENTION_CLOSED_DAYS: '0' })).toThrow(/RETENTION_CLOSED_DAYS/);
+    expect(() => parseEnv({ RETENTION_INACTIVE_DAYS: 'a year' })).toThrow(/RETENTION_INACTIVE_DAYS: must be a whole number of days/);
+    // The database refuses to drop audit rows younger than 90 days: so does the configuration.
+    expect(() => parseEnv({ AUDIT_RETENTION_DAYS: '89' })).toThrow(/AUDIT_RETENTION_DAYS/);
+    expect(() => parseEnv({ RETENTION_INTERVAL_MS: '999' })).toThrow(/RETENTION_INTERVAL_MS/);
+    expect(() => parseEnv({ RETENTION_INTERVAL_MS: '86400001' })).toThrow(/RETENTION_INTERVAL_MS: must be at most 86400000/);
+    expect(() => parseEnv({ RETENTION_BATCH_SIZE: '0' })).toThrow(/RETENTION_BATCH_SIZE/);
+    expect(parseEnv({}).RETENTION_CONCURRENCY).toBe(2);
+    expect(() => parseEnv({ RETENTION_CONCURRENCY: '4', DB_POOL_MAX: '4' })).toThrow(
+      /RETENTION_CONCURRENCY: must be smaller than DB_POOL_MAX/,
+    );
+  });
 });

@@ -64,6 +64,7 @@ describe('logs', () => {
       // The address travels in the export's query string.
       await call(surface, 'privacy.export', { email: p.email }, admin);
       await call(surface, 'privacy.erase', { email: p.email, dry_run: true }, admin);
+      await call(surface, 'privacy.retention', undefined, admin);
       // Refused calls carrying personal data: invalid input, a conflict, a role refused, a scoped 404.
       const refused = [
         await call(surface, 'leads.create', { ...lead, email: `${p.email}@` }),

@@ -14,6 +14,7 @@ export * from './leads/contracts.js';
 export * from './leads/enums.js';
 export * from './leads/schemas.js';
 export * from './privacy/contracts.js';
+export * from './privacy/retention.js';
 export * from './privacy/schemas.js';
 export * from './probes.js';
 export * from './reports/contracts.js';

@@ -10,6 +10,7 @@ import { LeadConsent } from './entities/lead-consent.js';
 import { LeadCount } from './entities/lead-count.js';
 import { LeadSourceWeek, LeadStage, LeadStageWeek } from './entities/lead-stage.js';
 import { OutboxEvent } from './entities/outbox-event.js';
+import { RetentionRun } from './entities/retention-run.js';
 import { migrationsList } from './migrations/index.js';
 
 export const entities = [
@@ -25,6 +26,7 @@ export const entities = [
   AuditLog,
   IdempotencyKey,
   Erasure,
+  RetentionRun,
 ];
 
 export interface OrmOptions {

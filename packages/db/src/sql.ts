@@ -52,9 +52,11 @@ interface ConnectionPool {
  * original error for anything else.
  */
 export class Database implements Sql {
-  private readonly commitListeners: Array<() => void> = [];
-
-  private constructor(private readonly pool: ConnectionPool) {}
+  private constructor(
+    private readonly pool: ConnectionPool,
+    /** Shared by a session with its `Database`: a commit on either wakes the same listeners. */
+    private readonly commitListeners: Array<() => void> = [],
+  ) {}
 
   /** The one `Database` of `orm`, so that everyone sees the same commits. */
   static of(orm: MikroORM): Database {
@@ -76,6 +78,39 @@ export class Database implements Sql {
     const connection = await acquire(this.pool);
     try {
       return (await run(connection, text, values)) as Row[];
+    } finally {
+      await this.pool.releaseConnection(connection);
+    }
+  }
+
+  /**
+   * Runs `work` on one connection of the pool, held throughout and outside any transaction: a
+   * `Database` of its own whose every statement and transaction goes to that connection, one at
+   * a time. For what belongs to a session, such as an advisory lock (which ending the session
+   * also releases, should the process die first), and for background work that must neither
+   * queue behind requests for a connection nor take more than one from them.
+   */
+  async session<T>(work: (session: Database) => Promise<T>): Promise<T> {
+    const connection = await acquire(this.pool);
+    // One user of the connection at a time; the others wait their turn, in order.
+    let busy = false;
+    const waiting: Array<() => void> = [];
+    const held: ConnectionPool = {
+      acquireConnection: async () => {
+        if (busy) await new Promise<void>((resolve) => waiting.push(resolve));
+        busy = true;
+        return connection;
+      },
+      releaseConnection: () => {
+        const next = waiting.shift();
+        if (next) next();
+        else busy = false;
+        return Promise.resolve();
+      },
+    };
+    const session = new Database(held, this.commitListeners);
+    try {
+      return await work(session);
     } finally {
       await this.pool.releaseConnection(connection);
     }

@@ -32,6 +32,7 @@ export type AppRouter = TRPCBuiltRouter<
     privacy: {
       export: Query<T.ExportInput, T.PersonalDataExport>;
       erase: Mutation<T.EraseInput, T.ErasureResult>;
+      retention: Query<void, T.RetentionOverview>;
     };
   }
 >;

@@ -13,6 +13,7 @@ import type {
   LEAD_SOURCES,
   LEAD_STATUSES,
   LOST_REASONS,
+  RETENTION_RUN_OUTCOMES,
 } from '@lead/contracts';
 
 /** The service's stable error codes; each maps to one HTTP status. */
@@ -439,6 +440,41 @@ export interface EventStats {
   delivered: number;
   dead: number;
   oldest_pending_age_seconds: number | null;
+}
+
+/** A lead retention rule: its age in days (null: off) and the leads it matches now. */
+export interface RetentionLeadRule {
+  days: number | null;
+  would_erase: number;
+}
+
+/** The retention rules in force, what each would do now, and the last run (`privacy.retention`). */
+export interface RetentionOverview {
+  as_of: Date;
+  rules: {
+    closed_leads: RetentionLeadRule;
+    inactive_leads: RetentionLeadRule;
+    event_payloads: { days: number | null; would_strip: number };
+    audit_rows: { days: number | null; would_drop: number };
+  };
+  interval_ms: number;
+  batch_size: number;
+  last_run: RetentionRun | null;
+}
+
+export type RetentionRunOutcome = (typeof RETENTION_RUN_OUTCOMES)[number];
+
+/** One run of the retention job, and what each rule did in it. */
+export interface RetentionRun {
+  id: string;
+  started_at: Date;
+  finished_at: Date | null;
+  outcome: RetentionRunOutcome;
+  closed_leads: number;
+  inactive_leads: number;
+  event_payloads: number;
+  audit_rows: number;
+  error: string | null;
 }
 
 /** What a failed tRPC call carries in `error.data`. */

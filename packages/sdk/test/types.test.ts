@@ -55,6 +55,8 @@ describe('the SDK router type', () => {
     expectTypeOf<SdkOut['privacy']['export']>().toEqualTypeOf<Out['privacy']['export']>();
     expectTypeOf<SdkIn['privacy']['erase']>().toEqualTypeOf<In['privacy']['erase']>();
     expectTypeOf<SdkOut['privacy']['erase']>().toEqualTypeOf<Out['privacy']['erase']>();
+    expectTypeOf<SdkIn['privacy']['retention']>().toEqualTypeOf<In['privacy']['retention']>();
+    expectTypeOf<SdkOut['privacy']['retention']>().toEqualTypeOf<Out['privacy']['retention']>();
   });
 
   it('takes page and limit as numbers', () => {

@@ -12,6 +12,7 @@ export interface ContextDeps {
   counters: Counters;
   leads: Context['leads'];
   privacy: Context['privacy'];
+  retention: Context['retention'];
 }
 
 /** The outer context: reads the HTTP request; everything below it sees only `Context`. */
@@ -31,6 +32,7 @@ export function contextFactory(deps: ContextDeps, surface: Context['surface']) {
     userRateLimit: deps.userRateLimit,
     leads: deps.leads,
     privacy: deps.privacy,
+    retention: deps.retention,
     honeypotCaught: () => {
       deps.counters.honeypotCaught += 1;
       req.log.info({ honeypot: true }, 'honeypot field filled: answered as created, nothing stored');

@@ -2,6 +2,7 @@ import type { AuditEntry, Database, LeadScope } from '@lead/db';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Authenticator, User } from '../auth.js';
 import type { RateLimit } from '../http/rate-limit.js';
+import type { RetentionConfig } from '../ops/retention.js';
 
 /** What every procedure sees, built from the HTTP request by `http/context.ts`. */
 export interface Context {
@@ -28,6 +29,8 @@ export interface Context {
   leads: { duplicateWindowDays: number; requireConsent: boolean };
   /** Settings of the privacy procedures. */
   privacy: { erasureHashSecret: string };
+  /** The retention rules in force and the job's schedule (`ops/retention.ts`). */
+  retention: RetentionConfig;
 }
 
 /** Every procedure carries the audit row its call must write, if its contract audits it. */

@@ -1,5 +1,6 @@
 import { defineContract } from '../contract.js';
 import { EraseInput, ErasureResult, ExportInput, PersonalDataExport } from './schemas.js';
+import { retentionContract } from './retention.js';
 
 const tags = ['Privacy'];
 
@@ -60,4 +61,5 @@ export const privacyContracts = {
       },
     },
   }),
+  retention: retentionContract,
 };

@@ -86,6 +86,9 @@ export const Lead = defineEntity({
     expressionIndex('leads_name_key_id_idx', 'USING btree (lead.search_normalize((name)::text), id)'),
     expressionIndex('leads_status_rank_id_idx', 'USING btree (lead.status_rank(status), id)'),
     expressionIndex('leads_priority_rank_id_idx', 'USING btree (lead.priority_rank(priority), id)'),
+    // The retention rules' candidates: leads not yet erased (Migration20261202021000_retention).
+    expressionIndex('leads_retention_closed_idx', 'USING btree (closed_at) WHERE ((erased_at IS NULL) AND (closed_at IS NOT NULL))'),
+    expressionIndex('leads_retention_updated_idx', 'USING btree (updated_at) WHERE (erased_at IS NULL)'),
     expressionIndex('leads_search_trgm_idx', 'USING gin (search_text gin_trgm_ops)'),
   ],
 });

@@ -45,6 +45,11 @@ export const OutboxEvent = defineEntity({
     { name: 'outbox_events_state_next_attempt_at_idx', properties: ['state', 'nextAttemptAt'] },
     { name: 'outbox_events_lead_id_seq_idx', properties: ['leadId', 'seq'] },
     { name: 'outbox_events_state_seq_idx', properties: ['state', 'seq'] },
+    // Delivered and dead events still holding personal fields, by age: the payload retention rule's.
+    {
+      name: 'outbox_events_retention_idx',
+      expression: `create index "outbox_events_retention_idx" on "lead"."outbox_events" ("created_at") where "state" in ('delivered', 'dead') and "payload" is distinct from "lead"."strip_personal_fields"("payload")`,
+    },
   ],
 });
 export type OutboxEvent = InferEntity<typeof OutboxEvent>;

@@ -10,6 +10,7 @@ import { Migration20261201214055_attribution } from './Migration20261201214055_a
 import { Migration20261202010000_privacy } from './Migration20261202010000_privacy.js';
 import { Migration20261202013000_search_text } from './Migration20261202013000_search_text.js';
 import { Migration20261202020000_lead_stages } from './Migration20261202020000_lead_stages.js';
+import { Migration20261202021000_retention } from './Migration20261202021000_retention.js';
 
 // Listed explicitly (no file globbing) so the same code runs from src/ and from a bundle.
 // A new migration: `DATABASE_URL=… pnpm --filter @lead/db migration:create`, then add it here.
@@ -25,4 +26,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261202010000_privacy', class: Migration20261202010000_privacy },
   { name: 'Migration20261202013000_search_text', class: Migration20261202013000_search_text },
   { name: 'Migration20261202020000_lead_stages', class: Migration20261202020000_lead_stages },
+  { name: 'Migration20261202021000_retention', class: Migration20261202021000_retention },
 ];

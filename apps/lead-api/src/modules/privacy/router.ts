@@ -1,5 +1,6 @@
 import { router } from '../../trpc.js';
 import { erase } from './erase.js';
 import { exportData } from './export.js';
+import { retention } from './retention.js';
 
-export const privacyRouter = router({ export: exportData, erase });
+export const privacyRouter = router({ export: exportData, erase, retention });
