@@ -1,0 +1,106 @@
+import { Database } from '@lead/db';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { sampleLead, startTestApp, type TestApp } from './support/app.js';
+import { withClient } from './support/database.js';
+import { waitUntil } from './support/wait.js';
+
+// packages/db/src/sql.ts runs every statement with parameters as a named prepared statement,
+// parsed once per connection, and sends a transaction's `begin` with its first statement.
+
+let t: TestApp & { database: string };
+let admin: string;
+beforeAll(async () => {
+  t = await startTestApp();
+  admin = await t.token();
+});
+
+const createLead = async () => {
+  const res = await t.rest('POST', '/api/v1/leads', { body: sampleLead({ company: 'Acme' }) });
+  expect(res.status).toBe(201);
+  return res.body.id as string;
+};
+
+/** Reads and changes `id` a few times, so that every connection of the pool has prepared them. */
+const exercise = async (id: string) => {
+  for (let i = 0; i < 3; i++) {
+    const read = await t.rest('GET', `/api/v1/leads/${id}`, { token: admin });
+    expect(read.status).toBe(200);
+    const status = read.body.status === 'contacted' ? 'qualified' : 'contacted';
+    const changed = await t.rest('PATCH', `/api/v1/leads/${id}/status`, { token: admin, body: { status } });
+    expect(changed.status).toBe(200);
+  }
+};
+
+describe('named prepared statements', () => {
+  it('are parsed once per connection: a repeated read reuses its statement', async () => {
+    const id = await createLead();
+    await exercise(id);
+    const db = Database.of(t.orm);
+    // The read's statement, by its text, as the repository sends it, on a pool connection.
+    const names = await db.transaction(async (tx) => {
+      await tx.query('select id from lead.leads where id = $1', [id]);
+      return tx.query<{ name: string; statement: string }>(`select name, statement from pg_prepared_statements where statement = $1`, [
+        'select id from lead.leads where id = $1',
+      ]);
+    });
+    expect(names).toHaveLength(1);
+    expect(names[0]!.name).toMatch(/^lead_\d+$/);
+  });
+
+  it('survive a migration that changes their result columns, for a read and for a change', async () => {
+    const id = await createLead();
+    await exercise(id);
+    // What another instance's migration could do while this one serves: the columns every lead
+    // read selects change type, which PostgreSQL refuses for a cached plan
+    // ("cached plan must not change result type").
+    await withClient(t.database, (c) => c.query('alter table lead.leads alter column company type text'));
+    try {
+      const read = await t.rest('GET', `/api/v1/leads/${id}`, { token: admin });
+      expect(read.status).toBe(200);
+      expect(read.body.company).toBe('Acme');
+      const changed = await t.rest('PATCH', `/api/v1/leads/${id}/status`, { token: admin, body: { status: 'qualified' } });
+      expect(changed.status).toBe(200);
+      expect(changed.body.status).toBe('qualified');
+      await exercise(id);
+      const list = await t.rest('GET', '/api/v1/leads?limit=5', { token: admin });
+      expect(list.status).toBe(200);
+    } finally {
+      await withClient(t.database, (c) => c.query('alter table lead.leads alter column company type varchar(200)'));
+    }
+  });
+
+  it('are prepared again on new connections after the old ones were cut', async () => {
+    const id = await createLead();
+    await exercise(id);
+    await withClient(t.database, (c) =>
+      c.query(`select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()`),
+    );
+    // The pool notices the cut connections on use (a request may answer 503 meanwhile).
+    await waitUntil('a read answers again', async () => (await t.rest('GET', `/api/v1/leads/${id}`, { token: admin })).status === 200);
+    await exercise(id);
+  });
+});
+
+describe('a transaction', () => {
+  it('begins before its first statement, which is sent with begin: a failure rolls all of it back', async () => {
+    const db = Database.of(t.orm);
+    await db.query('create table if not exists public.tx_probe (n int primary key)');
+    await expect(
+      db.transaction(async (tx) => {
+        await tx.query('insert into public.tx_probe (n) values ($1)', [1]);
+        await tx.query('insert into public.tx_probe (n) values ($1)', [2]);
+        throw new Error('abandoned');
+      }),
+    ).rejects.toThrow('abandoned');
+    expect(await db.query('select n from public.tx_probe')).toEqual([]);
+    // A first statement that fails leaves the connection usable and nothing written.
+    await expect(db.transaction((tx) => tx.query('insert into public.tx_probe (n) values ($1::int)', ['x']))).rejects.toThrow();
+    await db.transaction(async (tx) => {
+      await tx.query('insert into public.tx_probe (n) values ($1)', [3]);
+      // Inside the transaction begun with the statement above, not in autocommit.
+      const [state] = await tx.query<{ open: boolean }>('select txid_current_if_assigned() is not null as open where $1::int = 1', [1]);
+      expect(state!.open).toBe(true);
+    });
+    expect(await db.query('select n from public.tx_probe')).toEqual([{ n: 3 }]);
+  });
+});
