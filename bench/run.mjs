@@ -45,6 +45,8 @@ const { values: opt } = parseArgs({
     // Seconds of PostgreSQL CPU sampled with none of this run's servers busy, per size: the
     // cluster is shared, so other load on it counts in the PG CPU per request.
     'pg-idle': { type: 'string', default: '3' },
+    // Leave the yardstick out (a quicker A/B of two builds).
+    'skip-yardstick': { type: 'boolean', default: false },
     // The build measured as "service" (npm run bench builds apps/lead-api/dist first).
     service: { type: 'string', default: 'apps/lead-api/dist/main.js' },
     // Databases are named `<db-prefix>_<size>`: checkouts that bench side by side (each with
@@ -395,7 +397,10 @@ async function benchSize(size) {
       // Service and yardstick back to back, so both meet the same noise.
       // The yardstick has no reports (they are the service's SQL alone), no search and no cursor
       // endpoint: those scenarios measure the service alone.
-      const servers = isReport(scenario) || SERVICE_ONLY.includes(scenario) ? [service, ...extras] : [service, ...extras, yardstick];
+      const servers =
+        isReport(scenario) || SERVICE_ONLY.includes(scenario) || opt['skip-yardstick']
+          ? [service, ...extras]
+          : [service, ...extras, yardstick];
       const idsFile = () =>
         scenario === 'get'
           ? getIds
@@ -435,7 +440,9 @@ async function benchSize(size) {
   if (!opt.keep && !opt.reuse) await withClient(opt.server, (c) => c.query(`drop database if exists "${name}" with (force)`));
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+function median(xs) {
+  return [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+}
 
 /** One server's rounds of a scenario as one result: CPU and requests summed, latency the median round's. */
 function combine(measured) {
