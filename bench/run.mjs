@@ -216,6 +216,23 @@ function pgCpuSeconds() {
   return ticks / CLOCK_TICKS;
 }
 
+/** CPU seconds of each backend now connected to `database` (other than the asking one), by pid. */
+async function backendCpu(database) {
+  const { rows } = await withClient(dbUrl(database), (c) =>
+    c.query('select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()'),
+  );
+  const cpu = new Map();
+  for (const { pid } of rows) {
+    try {
+      const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      cpu.set(pid, (Number(f[11]) + Number(f[12])) / CLOCK_TICKS);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return cpu;
+}
+
 /** PostgreSQL's CPU in ms per second over `seconds` with none of this run's servers busy. */
 async function pgIdleMsPerSecond(seconds) {
   const before = pgCpuSeconds();
@@ -225,7 +242,7 @@ async function pgIdleMsPerSecond(seconds) {
 }
 
 /** Peak RSS during `fn` (the kernel's high-water mark, reset first; polled RSS as a floor) and CPU per request. */
-async function measurePeakRss(pid, fn) {
+async function measurePeakRss(pid, database, fn) {
   let polled = 0;
   let hwmReset = true;
   try {
@@ -234,6 +251,7 @@ async function measurePeakRss(pid, fn) {
     hwmReset = false;
   }
   const timer = setInterval(() => (polled = Math.max(polled, procStatus(pid, 'VmRSS'))), 100);
+  const backendsBefore = await backendCpu(database);
   const cpuBefore = cpuSeconds(pid);
   const pgBefore = pgCpuSeconds();
   try {
@@ -242,7 +260,12 @@ async function measurePeakRss(pid, fn) {
     // CPU per request barely moves with other load on the machine, unlike req/s and latency.
     const cpuMs = (cpuSeconds(pid) - cpuBefore) * 1000;
     const pgCpuMs = (pgCpuSeconds() - pgBefore) * 1000;
-    return { result: { ...result, cpuMs, pgCpuMs }, peakRssMb: Math.max(hwm, polled) };
+    // The backends of this database alone: what other databases on the shared cluster do is
+    // left out (so are PostgreSQL's own WAL writer and checkpointer, and a backend that exits
+    // during the run).
+    let dbCpuMs = 0;
+    for (const [backend, seconds] of await backendCpu(database)) dbCpuMs += (seconds - (backendsBefore.get(backend) ?? 0)) * 1000;
+    return { result: { ...result, cpuMs, pgCpuMs, dbCpuMs }, peakRssMb: Math.max(hwm, polled) };
   } finally {
     clearInterval(timer);
   }
@@ -336,6 +359,7 @@ for (const size of sizes) await benchSize(size);
 async function benchSize(size) {
   const { name, seedSeconds } = await prepareDatabase(size);
   const getIds = join(work, `get-${size}.txt`);
+  let statusSetSize = STATUS_SET_SIZE;
   await withClient(dbUrl(name), async (c) => {
     const { rows } = await c.query('select id from lead.leads order by random() limit 10000');
     writeFileSync(getIds, rows.map((r) => r.id).join('\n') + '\n');
@@ -345,7 +369,9 @@ async function benchSize(size) {
   const changing = await withClient(dbUrl(name), async (c) => {
     // A warm-up and the measured rounds for each server, and the soak.
     const runs = (1 + ROUNDS) * (2 + extraBuilds.length) + 1;
-    const { rows } = await c.query(`select id from lead.leads order by random() limit ${runs * STATUS_SET_SIZE}`);
+    // At 10k, rounds of three servers need more sets than 1,500 leads each leave: smaller sets.
+    statusSetSize = Math.min(STATUS_SET_SIZE, Math.floor(size / runs));
+    const { rows } = await c.query(`select id from lead.leads order by random() limit ${runs * statusSetSize}`);
     const ids = rows.map((r) => r.id);
     await c.query(`update lead.leads set status = 'new', closed_at = null where id = any($1) and status <> 'new'`, [ids]);
     return ids;
@@ -372,7 +398,7 @@ async function benchSize(size) {
   let statusSet = 0;
   const nextStatusIds = () => {
     const file = join(work, `status-${size}-${statusSet}.txt`);
-    writeFileSync(file, changing.slice(statusSet * STATUS_SET_SIZE, ++statusSet * STATUS_SET_SIZE).join('\n') + '\n');
+    writeFileSync(file, changing.slice(statusSet * statusSetSize, ++statusSet * statusSetSize).join('\n') + '\n');
     return file;
   };
 
@@ -420,13 +446,13 @@ async function benchSize(size) {
       // Rounds alternate the order (A B Y, Y B A, A B Y, …), so no build always follows another.
       for (let round = 0; round < ROUNDS; round++) {
         for (const server of round % 2 ? [...servers].reverse() : servers) {
-          const measured = await measurePeakRss(server.pid, () =>
+          const measured = await measurePeakRss(server.pid, name, () =>
             wrk(server.port, scenario, { seconds: Number(opt.duration), token, idsFile: idsFile() }),
           );
           rounds.get(server).push(measured);
           const r = measured.result;
           log(
-            `${name} ${scenario} ${server.kind}${ROUNDS > 1 ? ` round ${round + 1}` : ''}: ${r.rps.toFixed(0)} req/s, CPU ms/req ${(r.cpuMs / r.requests).toFixed(2)} + PG ${(r.pgCpuMs / r.requests).toFixed(2)}, p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, ${r.errors} errors, peak RSS ${measured.peakRssMb.toFixed(0)} MB`,
+            `${name} ${scenario} ${server.kind}${ROUNDS > 1 ? ` round ${round + 1}` : ''}: ${r.rps.toFixed(0)} req/s, CPU ms/req ${(r.cpuMs / r.requests).toFixed(2)} + PG ${(r.pgCpuMs / r.requests).toFixed(2)} (its database's backends ${(r.dbCpuMs / r.requests).toFixed(2)}), p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, ${r.errors} errors, peak RSS ${measured.peakRssMb.toFixed(0)} MB`,
           );
         }
       }
@@ -458,6 +484,8 @@ function combine(measured) {
     errors: rs.reduce((n, r) => n + r.errors, 0),
     cpuMsPerRequest: rs.reduce((n, r) => n + r.cpuMs, 0) / requests,
     pgCpuMsPerRequest: rs.reduce((n, r) => n + r.pgCpuMs, 0) / requests,
+    dbCpuMsPerRequest: rs.reduce((n, r) => n + r.dbCpuMs, 0) / requests,
+    roundsDb: perRequest('dbCpuMs'),
     roundsCpu: perRequest('cpuMs'),
     roundsPg: perRequest('pgCpuMs'),
     roundsTotal: rs.map((r) => (r.cpuMs + r.pgCpuMs) / r.requests),
@@ -496,9 +524,9 @@ lines.push(
 const cpu = (total, rounds) =>
   `${fmt(total, 2)}${rounds.length > 1 ? ` (${fmt(Math.min(...rounds), 2)}–${fmt(Math.max(...rounds), 2)})` : ''}`;
 lines.push(
-  '| leads | scenario | req/s | p50 ms | p99 ms | errors | peak RSS MB | CPU ms/req server | CPU ms/req PG | CPU ms/req server + PG | yardstick req/s | yardstick p99 ms | yardstick CPU ms/req server | yardstick CPU ms/req PG | req/s service / yardstick |',
+  "| leads | scenario | req/s | p50 ms | p99 ms | errors | peak RSS MB | CPU ms/req server | CPU ms/req PG | CPU ms/req server + PG | CPU ms/req PG, its database's backends | yardstick req/s | yardstick p99 ms | yardstick CPU ms/req server | yardstick CPU ms/req PG | yardstick CPU ms/req PG, its backends | req/s service / yardstick |",
 );
-lines.push('|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+lines.push('|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const size of sizes) {
   for (const scenario of scenarios)
     for (const label of ['service', ...extraBuilds.map((b) => b.label)]) {
@@ -506,7 +534,7 @@ for (const size of sizes) {
       const y = find(size, scenario, 'yardstick');
       if (!s) continue;
       lines.push(
-        `| ${size.toLocaleString('en')} | ${scenario}${label === 'service' ? '' : ` (${label})`} | ${fmt(s.rps)} | ${fmt(s.p50, 1)} | ${fmt(s.p99, 1)} | ${s.errors} | ${fmt(s.peakRssMb)} | ${cpu(s.cpuMsPerRequest, s.roundsCpu)} | ${cpu(s.pgCpuMsPerRequest, s.roundsPg)} | ${cpu(s.cpuMsPerRequest + s.pgCpuMsPerRequest, s.roundsTotal)} | ${fmt(y?.rps)} | ${fmt(y?.p99, 1)} | ${y ? cpu(y.cpuMsPerRequest, y.roundsCpu) : '–'} | ${y ? cpu(y.pgCpuMsPerRequest, y.roundsPg) : '–'} | ${fmt(s.rps / y?.rps, 2)} |`,
+        `| ${size.toLocaleString('en')} | ${scenario}${label === 'service' ? '' : ` (${label})`} | ${fmt(s.rps)} | ${fmt(s.p50, 1)} | ${fmt(s.p99, 1)} | ${s.errors} | ${fmt(s.peakRssMb)} | ${cpu(s.cpuMsPerRequest, s.roundsCpu)} | ${cpu(s.pgCpuMsPerRequest, s.roundsPg)} | ${cpu(s.cpuMsPerRequest + s.pgCpuMsPerRequest, s.roundsTotal)} | ${cpu(s.dbCpuMsPerRequest, s.roundsDb)} | ${fmt(y?.rps)} | ${fmt(y?.p99, 1)} | ${y ? cpu(y.cpuMsPerRequest, y.roundsCpu) : '–'} | ${y ? cpu(y.pgCpuMsPerRequest, y.roundsPg) : '–'} | ${y ? cpu(y.dbCpuMsPerRequest, y.roundsDb) : '–'} | ${fmt(s.rps / y?.rps, 2)} |`,
       );
     }
 }
