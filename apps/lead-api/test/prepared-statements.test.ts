@@ -103,4 +103,39 @@ describe('a transaction', () => {
     });
     expect(await db.query('select n from public.tx_probe')).toEqual([{ n: 3 }]);
   });
+
+  it('sends statements whose rows nobody reads with the next statement or the commit; one that fails fails the transaction, wrapped', async () => {
+    const db = Database.of(t.orm);
+    await db.query('create table if not exists public.send_probe (n int primary key)');
+    const rows = await db.transaction(async (tx) => {
+      await tx.send('insert into public.send_probe (n) values ($1)', [1]);
+      await tx.send('insert into public.send_probe (n) values ($1)', [2]);
+      // Sent after the two inserts, in the same write: it sees them.
+      return tx.query<{ n: number }>('select n from public.send_probe where n > $1 order by n', [0]);
+    });
+    expect(rows).toEqual([{ n: 1 }, { n: 2 }]);
+    // Only sends: they go with the commit.
+    await db.transaction(async (tx) => {
+      await tx.send('insert into public.send_probe (n) values ($1)', [3]);
+    });
+    expect(await db.query('select n from public.send_probe order by n')).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }]);
+    // A failing send (a duplicate key) fails the commit with its own, wrapped error, and
+    // nothing of the transaction stays, not even what was awaited before it.
+    class Wrapped extends Error {}
+    await expect(
+      db.transaction(async (tx) => {
+        await tx.query('insert into public.send_probe (n) values ($1)', [4]);
+        await tx.send('insert into public.send_probe (n) values ($1)', [5]);
+        await tx.send('insert into public.send_probe (n) values ($1)', [1], (cause) => new Wrapped('wrapped', { cause }));
+        await tx.send('insert into public.send_probe (n) values ($1)', [6]);
+      }),
+    ).rejects.toBeInstanceOf(Wrapped);
+    expect(await db.query('select n from public.send_probe order by n')).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }]);
+    // The connection is clean again, and the statements skipped after the failure are prepared anew.
+    await db.transaction(async (tx) => {
+      await tx.send('insert into public.send_probe (n) values ($1)', [6]);
+      await tx.query('insert into public.send_probe (n) values ($1)', [4]);
+    });
+    expect(await db.query('select n from public.send_probe order by n')).toEqual([1, 2, 3, 4, 6].map((n) => ({ n })));
+  });
 });

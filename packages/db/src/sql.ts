@@ -8,6 +8,14 @@ const databases = new WeakMap<MikroORM, Database>();
 export interface Sql {
   /** Runs one statement with `$1…` parameters sent apart from its text; resolves with its rows. */
   query<Row = Record<string, unknown>>(text: string, values?: readonly unknown[]): Promise<Row[]>;
+  /**
+   * Runs a statement whose rows the caller does not need (an insert or update without
+   * `returning`). In a transaction it resolves at once and goes out with the transaction's next
+   * statement or its commit, in the same write; if it fails, that statement or the commit fails
+   * with its error (passed through `wrapError` first), and the transaction is rolled back. On
+   * the pool it is a plain `query`.
+   */
+  send(text: string, values?: readonly unknown[], wrapError?: (error: unknown) => unknown): Promise<void>;
 }
 
 /** The part of a `pg` client this module uses. */
@@ -53,59 +61,151 @@ type PgResult = { rows: unknown[] } | Array<{ rows: unknown[] }>;
 
 /** The protocol messages `pg`'s Query writes (its `prepare`, not in its type declarations). */
 interface ProtocolWriter {
+  /** Names `pg` has parsed on this connection, and their texts. */
+  parsedStatements: Record<string, string>;
   parse(message: { text: string; name: string; types: unknown[] }): void;
-  bind(message: object): void;
+  bind(message: { statement: string; values: unknown[]; valueMapper: (value: unknown) => unknown }): void;
   execute(message: object): void;
 }
 const QueryBase = pg.Query as unknown as new (
   config: pg.QueryConfig & { queryMode: 'extended' },
   callback: (error: Error | undefined, result: PgResult) => void,
-) => { prepare(connection: ProtocolWriter): void };
+) => {
+  readonly name: string | undefined;
+  readonly text: string;
+  prepare(connection: ProtocolWriter): void;
+  handleCommandComplete(message: unknown, connection: ProtocolWriter): void;
+};
+/** How `pg` turns a parameter into its wire text (Dates, arrays, JSON), for the statements sent ahead. */
+const prepareValue = (pg as unknown as { utils: { prepareValue: (value: unknown) => unknown } }).utils.prepareValue;
+
+/** A statement sent ahead of another in the same write: `begin`, or a transaction's `send`. */
+interface Ahead {
+  text: string;
+  values: unknown[];
+  name: string | undefined;
+  wrapError?: ((error: unknown) => unknown) | undefined;
+}
 
 /**
- * A statement sent with `begin` ahead of it in the same write (extended protocol: Parse/Bind/
- * Execute of `begin`, then the statement and one Sync), so a transaction's first statement costs
- * one round trip instead of two. PostgreSQL answers both before the one ReadyForQuery; `pg`
- * collects them as two results, of which the statement's is the last.
+ * A statement with others sent ahead of it in the same write (extended protocol: Parse/Bind/
+ * Execute of each, then the statement and one Sync), so that `begin`, and the statements of a
+ * transaction whose rows nobody reads, cost no round trip of their own. PostgreSQL answers all
+ * before the one ReadyForQuery, and skips the rest after an error; `pg` collects the answers as
+ * several results, of which this statement's is the last. The commands completed before an
+ * error tell which statement failed.
  */
-class BeginThen extends QueryBase {
+class Pipelined extends QueryBase {
+  completed = 0;
+
+  constructor(
+    config: pg.QueryConfig,
+    readonly ahead: readonly Ahead[],
+    callback: (error: Error | undefined, result: PgResult) => void,
+  ) {
+    super({ ...config, queryMode: 'extended' }, callback);
+  }
+
+  private connection: ProtocolWriter | undefined;
+  /** Names parsed by this write, by position (the last is this statement's). */
+  private readonly parsing: Array<string | undefined> = [];
+
   override prepare(connection: ProtocolWriter): void {
-    connection.parse({ text: 'begin', name: '', types: [] });
-    connection.bind({});
-    connection.execute({});
+    this.connection = connection;
+    for (const statement of this.ahead) {
+      const name = statement.name ?? '';
+      if (!name || connection.parsedStatements[name] !== statement.text) {
+        connection.parse({ text: statement.text, name, types: [] });
+        // pg records a name when a Parse completes, and only its own statement's: these are
+        // recorded here, and forgotten again if the server skipped them (`forgetSkipped`).
+        if (name) connection.parsedStatements[name] = statement.text;
+        this.parsing.push(name || undefined);
+      } else this.parsing.push(undefined);
+      connection.bind({ statement: name, values: statement.values, valueMapper: prepareValue });
+      connection.execute({});
+    }
+    const own = this.name && connection.parsedStatements[this.name] !== this.text ? this.name : undefined;
+    this.parsing.push(own);
     super.prepare(connection);
+  }
+
+  /**
+   * After an error the server skips everything up to Sync: the names of the statements after the
+   * failed one were never parsed. (The failed one's may or may not be; if not, its next use
+   * answers 26000 and it is renamed.)
+   */
+  forgetSkipped(): void {
+    for (const name of this.parsing.slice(this.completed + 1)) if (name) delete this.connection?.parsedStatements[name];
+  }
+
+  override handleCommandComplete(message: unknown, connection: ProtocolWriter): void {
+    this.completed++;
+    super.handleCommandComplete(message, connection);
   }
 }
 
-const beginThen = (connection: PgConnection, config: pg.QueryConfig) =>
-  new Promise<PgResult>((resolve, reject) => {
-    void connection.query(
-      new BeginThen({ ...config, queryMode: 'extended' }, (error, result) => (error ? reject(error) : resolve(result))),
-    );
-  });
-
 const rowsOf = (result: PgResult) => (Array.isArray(result) ? result[result.length - 1]!.rows : result.rows);
+
+/** A statement's name and values as sent: with parameters it runs as a named prepared statement (see `names`). */
+const statement = (text: string, values?: readonly unknown[], wrapError?: (error: unknown) => unknown): Ahead => ({
+  text,
+  values: (values ?? []) as unknown[],
+  name: values?.length ? nameOf(text) : undefined,
+  wrapError,
+});
+
+/** A statement of a transaction failed: which one, with the error as its caller should see it. */
+function failureOf(error: unknown, main: Ahead, ahead: readonly Ahead[], completed: number): unknown {
+  const failed = completed < ahead.length ? ahead[completed]! : main;
+  if (isStaleStatement(error, failed.name)) {
+    renamed(failed.text, failed.name!);
+    return new StaleStatementError({ cause: error });
+  }
+  const mapped = classified(error);
+  return failed.wrapError ? failed.wrapError(mapped) : mapped;
+}
 
 /**
  * The ORM's connections leave timestamps as text for its own hydration; these statements read
- * them with `pg`'s standard parsers instead (a `timestamptz` becomes a `Date`). A statement with
- * parameters runs as a named prepared statement (see `names`); one the server no longer holds
- * is renamed and, outside a transaction, sent again once.
+ * them with `pg`'s standard parsers instead (a `timestamptz` becomes a `Date`). One the server
+ * no longer holds as a prepared statement is renamed and sent again once.
  */
-async function run(connection: PgConnection, text: string, values?: readonly unknown[], opts: { begin?: boolean; inTx?: boolean } = {}) {
-  const name = values?.length ? nameOf(text) : undefined;
-  const config = { text, name, values: values as unknown[] | undefined, types: pg.types };
+async function run(connection: PgConnection, text: string, values?: readonly unknown[]): Promise<unknown[]> {
+  const main = statement(text, values);
+  const config = { text, name: main.name, values: main.values, types: pg.types };
   try {
-    return rowsOf(await (opts.begin ? beginThen(connection, config) : connection.query(config)));
+    return rowsOf(await connection.query(config));
   } catch (error) {
-    if (!isStaleStatement(error, name)) throw classified(error);
-    renamed(text, name!);
-    if (opts.inTx || opts.begin) throw new StaleStatementError({ cause: error });
+    if (!isStaleStatement(error, main.name)) throw classified(error);
+    renamed(text, main.name!);
     try {
       return rowsOf(await connection.query({ ...config, name: names.get(text) }));
     } catch (again) {
       throw classified(again);
     }
+  }
+}
+
+/** Runs `main` on a transaction's connection with the statements `ahead` of it in the same write. */
+async function runAfter(connection: PgConnection, main: Ahead, ahead: readonly Ahead[]): Promise<unknown[]> {
+  const config = { text: main.text, name: main.name, values: main.values, types: pg.types };
+  if (!ahead.length) {
+    try {
+      return rowsOf(await connection.query(config));
+    } catch (error) {
+      throw failureOf(error, main, ahead, 0);
+    }
+  }
+  let query: Pipelined | undefined;
+  try {
+    const result = await new Promise<PgResult>((resolve, reject) => {
+      query = new Pipelined(config, ahead, (error, result) => (error ? reject(error) : resolve(result)));
+      void connection.query(query);
+    });
+    return rowsOf(result);
+  } catch (error) {
+    query?.forgetSkipped();
+    throw failureOf(error, main, ahead, query?.completed ?? 0);
   }
 }
 
@@ -161,6 +261,14 @@ export class Database implements Sql {
     this.commitListeners.push(listener);
   }
 
+  async send(text: string, values?: readonly unknown[], wrapError?: (error: unknown) => unknown): Promise<void> {
+    try {
+      await this.query(text, values);
+    } catch (error) {
+      throw wrapError ? wrapError(error) : error;
+    }
+  }
+
   async query<Row = Record<string, unknown>>(text: string, values?: readonly unknown[]): Promise<Row[]> {
     const connection = await acquire(this.pool);
     try {
@@ -190,16 +298,24 @@ export class Database implements Sql {
   private async attempt<T>(work: (tx: Sql) => Promise<T>): Promise<T> {
     const connection = await acquire(this.pool);
     let begun = false;
+    // `begin` (until the first statement goes) and the statements sent since the last one.
+    let ahead: Ahead[] = [statement('begin')];
+    const next = (main: Ahead) => {
+      const sending = ahead;
+      ahead = [];
+      begun = true;
+      return runAfter(connection, main, sending);
+    };
     const tx: Sql = {
-      query: async <Row>(text: string, values?: readonly unknown[]) => {
-        const first = !begun;
-        begun = true;
-        return (await run(connection, text, values, { begin: first, inTx: true })) as Row[];
+      query: async <Row>(text: string, values?: readonly unknown[]) => (await next(statement(text, values))) as Row[],
+      send: (text, values, wrapError) => {
+        ahead.push(statement(text, values, wrapError));
+        return Promise.resolve();
       },
     };
     try {
       const result = await work(tx);
-      if (begun) await run(connection, 'commit');
+      if (begun || ahead.length > 1) await next(statement('commit'));
       for (const listener of this.commitListeners) listener();
       return result;
     } catch (error) {

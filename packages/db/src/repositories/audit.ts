@@ -32,25 +32,24 @@ export const waiveAudit = (entry: AuditEntry): void => void settled.add(entry);
  * unaudited. Any failure becomes `AuditUnavailableError`.
  */
 export async function writeAudit(sql: Sql, entry: AuditEntry, leadIds: string[]): Promise<void> {
-  try {
-    await sql.query(
-      `insert into lead.audit_log (id, actor_sub, actor_role, action, lead_ids, request_id, client_ip, user_agent, created_at)
-       values ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-      [
-        uuidv7(),
-        entry.actorSub,
-        entry.actorRole,
-        entry.action,
-        leadIds,
-        entry.requestId,
-        entry.clientIp,
-        entry.userAgent?.slice(0, USER_AGENT_MAX) ?? null,
-        new Date(),
-      ],
-    );
-  } catch (cause) {
-    throw new AuditUnavailableError({ cause });
-  }
+  // In a transaction the row goes out with the change's next statement or its commit (`send`):
+  // it commits or fails with them, and a failure is still `AuditUnavailableError`.
+  await sql.send(
+    `insert into lead.audit_log (id, actor_sub, actor_role, action, lead_ids, request_id, client_ip, user_agent, created_at)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+    [
+      uuidv7(),
+      entry.actorSub,
+      entry.actorRole,
+      entry.action,
+      leadIds,
+      entry.requestId,
+      entry.clientIp,
+      entry.userAgent?.slice(0, USER_AGENT_MAX) ?? null,
+      new Date(),
+    ],
+    (cause) => new AuditUnavailableError({ cause }),
+  );
   settled.add(entry);
 }
 

@@ -228,7 +228,7 @@ export class LeadRepository {
       const closedAt = CLOSED_STATUSES.includes(status) ? (lead.closedAt ?? now) : null;
       // The reason belongs to the closed_lost state: any other status clears it.
       const lostReason = status === 'closed_lost' ? (opts.lostReason ?? null) : null;
-      await tx.query('update lead.leads set status = $2, updated_at = $3, closed_at = $4, lost_reason = $5 where id = $1', [
+      await tx.send('update lead.leads set status = $2, updated_at = $3, closed_at = $4, lost_reason = $5 where id = $1', [
         id,
         status,
         now,
@@ -662,7 +662,7 @@ async function addToTimeline(
     performedBy: entry.actor,
     createdAt: entry.at,
   };
-  await tx.query(
+  await tx.send(
     `insert into lead.lead_activities (id, lead_id, activity_type, description, details, performed_by, created_at)
      values ($1, $2, $3, $4, $5, $6, $7)`,
     [activity.id, leadId, activity.activityType, activity.description, activity.details, activity.performedBy, activity.createdAt],
@@ -673,7 +673,7 @@ async function addToTimeline(
 /** The change's event, in the change's transaction: delivered later by the dispatcher. */
 async function recordEvent(tx: Sql, type: EventType, leadId: string, fields: Record<string, EventField>, at: Date): Promise<void> {
   const payload = eventPayload(type, leadId, fields, at);
-  await tx.query(
+  await tx.send(
     `insert into lead.outbox_events (event_id, event_type, lead_id, payload, state, attempts, next_attempt_at, created_at, trace_parent)
      values ($1, $2, $3, $4, 'pending', 0, $5, $5, $6)`,
     [payload.event_id, type, leadId, payload, at, traceParentForEvent()],
