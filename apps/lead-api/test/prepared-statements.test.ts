@@ -1,6 +1,6 @@
 import { Database } from '@lead/db';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { sampleLead, startTestApp, type TestApp } from './support/app.js';
+import { ADMIN_ID, sampleLead, startTestApp, type TestApp } from './support/app.js';
 import { withClient } from './support/database.js';
 import { waitUntil } from './support/wait.js';
 
@@ -137,5 +137,43 @@ describe('a transaction', () => {
       await tx.query('insert into public.send_probe (n) values ($1)', [4]);
     });
     expect(await db.query('select n from public.send_probe order by n')).toEqual([1, 2, 3, 4, 6].map((n) => ({ n })));
+  });
+});
+
+describe('a lead read and its audit row, in one round trip', () => {
+  const auditRows = (id: string) =>
+    t.sql<{ action: string; actor_sub: string }>(
+      'select action, actor_sub from lead.audit_log where lead_ids @> array[?]::uuid[] order by created_at',
+      [id],
+    );
+
+  it("writes exactly one row for a lead served, none for one not found or out of the caller's scope", async () => {
+    const id = await createLead();
+    const before = (await auditRows(id)).length;
+    expect((await t.rest('GET', `/api/v1/leads/${id}`, { token: admin })).status).toBe(200);
+    expect((await auditRows(id)).slice(before)).toEqual([{ action: 'leads.get', actor_sub: ADMIN_ID }]);
+    // A sales user sees only leads assigned to them: this one is not, so it is not found.
+    const sales = await t.token('sales', '22222222-2222-4222-8222-222222222222');
+    expect((await t.rest('GET', `/api/v1/leads/${id}`, { token: sales })).status).toBe(404);
+    const missing = '01890000-0000-7000-8000-000000000000';
+    expect((await t.rest('GET', `/api/v1/leads/${missing}`, { token: admin })).status).toBe(404);
+    expect(await auditRows(missing)).toEqual([]);
+    expect((await auditRows(id)).slice(before)).toHaveLength(1);
+  });
+
+  it('serves nothing when the row cannot be written: the reads and the row fail together', async () => {
+    const id = await createLead();
+    await withClient(t.database, (c) =>
+      c.query(`create or replace function lead.refuse_audit() returns trigger language plpgsql as $$ begin raise exception 'audit refused'; end $$;
+               create trigger refuse_audit before insert on lead.audit_log for each row execute function lead.refuse_audit()`),
+    );
+    try {
+      const res = await t.rest('GET', `/api/v1/leads/${id}`, { token: admin });
+      expect(res.status).toBe(503);
+      expect(JSON.stringify(res.body)).not.toContain('Acme');
+    } finally {
+      await withClient(t.database, (c) => c.query('drop trigger refuse_audit on lead.audit_log'));
+    }
+    expect((await t.rest('GET', `/api/v1/leads/${id}`, { token: admin })).status).toBe(200);
   });
 });

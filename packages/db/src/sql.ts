@@ -66,6 +66,7 @@ interface ProtocolWriter {
   parse(message: { text: string; name: string; types: unknown[] }): void;
   bind(message: { statement: string; values: unknown[]; valueMapper: (value: unknown) => unknown }): void;
   execute(message: object): void;
+  describe(message: { type: 'P'; name: string }): void;
 }
 const QueryBase = pg.Query as unknown as new (
   config: pg.QueryConfig & { queryMode: 'extended' },
@@ -81,6 +82,8 @@ const prepareValue = (pg as unknown as { utils: { prepareValue: (value: unknown)
 
 /** A statement sent ahead of another in the same write: `begin`, or a transaction's `send`. */
 interface Ahead {
+  /** Whether its rows are read (a Describe goes with it, so that `pg` can parse them). */
+  rows?: boolean;
   text: string;
   values: unknown[];
   name: string | undefined;
@@ -122,6 +125,7 @@ class Pipelined extends QueryBase {
         this.parsing.push(name || undefined);
       } else this.parsing.push(undefined);
       connection.bind({ statement: name, values: statement.values, valueMapper: prepareValue });
+      if (statement.rows) connection.describe({ type: 'P', name: '' });
       connection.execute({});
     }
     const own = this.name && connection.parsedStatements[this.name] !== this.text ? this.name : undefined;
@@ -186,12 +190,13 @@ async function run(connection: PgConnection, text: string, values?: readonly unk
   }
 }
 
-/** Runs `main` on a transaction's connection with the statements `ahead` of it in the same write. */
-async function runAfter(connection: PgConnection, main: Ahead, ahead: readonly Ahead[]): Promise<unknown[]> {
+/** Runs `main` on a connection with the statements `ahead` of it in the same write; resolves with every statement's rows. */
+async function runAfter(connection: PgConnection, main: Ahead, ahead: readonly Ahead[]): Promise<unknown[][]> {
   const config = { text: main.text, name: main.name, values: main.values, types: pg.types };
+  const all = (result: PgResult) => (Array.isArray(result) ? result : [result]).map((r) => r.rows);
   if (!ahead.length) {
     try {
-      return rowsOf(await connection.query(config));
+      return all(await connection.query(config));
     } catch (error) {
       throw failureOf(error, main, ahead, 0);
     }
@@ -202,7 +207,7 @@ async function runAfter(connection: PgConnection, main: Ahead, ahead: readonly A
       query = new Pipelined(config, ahead, (error, result) => (error ? reject(error) : resolve(result)));
       void connection.query(query);
     });
-    return rowsOf(result);
+    return all(result);
   } catch (error) {
     query?.forgetSkipped();
     throw failureOf(error, main, ahead, query?.completed ?? 0);
@@ -261,6 +266,34 @@ export class Database implements Sql {
     this.commitListeners.push(listener);
   }
 
+  /**
+   * Runs `statements` on one connection in one write and one round trip, as one implicit
+   * transaction: all of them or none (a failing one fails the call, with its `wrapError`).
+   * Resolves with each statement's rows, in order. For the reads of one answer and the audit row
+   * that must be written before it is served.
+   */
+  async batch(
+    statements: ReadonlyArray<{ text: string; values?: readonly unknown[]; wrapError?: (error: unknown) => unknown }>,
+  ): Promise<unknown[][]> {
+    const all = statements.map((s) => ({ ...statement(s.text, s.values, s.wrapError), rows: true }));
+    const connection = await acquire(this.pool);
+    try {
+      return await runAfter(connection, all[all.length - 1]!, all.slice(0, -1)).catch(async (error: unknown) => {
+        // A stale statement: renamed by now; the whole batch once more.
+        if (!(error instanceof StaleStatementError)) throw error;
+        return runAfter(
+          connection,
+          { ...all[all.length - 1]!, name: names.get(all[all.length - 1]!.text) },
+          all.slice(0, -1).map((s) => ({ ...s, name: s.name && names.get(s.text) })),
+        ).catch((again: unknown) => {
+          throw again instanceof StaleStatementError ? classified(again.cause) : again;
+        });
+      });
+    } finally {
+      await this.pool.releaseConnection(connection);
+    }
+  }
+
   async send(text: string, values?: readonly unknown[], wrapError?: (error: unknown) => unknown): Promise<void> {
     try {
       await this.query(text, values);
@@ -304,7 +337,7 @@ export class Database implements Sql {
       const sending = ahead;
       ahead = [];
       begun = true;
-      return runAfter(connection, main, sending);
+      return runAfter(connection, main, sending).then((results) => results[results.length - 1]!);
     };
     const tx: Sql = {
       query: async <Row>(text: string, values?: readonly unknown[]) => (await next(statement(text, values))) as Row[],

@@ -12,7 +12,7 @@ import {
   StatusUnchangedError,
 } from '../errors.js';
 import type { Database, Sql } from '../sql.js';
-import { writeAudit, type AuditEntry } from './audit.js';
+import { auditRowIf, settleAudit, writeAudit, type AuditEntry } from './audit.js';
 import { eventPayload, traceParentForEvent } from './outbox.js';
 
 export type { PageRequest } from './pages.js';
@@ -190,23 +190,20 @@ export class LeadRepository {
   async getWithActivities(
     id: string,
     scope: LeadScope,
+    audit?: AuditEntry,
   ): Promise<{ lead: LeadRecord; attribution: AttributionRecord | null; activities: ActivityRecord[] }> {
     const inScope = scope.assignedTo ? ' and exists (select 1 from lead.leads where id = $1 and assigned_to = $2)' : '';
-    const [[lead], [attribution], activities] = await Promise.all([
-      this.db.query<LeadRecord>(`select ${LEAD_COLUMNS} from lead.leads where id = $1${scopeCondition(scope, 2)}`, [
-        id,
-        ...scopeParams(scope),
-      ]),
-      this.db.query<AttributionRecord>(`select ${ATTRIBUTION_COLUMNS} from lead.lead_attributions where lead_id = $1${inScope}`, [
-        id,
-        ...scopeParams(scope),
-      ]),
-      this.db.query<ActivityRecord>(
-        `select ${ACTIVITY_COLUMNS} from lead.lead_activities where lead_id = $1${inScope} order by created_at, id`,
-        [id, ...scopeParams(scope)],
-      ),
-    ]);
+    const params = [id, ...scopeParams(scope)];
+    // One round trip: the three reads and, when given, the read's audit row (written only if the
+    // lead is there to be served), committed together before anything is returned.
+    const [[lead], [attribution], activities] = (await this.db.batch([
+      { text: `select ${LEAD_COLUMNS} from lead.leads where id = $1${scopeCondition(scope, 2)}`, values: params },
+      { text: `select ${ATTRIBUTION_COLUMNS} from lead.lead_attributions where lead_id = $1${inScope}`, values: params },
+      { text: `select ${ACTIVITY_COLUMNS} from lead.lead_activities where lead_id = $1${inScope} order by created_at, id`, values: params },
+      ...(audit ? [auditRowIf(audit, [id], `exists (select 1 from lead.leads where id = $10${scopeCondition(scope, 11)})`, params)] : []),
+    ])) as [LeadRecord[], AttributionRecord[], ActivityRecord[]];
     if (!lead) throw new LeadNotFoundError(id);
+    if (audit) settleAudit(audit);
     return { lead, attribution: attribution ?? null, activities };
   }
 
