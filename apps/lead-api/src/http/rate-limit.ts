@@ -43,55 +43,24 @@ export function createRateLimit(opts: RateLimitOptions): RateLimit {
       })
     : new RateLimiterMemory(base);
 
-  /** Counts `total` points at once; resolves with the count after them and the window's rest. */
-  const count = async (key: string, total: number): Promise<RateLimiterRes> => {
-    try {
-      return await limiter.consume(key, total);
-    } catch (refused) {
-      // Only a RateLimiterRes means "over the limit"; store failures go to the insurance limiter.
-      if (!(refused instanceof RateLimiterRes)) throw refused;
-      return refused;
-    }
-  };
-
-  // Calls for a key while its count is on the way to Redis wait, and go as one count when it is
-  // back: one round trip per key at a time instead of one per call. Each call's verdict is what
-  // counting the calls one by one, in arrival order, would have given: the i-th call of a batch
-  // after C earlier points is allowed while C + its points ≤ the budget. So the budget is exact
-  // and shared; a call waits at most for the count ahead of it.
-  const pending = new Map<string, Array<{ points: number; settle: (verdict: Verdict | Error) => void }>>();
-  const flush = async (key: string) => {
-    const batch = pending.get(key)!;
-    pending.set(key, []);
-    const total = batch.reduce((n, call) => n + call.points, 0);
-    try {
-      const res = await count(key, total);
-      let consumed = res.consumedPoints - total;
-      for (const call of batch) {
-        consumed += call.points;
-        call.settle({
-          allowed: consumed <= opts.points,
-          limit: opts.points,
-          remaining: Math.max(0, opts.points - consumed),
-          resetSeconds: Math.max(1, Math.ceil(res.msBeforeNext / 1000)),
-        });
-      }
-    } catch (error) {
-      for (const call of batch) call.settle(error as Error);
-    }
-    if (pending.get(key)!.length) void flush(key);
-    else pending.delete(key);
-  };
-
   return {
-    consume(key, points = 1) {
-      return new Promise<Verdict>((resolve, reject) => {
-        const waiting = pending.get(key);
-        const call = { points, settle: (v: Verdict | Error) => (v instanceof Error ? reject(v) : resolve(v)) };
-        if (waiting) return void waiting.push(call);
-        pending.set(key, [call]);
-        void flush(key);
-      });
+    async consume(key, points = 1) {
+      let res: RateLimiterRes;
+      let allowed = true;
+      try {
+        res = await limiter.consume(key, points);
+      } catch (refused) {
+        // Only a RateLimiterRes means "over the limit"; store failures go to the insurance limiter.
+        if (!(refused instanceof RateLimiterRes)) throw refused;
+        res = refused;
+        allowed = false;
+      }
+      return {
+        allowed,
+        limit: opts.points,
+        remaining: Math.max(0, res.remainingPoints),
+        resetSeconds: Math.max(1, Math.ceil(res.msBeforeNext / 1000)),
+      };
     },
   };
 }
