@@ -566,7 +566,7 @@ export async function insertLead(tx: Sql, input: NewLead, audit: AuditEntry, opt
     duplicateOf: original?.id ?? null,
     mergedInto: null,
   };
-  await tx.send(
+  await tx.query(
     `insert into lead.leads (id, name, email, phone, company, message, source, status, priority, assigned_to, created_at, updated_at, closed_at,
                              duplicate_of, utm_source, utm_medium, utm_campaign)
      values ($1, $2, $3, $4, $5, $6, $7, $8, $9, null, $10, $10, null, $11, $12, $13, $14)`,
@@ -588,7 +588,7 @@ export async function insertLead(tx: Sql, input: NewLead, audit: AuditEntry, opt
     ],
   );
   if (attribution) {
-    await tx.send(
+    await tx.query(
       `insert into lead.lead_attributions (lead_id, utm_source, utm_medium, utm_campaign, utm_term, utm_content, referrer, landing_page, page, first_touch)
        values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
       [
