@@ -66,7 +66,9 @@ export async function seed(client, size) {
     select id, utm_source, utm_medium, utm_campaign, 'https://' || utm_source || '.example/',
       'https://www.example.com/pricing?utm_source=' || utm_source || '&utm_medium=' || utm_medium || '&utm_campaign=' || utm_campaign,
       'https://www.example.com/contact',
-      jsonb_build_object('utm_source', utm_source, 'landing_page', 'https://www.example.com/', 'at', created_at - interval '3 days')
+      -- Every key the service stores (null when absent), as its own first touches hold them.
+      jsonb_build_object('utm_source', utm_source, 'utm_medium', null, 'utm_campaign', null, 'utm_term', null, 'utm_content', null,
+        'referrer', null, 'landing_page', 'https://www.example.com/', 'page', null, 'at', created_at - interval '3 days')
     from lead.leads where utm_source is not null`);
   await client.query('reset session_replication_role');
   // The reports' stage rows and weekly sums, as the migration that creates them fills them.

@@ -8,7 +8,17 @@ import tseslint from 'typescript-eslint';
  * Formatting is Prettier's business, not the linter's.
  */
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', '**/.data/**', '**/.turbo/**', 'apps/lead-api/test/third-party/**'] },
+  {
+    ignores: [
+      '**/dist/**',
+      '**/node_modules/**',
+      '**/.data/**',
+      '**/.turbo/**',
+      'apps/lead-api/test/third-party/**',
+      'bench/.ab/**',
+      'bench/.out/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

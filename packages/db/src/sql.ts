@@ -1,6 +1,6 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import pg from 'pg';
-import { classified } from './classify.js';
+import { classified, sqlStateOf } from './classify.js';
 
 const databases = new WeakMap<MikroORM, Database>();
 
@@ -8,24 +8,222 @@ const databases = new WeakMap<MikroORM, Database>();
 export interface Sql {
   /** Runs one statement with `$1…` parameters sent apart from its text; resolves with its rows. */
   query<Row = Record<string, unknown>>(text: string, values?: readonly unknown[]): Promise<Row[]>;
+  /**
+   * Runs a statement whose rows the caller does not need (an insert or update without
+   * `returning`). In a transaction it resolves at once and goes out with the transaction's next
+   * statement or its commit, in the same write; if it fails, that statement or the commit fails
+   * with its error (passed through `wrapError` first), and the transaction is rolled back. On
+   * the pool it is a plain `query`.
+   */
+  send(text: string, values?: readonly unknown[], wrapError?: (error: unknown) => unknown): Promise<void>;
 }
 
 /** The part of a `pg` client this module uses. */
 interface PgConnection {
-  query(config: pg.QueryConfig): Promise<{ rows: unknown[] }>;
+  query(config: pg.QueryConfig | object): Promise<PgResult>;
+}
+
+/**
+ * Statement names, one per text. A named statement is parsed (and, once PostgreSQL settles on a
+ * generic plan, planned) once per connection instead of on every call; `pg` remembers per
+ * connection which names it has sent. Texts are built from a bounded set of fragments (filters
+ * and sorts present or not), but past `MAX_NAMED` distinct texts the rest run unnamed, so that
+ * no connection holds an unbounded number of statements.
+ */
+const names = new Map<string, string>();
+const MAX_NAMED = 500;
+let generation = 0;
+
+function nameOf(text: string): string | undefined {
+  let name = names.get(text);
+  // The sync feed's statement reads the snapshot's horizon (`pg_current_snapshot()`): as a named
+  // statement its horizon came out behind transactions that had committed (workday.test.ts's
+  // late-commit case fails), so it is parsed and planned afresh each time, as before.
+  if (text.includes('pg_current_snapshot')) return undefined;
+  if (name === undefined && names.size < MAX_NAMED) names.set(text, (name = `lead_${++generation}`));
+  return name;
+}
+
+/**
+ * SQLSTATEs of a named statement the server no longer holds as `pg` thinks: 0A000 (a schema
+ * change altered its result's columns: "cached plan must not change result type") and 26000
+ * (the session lost it, e.g. to `DISCARD ALL`). The text then gets a fresh name, which every
+ * connection parses anew; the old one is left to its connection (at most one per such event).
+ */
+const STALE_STATEMENT = new Set(['0A000', '26000']);
+
+function isStaleStatement(error: unknown, name: string | undefined): boolean {
+  const sqlState = error instanceof Error ? sqlStateOf(error) : undefined;
+  return name !== undefined && sqlState !== undefined && STALE_STATEMENT.has(sqlState);
+}
+
+const renamed = (text: string, name: string) => {
+  if (names.get(text) === name) names.set(text, `lead_${++generation}`);
+};
+
+type PgResult = { rows: unknown[] } | Array<{ rows: unknown[] }>;
+
+/** The protocol messages `pg`'s Query writes (its `prepare`, not in its type declarations). */
+interface ProtocolWriter {
+  /** Names `pg` has parsed on this connection, and their texts. */
+  parsedStatements: Record<string, string>;
+  parse(message: { text: string; name: string; types: unknown[] }): void;
+  bind(message: { statement: string; values: unknown[]; valueMapper: (value: unknown) => unknown }): void;
+  execute(message: object): void;
+  describe(message: { type: 'P'; name: string }): void;
+}
+const QueryBase = pg.Query as unknown as new (
+  config: pg.QueryConfig & { queryMode: 'extended' },
+  callback: (error: Error | undefined, result: PgResult) => void,
+) => {
+  readonly name: string | undefined;
+  readonly text: string;
+  prepare(connection: ProtocolWriter): void;
+  handleCommandComplete(message: unknown, connection: ProtocolWriter): void;
+};
+/** How `pg` turns a parameter into its wire text (Dates, arrays, JSON), for the statements sent ahead. */
+const prepareValue = (pg as unknown as { utils: { prepareValue: (value: unknown) => unknown } }).utils.prepareValue;
+
+/** A statement sent ahead of another in the same write: `begin`, or a transaction's `send`. */
+interface Ahead {
+  /** Whether its rows are read (a Describe goes with it, so that `pg` can parse them). */
+  rows?: boolean;
+  text: string;
+  values: unknown[];
+  name: string | undefined;
+  wrapError?: ((error: unknown) => unknown) | undefined;
+}
+
+/**
+ * A statement with others sent ahead of it in the same write (extended protocol: Parse/Bind/
+ * Execute of each, then the statement and one Sync), so that `begin`, and the statements of a
+ * transaction whose rows nobody reads, cost no round trip of their own. PostgreSQL answers all
+ * before the one ReadyForQuery, and skips the rest after an error; `pg` collects the answers as
+ * several results, of which this statement's is the last. The commands completed before an
+ * error tell which statement failed.
+ */
+class Pipelined extends QueryBase {
+  completed = 0;
+
+  constructor(
+    config: pg.QueryConfig,
+    readonly ahead: readonly Ahead[],
+    callback: (error: Error | undefined, result: PgResult) => void,
+  ) {
+    super({ ...config, queryMode: 'extended' }, callback);
+  }
+
+  private connection: ProtocolWriter | undefined;
+  /** Names parsed by this write, by position (the last is this statement's). */
+  private readonly parsing: Array<string | undefined> = [];
+
+  override prepare(connection: ProtocolWriter): void {
+    this.connection = connection;
+    for (const statement of this.ahead) {
+      const name = statement.name ?? '';
+      if (!name || connection.parsedStatements[name] !== statement.text) {
+        connection.parse({ text: statement.text, name, types: [] });
+        // pg records a name when a Parse completes, and only its own statement's: these are
+        // recorded here, and forgotten again if the server skipped them (`forgetSkipped`).
+        if (name) connection.parsedStatements[name] = statement.text;
+        this.parsing.push(name || undefined);
+      } else this.parsing.push(undefined);
+      connection.bind({ statement: name, values: statement.values, valueMapper: prepareValue });
+      if (statement.rows) connection.describe({ type: 'P', name: '' });
+      connection.execute({});
+    }
+    const own = this.name && connection.parsedStatements[this.name] !== this.text ? this.name : undefined;
+    this.parsing.push(own);
+    super.prepare(connection);
+  }
+
+  /**
+   * After an error the server skips everything up to Sync: the names of the statements after the
+   * failed one were never parsed. (The failed one's may or may not be; if not, its next use
+   * answers 26000 and it is renamed.)
+   */
+  forgetSkipped(): void {
+    for (const name of this.parsing.slice(this.completed + 1)) if (name) delete this.connection?.parsedStatements[name];
+  }
+
+  override handleCommandComplete(message: unknown, connection: ProtocolWriter): void {
+    this.completed++;
+    super.handleCommandComplete(message, connection);
+  }
+}
+
+const rowsOf = (result: PgResult) => (Array.isArray(result) ? result[result.length - 1]!.rows : result.rows);
+
+/** A statement's name and values as sent: with parameters it runs as a named prepared statement (see `names`). */
+const statement = (text: string, values?: readonly unknown[], wrapError?: (error: unknown) => unknown): Ahead => ({
+  text,
+  values: (values ?? []) as unknown[],
+  name: values?.length ? nameOf(text) : undefined,
+  wrapError,
+});
+
+/** A statement of a transaction failed: which one, with the error as its caller should see it. */
+function failureOf(error: unknown, main: Ahead, ahead: readonly Ahead[], completed: number): unknown {
+  const failed = completed < ahead.length ? ahead[completed]! : main;
+  if (isStaleStatement(error, failed.name)) {
+    renamed(failed.text, failed.name!);
+    return new StaleStatementError({ cause: error });
+  }
+  const mapped = classified(error);
+  return failed.wrapError ? failed.wrapError(mapped) : mapped;
 }
 
 /**
  * The ORM's connections leave timestamps as text for its own hydration; these statements read
- * them with `pg`'s standard parsers instead (a `timestamptz` becomes a `Date`).
+ * them with `pg`'s standard parsers instead (a `timestamptz` becomes a `Date`). One the server
+ * no longer holds as a prepared statement is renamed and sent again once.
  */
-const run = async (connection: PgConnection, text: string, values?: readonly unknown[]) => {
+async function run(connection: PgConnection, text: string, values?: readonly unknown[]): Promise<unknown[]> {
+  const main = statement(text, values);
+  const config = { text, name: main.name, values: main.values, types: pg.types };
   try {
-    return (await connection.query({ text, values: values as unknown[] | undefined, types: pg.types })).rows;
+    return rowsOf(await connection.query(config));
   } catch (error) {
-    throw classified(error);
+    if (!isStaleStatement(error, main.name)) throw classified(error);
+    renamed(text, main.name!);
+    try {
+      return rowsOf(await connection.query({ ...config, name: names.get(text) }));
+    } catch (again) {
+      throw classified(again);
+    }
   }
-};
+}
+
+/** Runs `main` on a connection with the statements `ahead` of it in the same write; resolves with every statement's rows. */
+async function runAfter(connection: PgConnection, main: Ahead, ahead: readonly Ahead[]): Promise<unknown[][]> {
+  const config = { text: main.text, name: main.name, values: main.values, types: pg.types };
+  const all = (result: PgResult) => (Array.isArray(result) ? result : [result]).map((r) => r.rows);
+  if (!ahead.length) {
+    try {
+      return all(await connection.query(config));
+    } catch (error) {
+      throw failureOf(error, main, ahead, 0);
+    }
+  }
+  let query: Pipelined | undefined;
+  try {
+    const result = await new Promise<PgResult>((resolve, reject) => {
+      query = new Pipelined(config, ahead, (error, result) => (error ? reject(error) : resolve(result)));
+      void connection.query(query);
+    });
+    return all(result);
+  } catch (error) {
+    query?.forgetSkipped();
+    throw failureOf(error, main, ahead, query?.completed ?? 0);
+  }
+}
+
+/** A transaction's statement met a statement the server no longer held: the transaction is run again. */
+class StaleStatementError extends Error {
+  constructor(options: { cause: unknown }) {
+    super('a prepared statement went stale under a transaction', options);
+  }
+}
 
 /** A connection from the pool; an unreachable or exhausted server fails as `DatabaseUnavailableError`. */
 async function acquire(pool: ConnectionPool): Promise<PgConnection> {
@@ -74,6 +272,42 @@ export class Database implements Sql {
     this.commitListeners.push(listener);
   }
 
+  /**
+   * Runs `statements` on one connection in one write and one round trip, as one implicit
+   * transaction: all of them or none (a failing one fails the call, with its `wrapError`).
+   * Resolves with each statement's rows, in order. For the reads of one answer and the audit row
+   * that must be written before it is served.
+   */
+  async batch(
+    statements: ReadonlyArray<{ text: string; values?: readonly unknown[]; wrapError?: (error: unknown) => unknown }>,
+  ): Promise<unknown[][]> {
+    const all = statements.map((s) => ({ ...statement(s.text, s.values, s.wrapError), rows: true }));
+    const connection = await acquire(this.pool);
+    try {
+      return await runAfter(connection, all[all.length - 1]!, all.slice(0, -1)).catch(async (error: unknown) => {
+        // A stale statement: renamed by now; the whole batch once more.
+        if (!(error instanceof StaleStatementError)) throw error;
+        return runAfter(
+          connection,
+          { ...all[all.length - 1]!, name: names.get(all[all.length - 1]!.text) },
+          all.slice(0, -1).map((s) => ({ ...s, name: s.name && names.get(s.text) })),
+        ).catch((again: unknown) => {
+          throw again instanceof StaleStatementError ? classified(again.cause) : again;
+        });
+      });
+    } finally {
+      await this.pool.releaseConnection(connection);
+    }
+  }
+
+  async send(text: string, values?: readonly unknown[], wrapError?: (error: unknown) => unknown): Promise<void> {
+    try {
+      await this.query(text, values);
+    } catch (error) {
+      throw wrapError ? wrapError(error) : error;
+    }
+  }
+
   async query<Row = Record<string, unknown>>(text: string, values?: readonly unknown[]): Promise<Row[]> {
     const connection = await acquire(this.pool);
     try {
@@ -116,21 +350,49 @@ export class Database implements Sql {
     }
   }
 
-  /** Runs `work` in one transaction: committed when it resolves, rolled back when it throws. */
+  /**
+   * Runs `work` in one transaction: committed when it resolves, rolled back when it throws.
+   * `begin` goes out with the transaction's first statement. A statement that went stale under
+   * a schema change (see `run`) fails only that attempt: `work` is run once more, in a new
+   * transaction, before the error is the caller's.
+   */
   async transaction<T>(work: (tx: Sql) => Promise<T>): Promise<T> {
+    try {
+      return await this.attempt(work);
+    } catch (error) {
+      if (!(error instanceof StaleStatementError)) throw error;
+      return await this.attempt(work).catch((again: unknown) => {
+        throw again instanceof StaleStatementError ? classified(again.cause) : again;
+      });
+    }
+  }
+
+  private async attempt<T>(work: (tx: Sql) => Promise<T>): Promise<T> {
     const connection = await acquire(this.pool);
+    let begun = false;
+    // `begin` (until the first statement goes) and the statements sent since the last one.
+    let ahead: Ahead[] = [statement('begin')];
+    const next = (main: Ahead) => {
+      const sending = ahead;
+      ahead = [];
+      begun = true;
+      return runAfter(connection, main, sending).then((results) => results[results.length - 1]!);
+    };
     const tx: Sql = {
-      query: async <Row>(text: string, values?: readonly unknown[]) => (await run(connection, text, values)) as Row[],
+      query: async <Row>(text: string, values?: readonly unknown[]) => (await next(statement(text, values))) as Row[],
+      send: (text, values, wrapError) => {
+        ahead.push(statement(text, values, wrapError));
+        return Promise.resolve();
+      },
     };
     try {
-      await run(connection, 'begin');
       const result = await work(tx);
-      await run(connection, 'commit');
+      if (begun || ahead.length > 1) await next(statement('commit'));
       for (const listener of this.commitListeners) listener();
       return result;
     } catch (error) {
       // A broken connection fails this too; the pool's validation then drops the connection.
-      await run(connection, 'rollback').catch(() => {});
+      if (begun) await run(connection, 'rollback').catch(() => {});
       throw error;
     } finally {
       await this.pool.releaseConnection(connection);

@@ -72,39 +72,60 @@ function childSpan(name: string, attributes: Record<string, string>): Span | und
 
 type Query = (this: pg.Client, ...args: unknown[]) => unknown;
 
-/** A span per statement on every `pg` client (the ORM's pool, the lead paths, the readiness check). */
+const operationOf = (text: string | undefined) => /^\s*([a-z]+)/i.exec(text ?? '')?.[1]?.toLowerCase() ?? 'query';
+
+/**
+ * A span per statement on every `pg` client (the ORM's pool, the lead paths, the readiness check).
+ * Statements that `packages/db` sends ahead of another in the same write (its `Pipelined` query:
+ * `begin`, a transaction's `send`s, a batch's reads) get a span each too, all as long as the
+ * round trip they share.
+ */
 function instrumentPg(): void {
   const proto = pg.Client.prototype as unknown as { query: Query };
   const query = proto.query;
   proto.query = function (this: pg.Client, ...args: unknown[]) {
-    const config = args[0] as string | { text?: string } | undefined;
+    const config = args[0] as string | { text?: string; ahead?: ReadonlyArray<{ text: string }>; callback?: unknown } | undefined;
     const text = typeof config === 'string' ? config : config?.text;
-    const operation = /^\s*([a-z]+)/i.exec(text ?? '')?.[1]?.toLowerCase() ?? 'query';
-    const span = childSpan(`pg ${operation}`, {
+    const attributes = (operation: string) => ({
       'db.system': 'postgresql',
       'db.operation.name': operation,
       'db.namespace': this.database ?? '',
     });
+    const operation = operationOf(text);
+    const span = childSpan(`pg ${operation}`, attributes(operation));
     if (!span) return query.apply(this, args);
+    const spans = [
+      ...(typeof config === 'object' && config.ahead ? config.ahead : []).map((s) =>
+        childSpan(`pg ${operationOf(s.text)}`, attributes(operationOf(s.text)))!,
+      ),
+      span,
+    ];
+    const end = (error: unknown) => {
+      for (const s of spans) {
+        if (error) fail(s, error);
+        s.end();
+      }
+    };
+    // A query object (`client.query(new Query(…))`) answers through its own callback.
+    if (typeof config === 'object' && typeof config.callback === 'function') {
+      const callback = config.callback as (...a: unknown[]) => unknown;
+      config.callback = (error: unknown, ...rest: unknown[]) => {
+        end(error);
+        return callback(error, ...rest);
+      };
+      return query.apply(this, args);
+    }
     const callback = args.at(-1);
     if (typeof callback === 'function') {
       args[args.length - 1] = (error: unknown, ...rest: unknown[]) => {
-        if (error) fail(span, error);
-        span.end();
+        end(error);
         return (callback as (...a: unknown[]) => unknown)(error, ...rest);
       };
       return query.apply(this, args);
     }
     const result = query.apply(this, args);
-    if (result instanceof Promise) {
-      result.then(
-        () => span.end(),
-        (error: unknown) => {
-          fail(span, error);
-          span.end();
-        },
-      );
-    } else span.end();
+    if (result instanceof Promise) result.then(() => end(undefined), end);
+    else end(undefined);
     return result;
   };
 }

@@ -34,27 +34,46 @@ const REASON_MAX = 500;
  * unaudited. `reason` says why a change was made (an erasure's); it must hold no personal data.
  * Any failure becomes `AuditUnavailableError`.
  */
+const auditValues = (entry: AuditEntry, leadIds: string[]) => [
+  uuidv7(),
+  entry.actorSub,
+  entry.actorRole,
+  entry.action,
+  leadIds,
+  entry.requestId,
+  entry.clientIp,
+  entry.userAgent?.slice(0, USER_AGENT_MAX) ?? null,
+  new Date(),
+];
+
+/**
+ * A read's audit row as a statement of `Database.batch`, sent in the same round trip as the read
+ * (and committed with it, before anything is served): written only if `condition` holds, SQL
+ * whose parameters follow the row's (`$10…`, given as `conditionValues`), e.g. that the lead
+ * exists in the caller's scope, so that a read that finds nothing writes no row, as before.
+ * Call `settleAudit` once the batch has succeeded and the condition held.
+ */
+export function auditRowIf(entry: AuditEntry, leadIds: string[], condition: string, conditionValues: unknown[]) {
+  return {
+    text: `insert into lead.audit_log (id, actor_sub, actor_role, action, lead_ids, request_id, client_ip, user_agent, created_at)
+       select $1::uuid, $2::uuid, $3::varchar, $4::varchar, $5::uuid[], $6::varchar, $7::varchar, $8::varchar, $9::timestamptz where ${condition}`,
+    values: [...auditValues(entry, leadIds), ...conditionValues],
+    wrapError: (cause: unknown) => new AuditUnavailableError({ cause }),
+  };
+}
+
+/** Marks a read's row written by `auditRowIf` as settled: the server writes no other. */
+export const settleAudit = (entry: AuditEntry): void => void settled.add(entry);
+
 export async function writeAudit(sql: Sql, entry: AuditEntry, leadIds: string[], reason: string | null = null): Promise<void> {
-  try {
-    await sql.query(
-      `insert into lead.audit_log (id, actor_sub, actor_role, action, lead_ids, request_id, client_ip, user_agent, created_at, reason)
-       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-      [
-        uuidv7(),
-        entry.actorSub,
-        entry.actorRole,
-        entry.action,
-        leadIds,
-        entry.requestId,
-        entry.clientIp,
-        entry.userAgent?.slice(0, USER_AGENT_MAX) ?? null,
-        new Date(),
-        reason?.slice(0, REASON_MAX) ?? null,
-      ],
-    );
-  } catch (cause) {
-    throw new AuditUnavailableError({ cause });
-  }
+  // In a transaction the row goes out with the change's next statement or its commit (`send`):
+  // it commits or fails with them, and a failure is still `AuditUnavailableError`.
+  await sql.send(
+    `insert into lead.audit_log (id, actor_sub, actor_role, action, lead_ids, request_id, client_ip, user_agent, created_at, reason)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+    [...auditValues(entry, leadIds), reason?.slice(0, REASON_MAX) ?? null],
+    (cause) => new AuditUnavailableError({ cause }),
+  );
   settled.add(entry);
 }
 

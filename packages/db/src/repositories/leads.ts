@@ -12,7 +12,7 @@ import {
   StatusUnchangedError,
 } from '../errors.js';
 import type { Database, Sql } from '../sql.js';
-import { writeAudit, type AuditEntry } from './audit.js';
+import { auditRowIf, settleAudit, writeAudit, type AuditEntry } from './audit.js';
 import { eventPayload, traceParentForEvent } from './outbox.js';
 
 export type { PageRequest } from './pages.js';
@@ -232,27 +232,20 @@ export class LeadRepository {
    * The lead and its activities, oldest first. The activities are read under the same scope as
    * the lead, so a lead out of scope costs no more than one that does not exist.
    */
-  async getWithActivities(id: string, scope: LeadScope): Promise<LeadWithTimeline> {
+  async getWithActivities(id: string, scope: LeadScope, audit?: AuditEntry): Promise<LeadWithTimeline> {
     const inScope = scope.assignedTo ? ' and exists (select 1 from lead.leads where id = $1 and assigned_to = $2)' : '';
-    const [[lead], [attribution], activities, consents] = await Promise.all([
-      this.db.query<LeadRecord>(`select ${LEAD_COLUMNS} from lead.leads where id = $1${scopeCondition(scope, 2)}`, [
-        id,
-        ...scopeParams(scope),
-      ]),
-      this.db.query<AttributionRecord>(`select ${ATTRIBUTION_COLUMNS} from lead.lead_attributions where lead_id = $1${inScope}`, [
-        id,
-        ...scopeParams(scope),
-      ]),
-      this.db.query<ActivityRecord>(
-        `select ${ACTIVITY_COLUMNS} from lead.lead_activities where lead_id = $1${inScope} order by created_at, id`,
-        [id, ...scopeParams(scope)],
-      ),
-      this.db.query<ConsentRecord>(`select ${CONSENT_COLUMNS} from lead.lead_consents where lead_id = $1${inScope} order by given_at, id`, [
-        id,
-        ...scopeParams(scope),
-      ]),
-    ]);
+    const params = [id, ...scopeParams(scope)];
+    // One round trip: the four reads and, when given, the read's audit row (written only if the
+    // lead is there to be served), committed together before anything is returned.
+    const [[lead], [attribution], activities, consents] = (await this.db.batch([
+      { text: `select ${LEAD_COLUMNS} from lead.leads where id = $1${scopeCondition(scope, 2)}`, values: params },
+      { text: `select ${ATTRIBUTION_COLUMNS} from lead.lead_attributions where lead_id = $1${inScope}`, values: params },
+      { text: `select ${ACTIVITY_COLUMNS} from lead.lead_activities where lead_id = $1${inScope} order by created_at, id`, values: params },
+      { text: `select ${CONSENT_COLUMNS} from lead.lead_consents where lead_id = $1${inScope} order by given_at, id`, values: params },
+      ...(audit ? [auditRowIf(audit, [id], `exists (select 1 from lead.leads where id = $10${scopeCondition(scope, 11)})`, params)] : []),
+    ])) as [LeadRecord[], AttributionRecord[], ActivityRecord[], ConsentRecord[]];
     if (!lead) throw new LeadNotFoundError(id);
+    if (audit) settleAudit(audit);
     return { lead, attribution: attribution ?? null, activities, consents };
   }
 
@@ -274,7 +267,7 @@ export class LeadRepository {
       const closedAt = CLOSED_STATUSES.includes(status) ? (lead.closedAt ?? now) : null;
       // The reason belongs to the closed_lost state: any other status clears it.
       const lostReason = status === 'closed_lost' ? (opts.lostReason ?? null) : null;
-      await tx.query('update lead.leads set status = $2, updated_at = $3, closed_at = $4, lost_reason = $5 where id = $1', [
+      await tx.send('update lead.leads set status = $2, updated_at = $3, closed_at = $4, lost_reason = $5 where id = $1', [
         id,
         status,
         now,
@@ -796,7 +789,7 @@ async function addToTimeline(
     performedBy: entry.actor,
     createdAt: entry.at,
   };
-  await tx.query(
+  await tx.send(
     `insert into lead.lead_activities (id, lead_id, activity_type, description, details, performed_by, created_at)
      values ($1, $2, $3, $4, $5, $6, $7)`,
     [activity.id, leadId, activity.activityType, activity.description, activity.details, activity.performedBy, activity.createdAt],
@@ -807,7 +800,7 @@ async function addToTimeline(
 /** The change's event, in the change's transaction: delivered later by the dispatcher. */
 export async function recordEvent(tx: Sql, type: EventType, leadId: string, fields: Record<string, EventField>, at: Date): Promise<void> {
   const payload = eventPayload(type, leadId, fields, at);
-  await tx.query(
+  await tx.send(
     `insert into lead.outbox_events (event_id, event_type, lead_id, payload, state, attempts, next_attempt_at, created_at, trace_parent)
      values ($1, $2, $3, $4, 'pending', 0, $5, $5, $6)`,
     [payload.event_id, type, leadId, payload, at, traceParentForEvent()],
