@@ -60,3 +60,17 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   }
   return false;
 }
+
+/**
+ * Whether `error`, or an error it was caused by, is PostgreSQL aborting the transaction to settle
+ * a conflict with another one: 40P01 (deadlock detected: e.g. two commits whose deferred triggers
+ * update the same report sums in another order) or 40001 (serialization failure). The other
+ * transaction went on; running this one again is what PostgreSQL asks of the client.
+ */
+export function isTransactionConflict(error: unknown): boolean {
+  for (let e = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    const sqlState = sqlStateOf(e);
+    if (sqlState === '40P01' || sqlState === '40001') return true;
+  }
+  return false;
+}

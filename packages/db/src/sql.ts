@@ -1,6 +1,7 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import pg from 'pg';
-import { classified, sqlStateOf } from './classify.js';
+import { classified, isTransactionConflict, sqlStateOf } from './classify.js';
+import { DatabaseUnavailableError } from './errors.js';
 
 const databases = new WeakMap<MikroORM, Database>();
 
@@ -353,16 +354,20 @@ export class Database implements Sql {
   /**
    * Runs `work` in one transaction: committed when it resolves, rolled back when it throws.
    * `begin` goes out with the transaction's first statement. A statement that went stale under
-   * a schema change (see `run`) fails only that attempt: `work` is run once more, in a new
-   * transaction, before the error is the caller's.
+   * a schema change (see `run`), or a deadlock or serialization failure PostgreSQL settled by
+   * aborting this transaction, fails only that attempt: `work` is run once more, in a new
+   * transaction, before the error is the caller's (a second conflict as
+   * `DatabaseUnavailableError`: 503, try again).
    */
   async transaction<T>(work: (tx: Sql) => Promise<T>): Promise<T> {
     try {
       return await this.attempt(work);
     } catch (error) {
-      if (!(error instanceof StaleStatementError)) throw error;
+      if (!(error instanceof StaleStatementError) && !isTransactionConflict(error)) throw error;
       return await this.attempt(work).catch((again: unknown) => {
-        throw again instanceof StaleStatementError ? classified(again.cause) : again;
+        if (again instanceof StaleStatementError) throw classified(again.cause);
+        // Still in conflict after a second try: contention that passes, so "try again later".
+        throw isTransactionConflict(again) ? new DatabaseUnavailableError({ cause: again }) : again;
       });
     }
   }
