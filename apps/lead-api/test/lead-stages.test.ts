@@ -1,6 +1,7 @@
 import { LEAD_STATUSES, type LeadStatus } from '@lead/contracts';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { sampleLead, startTestApp, type TestApp } from './support/app.js';
+import { seeded } from './support/random.js';
 
 // The reports read `lead.lead_stages` and its weekly sums, kept by deferred triggers. Whatever
 // the writes (creates, status changes back and forth, some at once on the same lead,
@@ -11,16 +12,7 @@ import { sampleLead, startTestApp, type TestApp } from './support/app.js';
 const SALES_ID = '77777777-7777-4777-8777-777777777777';
 const RANK: Record<LeadStatus, number> = { new: 0, contacted: 1, qualified: 2, proposal: 3, closed_won: 4, closed_lost: -1 };
 
-function random(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let x = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const rnd = random(18);
-const pick = <T>(items: readonly T[]): T => items[Math.floor(rnd() * items.length)]!;
+const { next: rnd, pick } = seeded(18);
 
 let t: TestApp;
 let admin: string;

@@ -1,6 +1,7 @@
 import { LEAD_STATUSES, type LeadStatus } from '@lead/contracts';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { sampleLead, startTestApp, type TestApp } from './support/app.js';
+import { seeded } from './support/random.js';
 import { callProcedure, SURFACES } from './support/surfaces.js';
 
 // The reports are checked against figures computed here, in plain TypeScript, from the very
@@ -27,17 +28,7 @@ interface Planned {
   closedAt: number | null;
 }
 
-// A small deterministic generator (mulberry32), so a failure can be reproduced.
-function random(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let x = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const rnd = random(14);
-const pick = <T>(items: readonly T[]): T => items[Math.floor(rnd() * items.length)]!;
+const { next: rnd, pick } = seeded(14);
 
 function plan(): Omit<Planned, 'id' | 'closedAt'> {
   const created = BASE + Math.floor(rnd() * 60) * DAY + Math.floor(rnd() * 24) * HOUR;
