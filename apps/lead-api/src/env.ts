@@ -169,6 +169,10 @@ const EnvSchema = z.object({
   RETENTION_BATCH_SIZE: z.coerce.number({ error: 'must be a whole number' }).int().min(1).max(10_000).default(500),
   // Connections of the pool a run holds to erase leads side by side (the first also holds the lock).
   RETENTION_CONCURRENCY: z.coerce.number({ error: 'must be a whole number' }).int().min(1).max(8).default(2),
+  // How often each instance folds the count and stage changes writes append (see ops/fold.ts).
+  FOLD_INTERVAL_MS: ms(500, 10).pipe(z.number().max(60_000, 'must be at most 60000 (a minute)')),
+  // Leads whose stage rows one fold recomputes at most (count changes are folded all at once).
+  FOLD_BATCH_SIZE: z.coerce.number({ error: 'must be a whole number' }).int().min(1).max(100_000).default(5_000),
 });
 
 export type Env = z.output<typeof EnvSchema>;

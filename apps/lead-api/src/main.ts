@@ -12,6 +12,7 @@ import { loggerOptions } from './logger.js';
 import { Lifecycle } from './ops/lifecycle.js';
 import { serveMetrics } from './ops/metrics-server.js';
 import { databaseReadiness } from './ops/readiness.js';
+import { createFoldJob } from './ops/fold.js';
 import { createRetentionJob } from './ops/retention.js';
 import { assertCanListen, describeDatabase, StartupError, waitForDatabase } from './ops/startup.js';
 import { startTracing, stopTracing } from './ops/tracing.js';
@@ -143,6 +144,10 @@ else app.log.warn('NOTIFICATION_SERVICE_URL is not set: events are kept in the o
 const retention = createRetentionJob(orm, env, app.log.child({ component: 'retention' }), { erasureHashSecret, lock: !embedded });
 retention.start();
 
+// Every instance folds; an advisory lock lets one at a time do it.
+const folding = createFoldJob(orm, env, app.log.child({ component: 'fold' }));
+folding.start();
+
 let metricsServer: Server | undefined;
 
 /**
@@ -166,6 +171,7 @@ async function shutdown(signal: string) {
     app.close(),
     dispatcher?.stop(deliveryGraceMs),
     retention.stop(deliveryGraceMs),
+    folding.stop(),
     new Promise((resolve) => (metricsServer ? metricsServer.close(resolve) : resolve(undefined))),
   ]);
   redis?.disconnect();

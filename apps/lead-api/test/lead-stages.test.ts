@@ -1,13 +1,15 @@
 import { LEAD_STATUSES, type LeadStatus } from '@lead/contracts';
+import { Database, UpkeepRepository } from '@lead/db';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { sampleLead, startTestApp, type TestApp } from './support/app.js';
 import { seeded } from './support/random.js';
 
-// The reports read `lead.lead_stages` and its weekly sums, kept by deferred triggers. Whatever
-// the writes (creates, status changes back and forth, some at once on the same lead,
-// assignments, merges, timestamps edited by hand), the table must equal what the timeline implies
-// (its view, `lead.lead_stage_rows`, and an independent reading of each lead's activities here),
-// and the weekly sums must equal the sums of the table.
+// The reports read `lead.lead_stages` and its weekly sums, kept by folding the changes the
+// triggers append. Whatever the writes (creates, status changes back and forth, some at once on
+// the same lead, assignments, merges, timestamps edited by hand) and however the folds run
+// (small batches from several connections during the writes, then one to finish), the table must
+// equal what the timeline implies (its view, `lead.lead_stage_rows`, and an independent reading of
+// each lead's activities here), and the weekly sums must equal the sums of the table.
 
 const SALES_ID = '77777777-7777-4777-8777-777777777777';
 const RANK: Record<LeadStatus, number> = { new: 0, contacted: 1, qualified: 2, proposal: 3, closed_won: 4, closed_lost: -1 };
@@ -28,6 +30,26 @@ const moveTo = (id: string, status: LeadStatus) =>
 const rows = (from: string) =>
   t.sql<{ r: string }>(`select row(s.*)::text as r from ${from} s order by s.lead_id, s.position`).then((all) => all.map((x) => x.r));
 
+const upkeep = () => new UpkeepRepository(Database.of(t.orm));
+
+/** Folds in small batches from `n` connections at once until `writes` settles, then folds the rest. */
+async function foldingDuring<T>(writes: Promise<T>, n = 3): Promise<T> {
+  let done = false;
+  const folds: number[] = [];
+  const loops = Array.from({ length: n }, async () => {
+    while (!done) folds.push((await upkeep().fold(7)).leads);
+  });
+  try {
+    return await writes;
+  } finally {
+    done = true;
+    await Promise.all(loops);
+    await upkeep().foldStages();
+    // Folds did work while the writes went on.
+    expect(folds.some((leads) => leads > 0)).toBe(true);
+  }
+}
+
 beforeAll(async () => {
   t = await startTestApp();
   admin = await t.token();
@@ -45,37 +67,42 @@ beforeAll(async () => {
   }
 }, 60_000);
 
+/** Status changes back and forth (several at once, two at once on one lead), assignments and merges, over the API. */
+async function randomWrites() {
+  for (let round = 0; round < 6; round++) {
+    await Promise.all(
+      ids.slice(0, 30).map(async (id) => {
+        const targets = [pick(LEAD_STATUSES), pick(LEAD_STATUSES)];
+        // Two changes of one lead at once: the row lock orders them; either may be a 409 (unchanged).
+        const results = await Promise.all(targets.map((status) => moveTo(id, status)));
+        for (const res of results) expect([200, 409]).toContain(res.status);
+      }),
+    );
+  }
+  for (const id of ids.slice(0, 12)) {
+    const res = await t.rest('POST', `/api/v1/leads/${id}/assign`, {
+      token: admin,
+      body: { assigned_to: rnd() < 0.7 ? SALES_ID : null },
+    });
+    expect(res.status).toBe(200);
+  }
+  // Merges: the source's activities move to the target, the source is closed as lost.
+  for (const [source, target] of [
+    [ids[30]!, ids[0]!],
+    [ids[31]!, ids[1]!],
+    [ids[2]!, ids[3]!],
+    [ids[32]!, ids[33]!],
+  ] as const) {
+    const res = await t.rest('POST', `/api/v1/leads/${source}/merge`, { token: admin, body: { into: target } });
+    expect(res.status).toBe(200);
+  }
+  await Promise.all(ids.slice(34, 40).map((id) => moveTo(id, 'qualified')));
+}
+
 describe('lead.lead_stages', () => {
   it('equals what the timeline implies after random writes, concurrent ones and merges, and its weekly sums equal its rows', async () => {
     // Status changes back and forth, a few at a time on different leads and on the same lead.
-    for (let round = 0; round < 6; round++) {
-      await Promise.all(
-        ids.slice(0, 30).map(async (id) => {
-          const targets = [pick(LEAD_STATUSES), pick(LEAD_STATUSES)];
-          // Two changes of one lead at once: the row lock orders them; either may be a 409 (unchanged).
-          const results = await Promise.all(targets.map((status) => moveTo(id, status)));
-          for (const res of results) expect([200, 409]).toContain(res.status);
-        }),
-      );
-    }
-    for (const id of ids.slice(0, 12)) {
-      const res = await t.rest('POST', `/api/v1/leads/${id}/assign`, {
-        token: admin,
-        body: { assigned_to: rnd() < 0.7 ? SALES_ID : null },
-      });
-      expect(res.status).toBe(200);
-    }
-    // Merges: the source's activities move to the target, the source is closed as lost.
-    for (const [source, target] of [
-      [ids[30]!, ids[0]!],
-      [ids[31]!, ids[1]!],
-      [ids[2]!, ids[3]!],
-      [ids[32]!, ids[33]!],
-    ] as const) {
-      const res = await t.rest('POST', `/api/v1/leads/${source}/merge`, { token: admin, body: { into: target } });
-      expect(res.status).toBe(200);
-    }
-    await Promise.all(ids.slice(34, 40).map((id) => moveTo(id, 'qualified')));
+    await foldingDuring(randomWrites());
     // By hand, as the reports test does: a lead's creation and a status change moved in time.
     await t.sql(`update lead.leads set created_at = created_at - interval '20 days' where id = ?`, [ids[4]]);
     await t.sql(
@@ -83,6 +110,9 @@ describe('lead.lead_stages', () => {
         where id = (select id from lead.lead_activities where lead_id = ? and activity_type = 'status_changed' order by created_at, id limit 1)`,
       [ids[4]],
     );
+    await upkeep().foldStages();
+    const pending = await t.sql<{ n: string }>(`select count(*) as n from lead.lead_stage_changes`);
+    expect(pending[0]!.n).toBe('0');
 
     // The walk went back and forth, and merged timelines are there.
     const moves = await t.sql<{ n: string }>(`select count(*) as n from lead.lead_stages where previous_entry_at is not null`);
@@ -174,6 +204,7 @@ describe('lead.lead_stages', () => {
         from lead.leads where name like 'Bulk %'`);
     await t.sql(`update lead.leads set status = 'qualified' where name like 'Bulk %'`);
     await t.sql(`update lead.leads set status = 'closed_won', closed_at = created_at + interval '5 days' where name like 'Bulk 1%'`);
+    await upkeep().foldStages();
     expect(await rows('lead.lead_stages')).toEqual(await rows('lead.lead_stage_rows'));
     const differ = async (stored: string, recomputed: string) =>
       Number((await t.sql<{ n: string }>(`select count(*) as n from ((${stored}) except all (${recomputed})) d`))[0]!.n) +
@@ -203,5 +234,26 @@ describe('lead.lead_stages', () => {
       `select count(*) as n from lead.lead_stages where stage = 'qualified' and utm_source = 'partner'`,
     );
     expect(Number(bulk!.n)).toBe(60);
+  });
+
+  it("is folded by one fold at a time: another returns at once, a report's fold waits for it", async () => {
+    expect((await t.rest('POST', '/api/v1/leads', { body: sampleLead({ email: 'turns@example.com' }) })).status).toBe(201);
+    await Database.of(t.orm).session(async (holder) => {
+      await holder.query('begin');
+      // A fold left open: its transaction holds the lock until it ends.
+      await holder.query('select lead.lead_stages_fold(null, true)');
+      expect((await t.rest('POST', '/api/v1/leads', { body: sampleLead({ email: 'turns2@example.com' }) })).status).toBe(201);
+      expect((await upkeep().fold(100)).leads).toBe(-1);
+      let waited = false;
+      const report = upkeep()
+        .foldStages()
+        .then(() => (waited = true));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(waited).toBe(false);
+      await holder.query('commit');
+      await report;
+    });
+    expect(await t.sql('select * from lead.lead_stage_changes')).toEqual([]);
+    expect(await rows('lead.lead_stages')).toEqual(await rows('lead.lead_stage_rows'));
   });
 });

@@ -22,4 +22,5 @@ export * from './repositories/outbox.js';
 export * from './repositories/idempotency-keys.js';
 export * from './repositories/privacy.js';
 export * from './repositories/retention.js';
+export * from './repositories/upkeep.js';
 export { MikroORM } from '@mikro-orm/postgresql';

@@ -7,8 +7,8 @@ import { Lead } from './entities/lead.js';
 import { LeadActivity } from './entities/lead-activity.js';
 import { LeadAttribution } from './entities/lead-attribution.js';
 import { LeadConsent } from './entities/lead-consent.js';
-import { LeadCount } from './entities/lead-count.js';
-import { LeadSourceWeek, LeadStage, LeadStageWeek } from './entities/lead-stage.js';
+import { LeadCount, LeadCountChange } from './entities/lead-count.js';
+import { LeadSourceWeek, LeadStage, LeadStageChange, LeadStageWeek } from './entities/lead-stage.js';
 import { OutboxEvent } from './entities/outbox-event.js';
 import { RetentionRun } from './entities/retention-run.js';
 import { migrationsList } from './migrations/index.js';
@@ -19,9 +19,11 @@ export const entities = [
   LeadAttribution,
   LeadConsent,
   LeadCount,
+  LeadCountChange,
   LeadStage,
   LeadStageWeek,
   LeadSourceWeek,
+  LeadStageChange,
   OutboxEvent,
   AuditLog,
   IdempotencyKey,

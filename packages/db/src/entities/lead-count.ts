@@ -25,3 +25,23 @@ export const LeadCount = defineEntity({
   }),
 });
 export type LeadCount = InferEntity<typeof LeadCount>;
+
+/**
+ * A change to `lead.lead_counts` not yet added to it: the count triggers append one row per
+ * combination a write leaves or enters (+1/-1) instead of updating the shared counter rows, so
+ * concurrent writers never queue on them. `lead.lead_counts_fold()` moves these rows into the
+ * counts; until then, a total sums both tables.
+ */
+export const LeadCountChange = defineEntity({
+  name: 'LeadCountChange',
+  schema: 'lead',
+  tableName: 'lead_count_changes',
+  properties: (p) => ({
+    id: p.bigint('number').primary().autoincrement(),
+    status: p.enum([...LEAD_STATUSES]),
+    source: p.enum([...LEAD_SOURCES]),
+    assignedTo: p.uuid(),
+    n: p.integer(),
+  }),
+});
+export type LeadCountChange = InferEntity<typeof LeadCountChange>;

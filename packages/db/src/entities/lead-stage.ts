@@ -108,3 +108,22 @@ export const LeadSourceWeek = defineEntity({
   }),
 });
 export type LeadSourceWeek = InferEntity<typeof LeadSourceWeek>;
+
+/**
+ * A lead whose `lead.lead_stages` rows (and their weekly sums) may no longer match its timeline:
+ * the triggers append one row per write that touches the timeline or the filter columns, and
+ * `lead.lead_stages_fold()` recomputes those leads together, in one pass, then deletes the rows.
+ * The service folds them every moment and before every report, so a report still sees every
+ * committed change.
+ */
+export const LeadStageChange = defineEntity({
+  name: 'LeadStageChange',
+  schema: 'lead',
+  tableName: 'lead_stage_changes',
+  properties: (p) => ({
+    id: p.bigint('number').primary().autoincrement(),
+    // No foreign key: a deleted lead's change is what removes its rows.
+    leadId: p.uuid(),
+  }),
+});
+export type LeadStageChange = InferEntity<typeof LeadStageChange>;

@@ -561,7 +561,11 @@ export function listQueries(
   if (filter.updatedSince) add((i) => `updated_at >= $${i}`, filter.updatedSince);
   const where = (list: string[]) => (list.length ? ` where ${list.join(' and ')}` : '');
   const total = counted
-    ? { text: `select coalesce(sum(n), 0) as total from lead.lead_counts${where(countable)}`, values: countableParams }
+    ? {
+        // The counts and the changes not yet folded into them (see `UpkeepRepository`), in one snapshot.
+        text: `select coalesce(sum(n), 0) as total from (select n from lead.lead_counts${where(countable)} union all select n from lead.lead_count_changes${where(countable)}) c`,
+        values: countableParams,
+      }
     : { text: `select count(*) as total from lead.leads${where(conditions)}`, values: [...params] };
 
   const { expression: key, type } = SORT_KEYS[request.sort];

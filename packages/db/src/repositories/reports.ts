@@ -1,6 +1,7 @@
 import type { LeadStatus } from '../entities/lead.js';
 import type { Database, Sql } from '../sql.js';
 import { leadConditions, type LeadFilter, type LeadScope } from './leads.js';
+import { UpkeepRepository } from './upkeep.js';
 
 /** A half-open period `[from, to)`; an open end is unbounded. */
 export interface Period {
@@ -106,9 +107,11 @@ export class ReportRepository {
 
   /**
    * Runs a report's statements in one read-only transaction, so they see one snapshot (the
-   * figures agree with each other), with room to sort in memory.
+   * figures agree with each other), with room to sort in memory, once the stage changes
+   * committed before it are folded.
    */
-  private reading<T>(work: (sql: Sql) => Promise<T>): Promise<T> {
+  private async reading<T>(work: (sql: Sql) => Promise<T>): Promise<T> {
+    await new UpkeepRepository(this.db).foldStages();
     return this.db.transaction(async (tx) => {
       await tx.query(`set transaction isolation level repeatable read, read only`);
       await tx.query(`set local work_mem = '64MB'`);
