@@ -70,6 +70,11 @@ const ADMIN = '11111111-1111-4111-8111-111111111111';
 const SERVER_CORE = '0';
 const WRK_CORE = '1';
 const STATUS_SET_SIZE = 1500;
+// This machine's PostgreSQL runs with autovacuum off; production's does not. Without a vacuum
+// before each run, dead rows left by earlier runs' writes (leads, the counters, the stage rows and
+// the changes folded into them) slow every later run, the yardstick's as much as the service's.
+const VACUUMED =
+  'vacuum lead.leads, lead.lead_counts, lead.lead_count_changes, lead.lead_stages, lead.lead_stage_weeks, lead.lead_source_weeks, lead.lead_stage_changes';
 const sizes = opt.sizes.split(',').map(Number);
 const scenarios = opt.scenarios.split(',');
 /** Scenarios of endpoints the yardstick does not implement. */
@@ -459,12 +464,7 @@ async function benchRegular(size, name, seedSeconds, { getIds, nextStatusIds, se
               : (cursorFiles[scenario] ?? undefined);
       const rounds = new Map(servers.map((server) => [server, []]));
       for (const server of servers) {
-        // This machine's PostgreSQL runs with autovacuum off; production's does not. Without this,
-        // dead rows left by earlier runs' status changes (leads, and the counters every change
-        // updates) slow every later run, the yardstick's as much as the service's.
-        await withClient(dbUrl(name), (c) =>
-          c.query('vacuum lead.leads, lead.lead_counts, lead.lead_stages, lead.lead_stage_weeks, lead.lead_source_weeks'),
-        );
+        await withClient(dbUrl(name), (c) => c.query(VACUUMED));
         await wrk(server.port, scenario, { seconds: Number(opt.warmup), token, idsFile: idsFile() });
       }
       // Rounds alternate the order (A B Y, Y B A, A B Y, …), so no build always follows another.
@@ -606,9 +606,7 @@ function combine(measured) {
 
 /** A mixed load for `--soak-minutes`, sampling the service's RSS every 5 s. */
 async function runSoak(name, idsFile) {
-  await withClient(dbUrl(name), (c) =>
-    c.query('vacuum lead.leads, lead.lead_counts, lead.lead_stages, lead.lead_stage_weeks, lead.lead_source_weeks'),
-  );
+  await withClient(dbUrl(name), (c) => c.query(VACUUMED));
   const service = await startServer('service', name);
   const samples = [];
   const startedAt = performance.now();

@@ -8,10 +8,10 @@ import { LEAD_SOURCES, LEAD_STATUSES } from './lead.js';
 export const UNASSIGNED = '00000000-0000-0000-0000-000000000000';
 
 /**
- * The number of leads for each combination of the three list filters, kept exact by deferred
- * triggers on `lead.leads` (see the migration that creates it). The list's `total` for any
- * filter is then a sum over a few rows instead of a count over every matching lead. Written
- * only by those triggers.
+ * The number of leads for each combination of the three list filters, as of the last fold of
+ * `LeadCountChange` (see the migrations that create them). The list's `total` for any filter is
+ * then a sum over a few rows of both instead of a count over every matching lead. Written only by
+ * the fold.
  */
 export const LeadCount = defineEntity({
   name: 'LeadCount',

@@ -3,9 +3,10 @@ import { LEAD_SOURCES, LEAD_STATUSES } from './lead.js';
 
 /**
  * One entry of a lead's status timeline (its creation, `new`, at position 0; then each
- * `status_changed` activity in order), with what the reports ask of it, kept by deferred
- * triggers from the leads and their activities (see the migration that creates it, and its
- * view `lead.lead_stage_rows`, the one definition of these rows). Written only by those triggers.
+ * `status_changed` activity in order), with what the reports ask of it, recomputed from the
+ * leads and their activities for each lead of a `LeadStageChange` (see the migrations that create
+ * them, and the view `lead.lead_stage_rows`, the one definition of these rows). Written only by
+ * `lead.lead_stages_fold` (and `lead.lead_stages_rebuild`).
  */
 export const LeadStage = defineEntity({
   name: 'LeadStage',
@@ -62,7 +63,7 @@ export type LeadStage = InferEntity<typeof LeadStage>;
  * `lead.lead_stages` summed per UTC week (of `entered_at`), stage, source and duration bucket
  * (-1: no finished stay): first entries, those that went on to a later stage and to won, finished
  * stays, and (for creation entries, under their lead's current status) leads. Kept by the same
- * triggers; a report reads the whole weeks of its period here.
+ * fold; a report reads the whole weeks of its period here.
  */
 export const LeadStageWeek = defineEntity({
   name: 'LeadStageWeek',
@@ -90,7 +91,7 @@ const OUTCOMES = ['open', 'won', 'lost'] as const;
  * The leads of `lead.lead_stages`' creation rows summed per UTC week of creation, for each utm
  * dimension: its value (`has_key` false for none, `key` then empty), source, whether it is open,
  * won or lost now, and whether it reached `qualified` (the sources report sums `utm_source`'s rows by source for its
- * `source` grouping). Kept by the same triggers.
+ * `source` grouping). Kept by the same fold.
  */
 export const LeadSourceWeek = defineEntity({
   name: 'LeadSourceWeek',
