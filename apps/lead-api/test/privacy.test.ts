@@ -430,6 +430,26 @@ describe('privacy.erase', () => {
     expect(row).toEqual({ name: 'Erased', phone: null });
   });
 
+  it('keeps personal data out of an erased lead: an edit of its contact fields and a merge into it are 409s', async () => {
+    const id = await richLead(person());
+    const other = await richLead(person());
+    expect((await t.rest('POST', '/api/v1/privacy/erasures', { token: admin, body: { lead_id: id } })).status).toBe(200);
+    const before = await t.sql('select * from lead.leads where id = ?', [id]);
+    for (const body of [{ phone: '+1 555 0142' }, { name: 'Back Again' }, { email: 'back@example.com', priority: 'high' }]) {
+      const res = await t.rest('PATCH', `/api/v1/leads/${id}`, { token: admin, body });
+      expect(res.status, JSON.stringify(body)).toBe(409);
+      expect(res.body.code).toBe('CONFLICT');
+    }
+    const merged = await t.rest('POST', `/api/v1/leads/${other}/merge`, { token: admin, body: { into: id } });
+    expect(merged.status).toBe(409);
+    expect(await t.sql('select * from lead.leads where id = ?', [id])).toEqual(before);
+    expect(await t.sql('select count(*)::int as n from lead.lead_activities where lead_id = ?', [other])).not.toEqual([{ n: 0 }]);
+    // What holds no personal data still changes.
+    const priority = await t.rest('PATCH', `/api/v1/leads/${id}`, { token: admin, body: { priority: 'low' } });
+    expect(priority.status).toBe(200);
+    expect(priority.body).toMatchObject({ name: 'Erased', priority: 'low', phone: null });
+  });
+
   it('and a concurrent status change never leave a half-erased row', async () => {
     const ids = await Promise.all([0, 1, 2, 3, 4, 5].map(() => richLead(person())));
     // Every pair races: the status change and the erasure of the same lead, at once.

@@ -40,6 +40,14 @@ export class LeadAlreadyMergedError extends Error {
   }
 }
 
+/** The lead was erased: personal data cannot be written into it again (by an edit or a merge into it). */
+export class LeadErasedError extends Error {
+  override readonly name = 'LeadErasedError';
+  constructor(readonly leadId: string) {
+    super('The lead was erased: its personal data cannot be set again');
+  }
+}
+
 /** The two leads are assigned to different people: merging would move one's timeline into the other's scope. */
 export class MergeAcrossAssigneesError extends Error {
   override readonly name = 'MergeAcrossAssigneesError';

@@ -11,6 +11,7 @@ import {
   MergeAcrossAssigneesError,
   MergeIntoSelfError,
   StatusUnchangedError,
+  LeadErasedError,
 } from '@lead/db';
 import { TRPCError } from '@trpc/server';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
@@ -86,6 +87,7 @@ const DOMAIN_ERRORS: Array<[new (...args: never[]) => Error, TRPC_ERROR_CODE_KEY
   [MergeIntoSelfError, 'BAD_REQUEST'],
   [LeadAlreadyMergedError, 'CONFLICT'],
   [MergeAcrossAssigneesError, 'CONFLICT'],
+  [LeadErasedError, 'CONFLICT'],
   [IdempotencyKeyReusedError, 'UNPROCESSABLE_CONTENT'],
 ];
 

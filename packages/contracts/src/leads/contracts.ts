@@ -130,7 +130,7 @@ export const leadContracts = {
       NOT_FOUND_FOR_SALES,
     examples: leadExamples.update,
     tags,
-    errors: { 404: NO_SUCH_LEAD },
+    errors: { 404: NO_SUCH_LEAD, 409: 'The lead was erased: its name, e-mail, phone, company and message cannot be set again' },
   }),
   merge: defineContract({
     type: 'mutation',
@@ -151,7 +151,7 @@ export const leadContracts = {
     errors: {
       400: 'A lead cannot be merged into itself, or the input is invalid',
       404: 'Either lead does not exist or (for `sales`) is not assigned to the caller',
-      409: 'Either lead was already merged, or the two are assigned to different users',
+      409: 'Either lead was already merged, the two are assigned to different users, or `into` was erased',
     },
   }),
   assign: defineContract({

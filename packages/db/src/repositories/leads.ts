@@ -10,6 +10,7 @@ import {
   MergeAcrossAssigneesError,
   MergeIntoSelfError,
   StatusUnchangedError,
+  LeadErasedError,
 } from '../errors.js';
 import type { Database, Sql } from '../sql.js';
 import { auditRowIf, settleAudit, writeAudit, type AuditEntry } from './audit.js';
@@ -296,6 +297,7 @@ export class LeadRepository {
     return this.db.transaction(async (tx) => {
       const lead = await lockLead(tx, id, opts.scope);
       const changed = EDITABLE.filter((field) => changes[field] !== undefined && changes[field] !== lead[field]);
+      if (lead.erasedAt && changed.some((field) => field !== 'priority')) throw new LeadErasedError(id);
       let updated = lead;
       if (changed.length) {
         const now = new Date();
@@ -341,6 +343,8 @@ export class LeadRepository {
       if (!target) throw new LeadNotFoundError(targetId);
       if (source.mergedInto) throw new LeadAlreadyMergedError(sourceId, 'source');
       if (target.mergedInto) throw new LeadAlreadyMergedError(targetId, 'target');
+      // The source's timeline (notes included) and contact fields would move into it.
+      if (target.erasedAt) throw new LeadErasedError(targetId);
       if (source.assignedTo && target.assignedTo && source.assignedTo !== target.assignedTo) throw new MergeAcrossAssigneesError();
 
       const now = new Date();
