@@ -1,3 +1,4 @@
+import { Database, PrivacyRepository, RetentionRepository, ruleMatches } from '@lead/db';
 import pg from 'pg';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -173,6 +174,42 @@ describe('retention', () => {
       { reason: 'RETENTION_CLOSED_DAYS=365', n: String(expected.closed.length) },
       { reason: 'RETENTION_INACTIVE_DAYS=180', n: String(expected.inactive.length) },
     ]);
+  });
+
+  it('erases a lead by rule only if the rule still matches under its lock: one reopened after it was picked stays', async () => {
+    const rules = { closedDays: 365, inactiveDays: null, eventPayloadDays: 30, auditDays: 730 };
+    const [lead] = await app.sql<{ id: string }>(
+      `insert into lead.leads (id, name, email, phone, source, status, priority, created_at, updated_at, closed_at)
+       values (gen_random_uuid(), 'Picked Person', 'picked@example.com', '+1 555 0177', 'website', 'closed_lost', 'medium',
+               now() - interval '900 days', now() - interval '800 days', now() - interval '800 days') returning id`,
+    );
+    const asOf = new Date();
+    const db = Database.of(app.orm);
+    expect(await new RetentionRepository(db).leadsToErase(rules, 'closed', asOf, 1000, [])).toContain(lead!.id);
+    // Reopened between the pick and the erasure.
+    await app.sql(`update lead.leads set status = 'contacted', closed_at = null, updated_at = now() where id = ?`, [lead!.id]);
+    const privacy = new PrivacyRepository(db, { erasureHashSecret: TEST_SECRET });
+    const actor = {
+      actorSub: null,
+      actorRole: 'system',
+      action: 'retention',
+      requestId: 'reopened',
+      clientIp: 'internal',
+      userAgent: null,
+    };
+    const onlyIfRule = (tx: Parameters<typeof ruleMatches>[0]) => ruleMatches(tx, rules, 'closed', asOf, lead!.id);
+    expect(await privacy.eraseLeadIf(lead!.id, { actor, reason: 'rule', dryRun: false }, onlyIfRule)).toBeNull();
+    expect(await app.sql('select name, phone, erased_at from lead.leads where id = ?', [lead!.id])).toEqual([
+      { name: 'Picked Person', phone: '+1 555 0177', erased_at: null },
+    ]);
+    expect(await app.sql(`select 1 from lead.audit_log where request_id = 'reopened'`)).toEqual([]);
+    expect(await app.sql(`select 1 from lead.erasures where lead_id = ?`, [lead!.id])).toEqual([]);
+    // Closed again long enough: erased.
+    await app.sql(`update lead.leads set status = 'closed_lost', closed_at = now() - interval '800 days' where id = ?`, [lead!.id]);
+    expect(await privacy.eraseLeadIf(lead!.id, { actor, reason: 'rule', dryRun: false }, onlyIfRule)).toMatchObject({
+      alreadyErased: false,
+    });
+    expect(await app.sql('select name from lead.leads where id = ?', [lead!.id])).toEqual([{ name: 'Erased' }]);
   });
 
   it('marks a run its process left behind as interrupted, and skips a run while another instance holds the lock', async () => {

@@ -4,6 +4,7 @@ import {
   PrivacyRepository,
   RetentionRepository,
   countOfRule,
+  ruleMatches,
   isDatabaseUnavailable,
   type AuditEntry,
   type LeadRule,
@@ -213,9 +214,12 @@ export class RetentionJob {
                 passed.push(leadId);
                 continue;
               }
-              // A fresh entry per lead: the audit module marks each entry it has written.
-              const result = await privacy.eraseLead(leadId, { actor: { ...actor }, reason, dryRun: false });
-              if (result.alreadyErased) passed.push(leadId);
+              // A fresh entry per lead: the audit module marks each entry it has written. The rule is
+              // asked again under the lead's lock: a lead reopened in between is not erased.
+              const result = await privacy.eraseLeadIf(leadId, { actor: { ...actor }, reason, dryRun: false }, (tx) =>
+                ruleMatches(tx, rules, rule, asOf, leadId),
+              );
+              if (!result || result.alreadyErased) passed.push(leadId);
               else erased++;
             } catch (error) {
               if (isDatabaseUnavailable(error)) throw error;

@@ -142,10 +142,24 @@ export class PrivacyRepository {
    * remains. Throws `LeadNotFoundError` for an unknown id.
    */
   async eraseLead(leadId: string, options: EraseOptions): Promise<LeadErasure> {
+    return (await this.erase(leadId, options, null))!;
+  }
+
+  /**
+   * `eraseLead`, if `onlyIf` (asked in the erasing transaction once the lead's row is locked)
+   * answers true; otherwise nothing is erased, audited or sent, and the answer is null. An
+   * erasure by rule asks its rule again there, so a lead reopened since it was picked stays.
+   */
+  eraseLeadIf(leadId: string, options: EraseOptions, onlyIf: (tx: Sql) => Promise<boolean>): Promise<LeadErasure | null> {
+    return this.erase(leadId, options, onlyIf);
+  }
+
+  private async erase(leadId: string, options: EraseOptions, onlyIf: ((tx: Sql) => Promise<boolean>) | null): Promise<LeadErasure | null> {
     try {
       return await this.db.transaction(async (tx) => {
         const [lead] = await tx.query<LeadRecord>(`select ${LEAD_COLUMNS} from lead.leads where id = $1 for update`, [leadId]);
         if (!lead) throw new LeadNotFoundError(leadId);
+        if (onlyIf && !(await onlyIf(tx))) return null;
         const now = new Date();
         const counts = await anonymise(tx, leadId, now);
         const result: LeadErasure = {

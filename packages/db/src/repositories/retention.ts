@@ -1,7 +1,7 @@
 import { v7 as uuidv7 } from 'uuid';
 import type { RetentionOutcome } from '../entities/retention-run.js';
 import { CLOSED_STATUSES } from '../entities/lead.js';
-import type { Database } from '../sql.js';
+import type { Database, Sql } from '../sql.js';
 
 /**
  * The shortest age at which audit rows may be dropped. The database enforces it on its own
@@ -138,18 +138,13 @@ export class RetentionRepository {
   }
 
   /**
-   * Whether `rule` still matches lead `id` at `asOf`, checked just before it is erased: a lead
-   * reopened, touched or erased since it was picked is left alone, and so is one another
-   * transaction holds at this moment (skipped, not waited for; the next run takes it).
+   * Whether `rule` still matches lead `id` at `asOf`, checked just before it is erased (and again
+   * by the erasure, under its lock): a lead reopened, touched or erased since it was picked is left
+   * alone, and so is one another transaction holds at this moment (skipped, not waited for; the
+   * next run takes it).
    */
   async stillMatches(rules: RetentionRules, rule: LeadRule, asOf: Date, id: string): Promise<boolean> {
-    const params = leadRuleParams(rules, rule, asOf);
-    if (!params) return false;
-    const rows = await this.db.query(
-      `select 1 from lead.leads l where ${LEAD_RULE_SQL[rule]} and l.id = $${params.length + 1} for update skip locked`,
-      [...params, id],
-    );
-    return rows.length > 0;
+    return ruleMatches(this.db, rules, rule, asOf, id, ' for update skip locked');
   }
 
   /**
@@ -218,4 +213,19 @@ export class RetentionRepository {
     const [row] = await this.db.query<RetentionRunRecord>(`select ${RUN_COLUMNS} from lead.retention_runs where id = $1`, [id]);
     return row ?? null;
   }
+}
+
+/**
+ * Whether `rule` matches lead `id` at `asOf` on `sql` (with `suffix`, e.g. a locking clause). The
+ * erasure by rule asks it again in the erasing transaction, under the lead's row lock, so a lead
+ * reopened since it was picked is never erased.
+ */
+export async function ruleMatches(sql: Sql, rules: RetentionRules, rule: LeadRule, asOf: Date, id: string, suffix = ''): Promise<boolean> {
+  const params = leadRuleParams(rules, rule, asOf);
+  if (!params) return false;
+  const rows = await sql.query(`select 1 from lead.leads l where ${LEAD_RULE_SQL[rule]} and l.id = $${params.length + 1}${suffix}`, [
+    ...params,
+    id,
+  ]);
+  return rows.length > 0;
 }
