@@ -145,7 +145,7 @@ const retention = createRetentionJob(orm, env, app.log.child({ component: 'reten
 retention.start();
 
 // Every instance folds; an advisory lock lets one at a time do it.
-const folding = createFoldJob(orm, env, app.log.child({ component: 'fold' }));
+const folding = createFoldJob(orm, env, app.log.child({ component: 'fold' }), app.metrics);
 folding.start();
 
 let metricsServer: Server | undefined;

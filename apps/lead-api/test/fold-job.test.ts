@@ -54,7 +54,11 @@ describe('the fold job', () => {
     const rows = (from: string) => db.query(`select row(s.*)::text as r from ${from} s order by s.lead_id, s.position`).then((r) => r.rows);
     expect(await rows('lead.lead_stages')).toEqual(await rows('lead.lead_stage_rows'));
     expect((await rows('lead.lead_stages')).length).toBe(65);
-    for (const url of urls) expect((await fetch(`${url}/health`)).status).toBe(200);
+    // Each count change was moved once, by one of the two: 40 creations, and 25 moves of two each.
+    const metric = (text: string, name: string) => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+    const scrapes = await Promise.all(urls.map(async (url) => (await fetch(`${url}/metrics`)).text()));
+    expect(scrapes.reduce((sum, text) => sum + metric(text, 'lead_folded_total\\{kind="counts"\\}'), 0)).toBe(90);
+    expect(scrapes.every((text) => /lead_fold_duration_seconds_count\{outcome="done"\} [1-9]/.test(text))).toBe(true);
     expect(await Promise.all([one.stop(), two.stop()])).toEqual([0, 0]);
   }, 60_000);
 });

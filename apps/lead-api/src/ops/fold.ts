@@ -1,6 +1,7 @@
 import { Database, UpkeepRepository, type MikroORM } from '@lead/db';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Env } from '../env.js';
+import type { FoldObserver } from './metrics.js';
 
 /**
  * Folds the changes the count and stage triggers append into the counts and the stage rows
@@ -19,6 +20,7 @@ export class FoldJob {
     private readonly upkeep: UpkeepRepository,
     private readonly config: { intervalMs: number; batchSize: number },
     private readonly log: FastifyBaseLogger,
+    private readonly observer?: FoldObserver,
   ) {}
 
   start(): void {
@@ -54,11 +56,25 @@ export class FoldJob {
 
   /** One fold; whether it left stage changes behind (a full batch). */
   async foldOnce(): Promise<boolean> {
-    const { leads } = await this.upkeep.fold(this.config.batchSize);
-    return leads >= this.config.batchSize;
+    const started = performance.now();
+    const seconds = () => (performance.now() - started) / 1000;
+    try {
+      const folded = await this.upkeep.fold(this.config.batchSize);
+      this.observer?.folded(folded, seconds());
+      return folded.leads >= this.config.batchSize;
+    } catch (error) {
+      this.observer?.folded('failed', seconds());
+      throw error;
+    }
   }
 }
 
-export function createFoldJob(orm: MikroORM, env: Pick<Env, 'FOLD_INTERVAL_MS' | 'FOLD_BATCH_SIZE'>, log: FastifyBaseLogger): FoldJob {
-  return new FoldJob(new UpkeepRepository(Database.of(orm)), { intervalMs: env.FOLD_INTERVAL_MS, batchSize: env.FOLD_BATCH_SIZE }, log);
+export function createFoldJob(
+  orm: MikroORM,
+  env: Pick<Env, 'FOLD_INTERVAL_MS' | 'FOLD_BATCH_SIZE'>,
+  log: FastifyBaseLogger,
+  observer?: FoldObserver,
+): FoldJob {
+  const config = { intervalMs: env.FOLD_INTERVAL_MS, batchSize: env.FOLD_BATCH_SIZE };
+  return new FoldJob(new UpkeepRepository(Database.of(orm)), config, log, observer);
 }

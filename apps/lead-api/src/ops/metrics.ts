@@ -11,6 +11,11 @@ export interface DeliveryObserver {
   attempted(outcome: DeliveryOutcome): void;
 }
 
+/** What the fold job reports (ops/fold.ts): how much one fold did and how long it took, or that it failed. */
+export interface FoldObserver {
+  folded(counted: { counts: number; leads: number } | 'failed', seconds: number): void;
+}
+
 /**
  * The one place that names a request's operation in metrics and traces: the procedure its
  * resolved target reaches (`leads.create`, over REST or tRPC), a batch of several
@@ -57,7 +62,7 @@ const BACKLOG_TIMEOUT_MS = 2_000;
  * several in a process). Every label has a bounded set of values: operations, statuses and
  * outcomes, never ids, addresses or text.
  */
-export class Metrics implements DeliveryObserver {
+export class Metrics implements DeliveryObserver, FoldObserver {
   readonly registry = new Registry();
 
   private readonly requests = new Histogram({
@@ -85,6 +90,21 @@ export class Metrics implements DeliveryObserver {
     name: 'lead_event_delivery_attempts_total',
     help: 'Attempts to deliver an outbox event, by outcome: delivered, retry, refused (dead at once), dead (retry window over), shutdown.',
     labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  private readonly folds = new Histogram({
+    name: 'lead_fold_duration_seconds',
+    help: 'Time one fold of the count and stage changes took, by outcome: done, skipped (another instance was folding), failed.',
+    labelNames: ['outcome'] as const,
+    buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
+    registers: [this.registry],
+  });
+
+  private readonly foldedChanges = new Counter({
+    name: 'lead_folded_total',
+    help: 'What folds applied: count changes moved into the counts (counts), leads whose stage rows were recomputed (leads).',
+    labelNames: ['kind'] as const,
     registers: [this.registry],
   });
 
@@ -177,5 +197,13 @@ export class Metrics implements DeliveryObserver {
 
   attempted(outcome: DeliveryOutcome): void {
     this.deliveries.inc({ outcome });
+  }
+
+  folded(counted: { counts: number; leads: number } | 'failed', seconds: number): void {
+    if (counted === 'failed') return this.folds.observe({ outcome: 'failed' }, seconds);
+    // -1: another instance held that fold's lock.
+    this.folds.observe({ outcome: counted.leads < 0 || counted.counts < 0 ? 'skipped' : 'done' }, seconds);
+    if (counted.counts > 0) this.foldedChanges.inc({ kind: 'counts' }, counted.counts);
+    if (counted.leads > 0) this.foldedChanges.inc({ kind: 'leads' }, counted.leads);
   }
 }
