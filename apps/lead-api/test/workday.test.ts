@@ -351,7 +351,7 @@ describe.each(SURFACES)('over %s', (surface) => {
     expect(rows.filter((r) => r.duplicate_of === originals[0]!.id)).toHaveLength(7);
   });
 
-  it("merge copies the source's attribution into a target without one, and never over the target's own", async () => {
+  it("merge copies the source's attribution into a target without one, never over the target's own, and its consents", async () => {
     const campaign = `merge-${token()}`;
     const attribution = {
       utm_source: 'newsletter',
@@ -359,12 +359,16 @@ describe.each(SURFACES)('over %s', (surface) => {
       utm_campaign: campaign,
       landing_page: 'https://www.example.com/pricing',
     };
-    const target = await createLead({}, OWNER);
-    const source = await createLead({ attribution }, OWNER);
+    const target = await createLead({ consent: { policy_version: 'target-v1', marketing: false, text: 'I agree' } }, OWNER);
+    const source = await createLead({ attribution, consent: { policy_version: 'source-v2', marketing: true, text: 'Send news' } }, OWNER);
     const res = await call(surface, 'leads.merge', { lead_id: source, into: target }, owner);
     expect(res.status).toBe(200);
     const merged = plain(res.data);
     expect(merged.attribution).toMatchObject(attribution);
+    // The consents given with the source's data come along; the source keeps its own record.
+    expect(merged.consents.map((c: { policy_version: string }) => c.policy_version).sort()).toEqual(['source-v2', 'target-v1']);
+    const kept = plain((await call(surface, 'leads.get', { lead_id: source }, owner)).data);
+    expect(kept.consents).toEqual([expect.objectContaining({ policy_version: 'source-v2', marketing: true, text: 'Send news' })]);
     expect(plain((await call(surface, 'leads.get', { lead_id: target }, owner)).data).attribution).toMatchObject(attribution);
     expect(merged.activities).toContainEqual(
       expect.objectContaining({ activity_type: 'merged', details: { merged_lead_id: source, filled_fields: 'attribution' } }),
@@ -380,10 +384,10 @@ describe.each(SURFACES)('over %s', (surface) => {
     const own = { ...attribution, utm_campaign: `own-${token()}` };
     const keeper = await createLead({ attribution: own }, OWNER);
     const second = await createLead({ attribution }, OWNER);
-    const kept = plain((await call(surface, 'leads.merge', { lead_id: second, into: keeper }, owner)).data);
-    expect(kept.attribution).toMatchObject(own);
+    const intoKeeper = plain((await call(surface, 'leads.merge', { lead_id: second, into: keeper }, owner)).data);
+    expect(intoKeeper.attribution).toMatchObject(own);
     expect(await t.sql('select utm_campaign from lead.leads where id = ?', [keeper])).toEqual([{ utm_campaign: own.utm_campaign }]);
-    expect(kept.activities).toContainEqual(
+    expect(intoKeeper.activities).toContainEqual(
       expect.objectContaining({ activity_type: 'merged', details: { merged_lead_id: second, filled_fields: null } }),
     );
   });

@@ -144,7 +144,7 @@ export const leadContracts = {
     operationId: 'mergeLead',
     summary: 'Merge a duplicate into another lead',
     description:
-      'In one transaction: the activities of `lead_id` move to `into` with their original times, empty phone, company and message of `into` are filled from it, and `lead_id` is closed as `closed_lost` / `duplicate` with `merged_into`. Emits `LeadMerged` (and `LeadStatusChanged` for the closed lead). Answers the lead merged into.' +
+      'In one transaction: the activities of `lead_id` move to `into` with their original times, empty phone, company and message of `into` are filled from it (its attribution too, if `into` has none), its consents are copied to `into`, and `lead_id` is closed as `closed_lost` / `duplicate` with `merged_into`. Emits `LeadMerged` (and `LeadStatusChanged` for the closed lead). Answers the lead merged into.' +
       NOT_FOUND_FOR_SALES,
     examples: leadExamples.merge,
     tags,

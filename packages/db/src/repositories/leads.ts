@@ -357,6 +357,13 @@ export class LeadRepository {
          on conflict (lead_id) do nothing returning lead_id`,
         [sourceId, targetId],
       );
+      // The target now holds the source's contact data: the consents given with it come along
+      // (copied, so that the source's own record, found by its address, keeps its proof too).
+      await tx.send(
+        `insert into lead.lead_consents (id, lead_id, policy_version, marketing, text, page, given_at)
+         select gen_random_uuid(), $2, policy_version, marketing, text, page, given_at from lead.lead_consents where lead_id = $1`,
+        [sourceId, targetId],
+      );
       const values: Partial<LeadRecord> = Object.fromEntries(fields.map((f) => [f, source[f]]));
       if (attributed.length)
         Object.assign(values, { utmSource: source.utmSource, utmMedium: source.utmMedium, utmCampaign: source.utmCampaign });
