@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
-import { documents, procedures, TRPC_PREFIX } from '@lead/contracts';
+import { documents, TRPC_PREFIX } from '@lead/contracts';
 import type { MikroORM } from '@lead/db';
 import { fastifyTRPCPlugin } from '@trpc/server/adapters/fastify';
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
-import { fastifyTRPCOpenApiPlugin } from 'trpc-to-openapi';
 import type { Authenticator } from './auth.js';
 import type { Env } from './env.js';
 import { registerBodyHandling } from './http/body.js';
@@ -17,6 +16,7 @@ import { docsRoutes } from './http/docs.js';
 import { errorBody, type HttpError } from './http/error-body.js';
 import { commonHeaders, registerGate } from './http/gate.js';
 import { createRateLimit } from './http/rate-limit.js';
+import { registerRest } from './http/rest.js';
 import { longestTrpcSegment } from './http/target.js';
 import { loggerOptions } from './logger.js';
 import type { Lifecycle } from './ops/lifecycle.js';
@@ -217,15 +217,10 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     },
   });
 
-  const metas = new Map(procedures.map((p) => [p.path, p.contract.meta]));
-  await app.register(fastifyTRPCOpenApiPlugin, {
+  registerRest(app, {
     router: openApiRouter,
     createContext: operations.context(contextFactory(contextDeps, 'rest')),
     onError: onError('rest'),
-    responseMeta: ({ paths, errors }: { paths?: readonly string[]; errors: readonly unknown[] }) => {
-      const meta = paths?.[0] ? metas.get(paths[0]) : undefined;
-      return errors.length === 0 && meta ? { status: meta.successStatus } : {};
-    },
   });
 
   const document = serializeOpenApiDocument(buildOpenApiDocument());
