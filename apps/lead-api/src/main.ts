@@ -42,7 +42,7 @@ function fatal(error: unknown, what = 'start-up failed'): never {
 }
 process.on('uncaughtException', (error) => fatal(error, 'uncaught exception'));
 
-const tracing = startTracing(env);
+const tracing = await startTracing(env);
 
 let embedded: EmbeddedDatabase | undefined;
 let orm: MikroORM;
