@@ -9,6 +9,11 @@ export default defineConfig({
   platform: 'node',
   target: 'node20',
   sourcemap: true,
+  // `--enable-source-maps` parses the map at start-up and keeps it for the process's life; stack
+  // traces need only its mappings, and the sources it names are beside it in the checkout.
+  esbuildOptions(options) {
+    options.sourcesContent = false;
+  },
   clean: true,
   skipNodeModulesBundle: true,
   noExternal: [/^@lead\//],

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Server } from 'node:http';
-import { createOrm, Database, IdempotencyKeyRepository, migrate, type MikroORM } from '@lead/db';
+import { createOrm, Database, IdempotencyKeyRepository, migrate, pendingMigrations, type MikroORM } from '@lead/db';
 import { pino, type LoggerOptions } from 'pino';
 import { createAuthenticator } from './auth.js';
 import { devErasureHashSecret, devJwtSecret } from './dev-secret.js';
@@ -42,7 +42,7 @@ function fatal(error: unknown, what = 'start-up failed'): never {
 }
 process.on('uncaughtException', (error) => fatal(error, 'uncaught exception'));
 
-const tracing = startTracing(env);
+const tracing = await startTracing(env);
 
 let embedded: EmbeddedDatabase | undefined;
 let orm: MikroORM;
@@ -68,12 +68,15 @@ try {
   // legitimately run for minutes. The embedded database takes one connection, so it is migrated
   // through the service's own pool.
   if (env.MIGRATE_ON_START && !embedded) {
-    const migrator = await createOrm({ clientUrl, pool: { min: 0, max: 1 } });
-    try {
-      const { applied } = await migrate(migrator, { clientUrl });
-      log.info({ applied }, applied.length ? 'migrations applied' : 'database schema is up to date');
-    } finally {
-      await migrator.close();
+    if ((await pendingMigrations(clientUrl)).length === 0) log.info({ applied: [] }, 'database schema is up to date');
+    else {
+      const migrator = await createOrm({ clientUrl, pool: { min: 0, max: 1 } });
+      try {
+        const { applied } = await migrate(migrator, { clientUrl });
+        log.info({ applied }, applied.length ? 'migrations applied' : 'database schema is up to date');
+      } finally {
+        await migrator.close();
+      }
     }
   }
 

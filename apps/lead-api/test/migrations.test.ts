@@ -1,4 +1,4 @@
-import { createOrm, migrate, type MikroORM } from '@lead/db';
+import { createOrm, migrate, MIGRATIONS_TABLE, pendingMigrations, type MikroORM } from '@lead/db';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createDatabase, databaseUrl, dropDatabase } from './support/database.js';
 
@@ -38,6 +38,22 @@ describe('migrations', () => {
       expect(results.some((r) => r.applied.length === 0)).toBe(true);
     } finally {
       await Promise.all(orms.map((orm) => orm.close()));
+    }
+  });
+
+  it('are all pending on an empty database, none once applied, and one whose record is missing again (start-up asks this before it loads the migrator)', async () => {
+    const clientUrl = await emptyDatabase();
+    const everything = await pendingMigrations(clientUrl);
+    expect(everything.length).toBeGreaterThan(0);
+    const orm = await createOrm({ clientUrl });
+    try {
+      expect((await migrate(orm, { clientUrl })).applied).toEqual(everything);
+      expect(await pendingMigrations(clientUrl)).toEqual([]);
+      const last = everything.at(-1)!;
+      await orm.em.fork().getConnection().execute(`delete from ${MIGRATIONS_TABLE} where name = '${last}'`);
+      expect(await pendingMigrations(clientUrl)).toEqual([last]);
+    } finally {
+      await orm.close();
     }
   });
 

@@ -6,7 +6,39 @@ import { migrationsList } from './migrations/index.js';
 const MIGRATION_LOCK_KEY = 7_150_245_001;
 
 /** The migrations this version ships, by the name the migrations table records. */
-export const migrationNames: readonly string[] = migrationsList.map((m) => m.name);
+const migrationNames: readonly string[] = migrationsList.map((m) => m.name);
+
+/** Where MikroORM records the applied migrations, each in the transaction that applied it. */
+export const MIGRATIONS_TABLE = 'lead.mikro_orm_migrations';
+
+/** This version's migrations missing from `applied`, the names the migrations table holds. */
+export function unappliedMigrations(applied: Iterable<unknown>): string[] {
+  const names = new Set(Array.from(applied, String));
+  return migrationNames.filter((name) => !names.has(name));
+}
+
+// The `lead` schema or the migrations table is missing: nothing has been applied yet.
+const NOTHING_APPLIED = new Set(['3F000', '42P01']);
+
+/**
+ * This version's migrations the database at `clientUrl` has not applied, asked on a connection
+ * of its own without a lock: a name is recorded in the same transaction as its migration, so one
+ * read is a safe answer when nothing is pending, which is every start after the first. Only a
+ * database with something pending is worth an ORM instance for the migrator and the lock.
+ */
+export async function pendingMigrations(clientUrl: string): Promise<string[]> {
+  const client = new pg.Client({ connectionString: clientUrl, application_name: 'lead-service migrate check' });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ name: string }>(`select name from ${MIGRATIONS_TABLE}`);
+    return unappliedMigrations(rows.map((r) => r.name));
+  } catch (error) {
+    if (NOTHING_APPLIED.has((error as { code?: string }).code ?? '')) return [...migrationNames];
+    throw error;
+  } finally {
+    await client.end();
+  }
+}
 
 export interface MigrateResult {
   applied: string[];

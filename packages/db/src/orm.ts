@@ -11,6 +11,7 @@ import { LeadCount, LeadCountChange } from './entities/lead-count.js';
 import { LeadSourceWeek, LeadStage, LeadStageChange, LeadStageWeek } from './entities/lead-stage.js';
 import { OutboxEvent } from './entities/outbox-event.js';
 import { RetentionRun } from './entities/retention-run.js';
+import { MIGRATIONS_TABLE } from './migrate.js';
 import { migrationsList } from './migrations/index.js';
 
 export const entities = [
@@ -87,7 +88,7 @@ export function ormConfig(options: OrmOptions): Options {
     logger: options.logger ?? (() => {}),
     highlighter: undefined,
     migrations: {
-      tableName: 'lead.mikro_orm_migrations',
+      tableName: MIGRATIONS_TABLE,
       migrationsList,
       transactional: true,
       allOrNothing: true,

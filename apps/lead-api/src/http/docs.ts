@@ -48,7 +48,7 @@ const INIT = `window.ui = SwaggerUIBundle({
 
 const swaggerUiDir = dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
 
-export async function docsRoutes(app: FastifyInstance): Promise<void> {
+export function docsRoutes(app: FastifyInstance, _opts: unknown, done: () => void): void {
   const base = documents.docs.path;
   const html = PAGE(base);
   const page = (_req: unknown, reply: FastifyReply) =>
@@ -57,8 +57,16 @@ export async function docsRoutes(app: FastifyInstance): Promise<void> {
   app.get(`${base}/`, page);
   app.get(`${base}/init.js`, (_req, reply) => reply.type('text/javascript; charset=utf-8').header('cache-control', 'no-cache').send(INIT));
   for (const [file, type] of Object.entries(ASSETS)) {
-    const content = await readFile(join(swaggerUiDir, file));
+    // Read on the first request for it, then kept: the bundle alone is 1.7 MB that a service
+    // whose docs nobody opens would hold from start-up.
+    let content: Promise<Buffer> | undefined;
     // The files change only with the pinned swagger-ui-dist version, i.e. with a deploy.
-    app.get(`${base}/${file}`, (_req, reply) => reply.type(type).header('cache-control', 'public, max-age=3600').send(content));
+    app.get(`${base}/${file}`, async (_req, reply) =>
+      reply
+        .type(type)
+        .header('cache-control', 'public, max-age=3600')
+        .send(await (content ??= readFile(join(swaggerUiDir, file)))),
+    );
   }
+  done();
 }

@@ -1,4 +1,4 @@
-import { Database, migrationNames, type MikroORM } from '@lead/db';
+import { Database, MIGRATIONS_TABLE, unappliedMigrations, type MikroORM } from '@lead/db';
 import pg from 'pg';
 
 /** Why the instance should get no traffic, or null when it may. */
@@ -8,8 +8,6 @@ export interface Readiness {
   check: ReadinessCheck;
   close(): Promise<void>;
 }
-
-const MIGRATIONS_TABLE = 'lead.mikro_orm_migrations';
 
 class Timeout extends Error {}
 
@@ -57,8 +55,7 @@ export function databaseReadiness(target: { clientUrl: string } | { orm: MikroOR
     await query('select 1');
     // Applied migrations are never unapplied, so once complete this is not asked again.
     if (!migrated) {
-      const applied = new Set((await query(`select name from ${MIGRATIONS_TABLE}`)).map((r) => String(r.name)));
-      const pending = migrationNames.filter((name) => !applied.has(name));
+      const pending = unappliedMigrations((await query(`select name from ${MIGRATIONS_TABLE}`)).map((r) => r.name));
       if (pending.length) return `${pending.length} migration(s) not applied`;
       migrated = true;
     }

