@@ -27,7 +27,13 @@ const NOTHING_APPLIED = new Set(['3F000', '42P01']);
  * database with something pending is worth an ORM instance for the migrator and the lock.
  */
 export async function pendingMigrations(clientUrl: string): Promise<string[]> {
-  const client = new pg.Client({ connectionString: clientUrl, application_name: 'lead-service migrate check' });
+  // Bounded like every wait: the database answered a moment ago (start-up waits for it first).
+  const client = new pg.Client({
+    connectionString: clientUrl,
+    application_name: 'lead-service migrate check',
+    connectionTimeoutMillis: 10_000,
+    query_timeout: 10_000,
+  });
   await client.connect();
   try {
     const { rows } = await client.query<{ name: string }>(`select name from ${MIGRATIONS_TABLE}`);
