@@ -118,6 +118,41 @@ describe('when the audit row cannot be written', () => {
   });
 });
 
+describe("reads' audit rows, committed together", () => {
+  const readAll = (leadId: string, ids: string[]) =>
+    Promise.all(ids.map((id) => t.rest('GET', `/api/v1/leads/${leadId}`, { token: admin, headers: { 'x-request-id': id } })));
+  const rowsOf = (prefix: string) =>
+    t.sql<{ request_id: string; lead_ids: string[]; tx: string }>(
+      "select request_id, lead_ids, xmin::text as tx from lead.audit_log where request_id like ? || '%' order by request_id",
+      [prefix],
+    );
+
+  it('writes one row per concurrent read, several in one commit', async () => {
+    const leadId = await createLead();
+    const ids = Array.from({ length: 60 }, (_, i) => `group-commit-${String(i).padStart(2, '0')}`);
+    expect((await readAll(leadId, ids)).map((r) => r.status)).toEqual(ids.map(() => 200));
+    const rows = await rowsOf('group-commit-');
+    expect(rows.map((r) => [r.request_id, r.lead_ids])).toEqual(ids.map((id) => [id, [leadId]]));
+    // Rows of one insert share its transaction id: fewer transactions than rows.
+    expect(new Set(rows.map((r) => r.tx)).size).toBeLessThan(rows.length);
+  });
+
+  it('fails only the read whose row PostgreSQL refuses, not the others committed beside it', async () => {
+    const leadId = await createLead();
+    await t.sql(`create function lead.test_refuse_one() returns trigger language plpgsql as $$
+                   begin if new.request_id = 'refused-one-07' then raise exception 'refused'; end if; return new; end; $$;
+                 create trigger test_refuse_one before insert on lead.audit_log for each row execute function lead.test_refuse_one();`);
+    try {
+      const ids = Array.from({ length: 20 }, (_, i) => `refused-one-${String(i).padStart(2, '0')}`);
+      const statuses = (await readAll(leadId, ids)).map((r) => r.status);
+      expect(statuses).toEqual(ids.map((id) => (id === 'refused-one-07' ? 503 : 200)));
+      expect((await rowsOf('refused-one-')).map((r) => r.request_id)).toEqual(ids.filter((id) => id !== 'refused-one-07'));
+    } finally {
+      await t.sql('drop trigger test_refuse_one on lead.audit_log; drop function lead.test_refuse_one();');
+    }
+  });
+});
+
 describe('GET /api/v1/audit', () => {
   let leadA: string;
   let leadB: string;

@@ -1,6 +1,6 @@
 import { v7 as uuidv7 } from 'uuid';
 import { AuditUnavailableError } from '../errors.js';
-import type { Database, Sql } from '../sql.js';
+import { Database, type Sql } from '../sql.js';
 import type { PageRequest } from './pages.js';
 
 /** Who did what, and from where: everything an audit row holds except the lead ids and time. */
@@ -28,13 +28,8 @@ export const waiveAudit = (entry: AuditEntry): void => void settled.add(entry);
 
 const REASON_MAX = 500;
 
-/**
- * Appends one audit row. Called inside the transaction of a change, so the change and its
- * record commit or fail together; and before a read's data is returned, so nothing is served
- * unaudited. `reason` says why a change was made (an erasure's); it must hold no personal data.
- * Any failure becomes `AuditUnavailableError`.
- */
-const auditValues = (entry: AuditEntry, leadIds: string[]) => [
+/** One row's values, in the order of `AUDIT_INSERT_COLUMNS`. */
+const auditValues = (entry: AuditEntry, leadIds: string[], reason: string | null): AuditRow => [
   uuidv7(),
   entry.actorSub,
   entry.actorRole,
@@ -44,36 +39,104 @@ const auditValues = (entry: AuditEntry, leadIds: string[]) => [
   entry.clientIp,
   entry.userAgent?.slice(0, USER_AGENT_MAX) ?? null,
   new Date(),
+  reason?.slice(0, REASON_MAX) ?? null,
 ];
 
+type AuditRow = [string, string | null, string | null, string, string[], string, string, string | null, Date, string | null];
+
+/** Where a row holds its lead ids. */
+const LEAD_IDS = 4;
+
+const AUDIT_INSERT_COLUMNS = 'id, actor_sub, actor_role, action, lead_ids, request_id, client_ip, user_agent, created_at, reason';
+
 /**
- * A read's audit row as a statement of `Database.batch`, sent in the same round trip as the read
- * (and committed with it, before anything is served): written only if `condition` holds, SQL
- * whose parameters follow the row's (`$10…`, given as `conditionValues`), e.g. that the lead
- * exists in the caller's scope, so that a read that finds nothing writes no row, as before.
- * Call `settleAudit` once the batch has succeeded and the condition held.
+ * Many rows in one statement: each column as one array parameter. The lead ids of a row are an
+ * array themselves, so they travel as its text form (`{…}`) and are cast back.
  */
-export function auditRowIf(entry: AuditEntry, leadIds: string[], condition: string, conditionValues: unknown[]) {
-  return {
-    text: `insert into lead.audit_log (id, actor_sub, actor_role, action, lead_ids, request_id, client_ip, user_agent, created_at)
-       select $1::uuid, $2::uuid, $3::varchar, $4::varchar, $5::uuid[], $6::varchar, $7::varchar, $8::varchar, $9::timestamptz where ${condition}`,
-    values: [...auditValues(entry, leadIds), ...conditionValues],
-    wrapError: (cause: unknown) => new AuditUnavailableError({ cause }),
-  };
+const INSERT_ROWS = `insert into lead.audit_log (${AUDIT_INSERT_COLUMNS})
+  select id, actor_sub, actor_role, action, lead_ids::uuid[], request_id, client_ip, user_agent, created_at, reason
+  from unnest($1::uuid[], $2::uuid[], $3::varchar[], $4::varchar[], $5::text[], $6::varchar[], $7::varchar[], $8::varchar[], $9::timestamptz[], $10::varchar[])
+    as row (${AUDIT_INSERT_COLUMNS})`;
+
+/** Rows of one statement at most, so that one insert stays short however deep the queue. */
+const MAX_ROWS_PER_INSERT = 200;
+
+interface Waiting {
+  row: AuditRow;
+  resolve: () => void;
+  reject: (error: unknown) => void;
 }
 
-/** Marks a read's row written by `auditRowIf` as settled: the server writes no other. */
-export const settleAudit = (entry: AuditEntry): void => void settled.add(entry);
+/**
+ * The audit rows written outside a change's transaction (a read's, before it is served), group
+ * committed: the rows of the calls that arrive while one insert is in flight go out together in
+ * the next, one statement and one commit (one WAL flush) for all of them. Nothing waits for a
+ * batch to fill: a row that finds no insert in flight goes at once. Each call still resolves
+ * only once its own row has committed, so nothing is served unaudited. Should a batch fail, its
+ * rows are tried once more one by one, so that one row PostgreSQL refuses fails only its own
+ * call, and a database that is down fails each of them as before.
+ */
+class AuditQueue {
+  private waiting: Waiting[] = [];
+  private flushing = false;
 
+  constructor(private readonly db: Database) {}
+
+  write(row: AuditRow): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ row, resolve, reject });
+      if (!this.flushing) void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    this.flushing = true;
+    while (this.waiting.length > 0) {
+      const batch = this.waiting.splice(0, MAX_ROWS_PER_INSERT);
+      try {
+        await this.insert(batch.map((w) => w.row));
+        for (const w of batch) w.resolve();
+      } catch (error) {
+        if (batch.length === 1) batch[0]!.reject(new AuditUnavailableError({ cause: error }));
+        else
+          await Promise.all(
+            batch.map((w) => this.insert([w.row]).then(w.resolve, (cause: unknown) => w.reject(new AuditUnavailableError({ cause })))),
+          );
+      }
+    }
+    this.flushing = false;
+  }
+
+  private async insert(rows: AuditRow[]): Promise<void> {
+    const columns: unknown[][] = rows[0]!.map((_, i) => rows.map((row) => row[i]));
+    columns[LEAD_IDS] = rows.map((row) => `{${row[LEAD_IDS].join(',')}}`);
+    await this.db.query(INSERT_ROWS, columns);
+  }
+}
+
+const queues = new WeakMap<Database, AuditQueue>();
+
+/**
+ * Appends one audit row. In a change's transaction, the row goes out with the change's next
+ * statement or its commit (`send`): the change and its record commit or fail together. Outside
+ * one (a read, before its data is returned), it is written through the database's `AuditQueue`
+ * and committed before this resolves, so nothing is served unaudited. `reason` says why a change
+ * was made (an erasure's); it must hold no personal data. Any failure becomes
+ * `AuditUnavailableError`.
+ */
 export async function writeAudit(sql: Sql, entry: AuditEntry, leadIds: string[], reason: string | null = null): Promise<void> {
-  // In a transaction the row goes out with the change's next statement or its commit (`send`):
-  // it commits or fails with them, and a failure is still `AuditUnavailableError`.
-  await sql.send(
-    `insert into lead.audit_log (id, actor_sub, actor_role, action, lead_ids, request_id, client_ip, user_agent, created_at, reason)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-    [...auditValues(entry, leadIds), reason?.slice(0, REASON_MAX) ?? null],
-    (cause) => new AuditUnavailableError({ cause }),
-  );
+  const row = auditValues(entry, leadIds, reason);
+  if (sql instanceof Database) {
+    let queue = queues.get(sql);
+    if (!queue) queues.set(sql, (queue = new AuditQueue(sql)));
+    await queue.write(row);
+  } else {
+    await sql.send(
+      `insert into lead.audit_log (${AUDIT_INSERT_COLUMNS}) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+      row,
+      (cause) => new AuditUnavailableError({ cause }),
+    );
+  }
   settled.add(entry);
 }
 

@@ -13,7 +13,7 @@ import {
   LeadErasedError,
 } from '../errors.js';
 import type { Database, Sql } from '../sql.js';
-import { auditRowIf, settleAudit, writeAudit, type AuditEntry } from './audit.js';
+import { writeAudit, type AuditEntry } from './audit.js';
 import { eventPayload, traceParentForEvent } from './outbox.js';
 
 export type { PageRequest } from './pages.js';
@@ -233,20 +233,17 @@ export class LeadRepository {
    * The lead and its activities, oldest first. The activities are read under the same scope as
    * the lead, so a lead out of scope costs no more than one that does not exist.
    */
-  async getWithActivities(id: string, scope: LeadScope, audit?: AuditEntry): Promise<LeadWithTimeline> {
+  async getWithActivities(id: string, scope: LeadScope): Promise<LeadWithTimeline> {
     const inScope = scope.assignedTo ? ' and exists (select 1 from lead.leads where id = $1 and assigned_to = $2)' : '';
     const params = [id, ...scopeParams(scope)];
-    // One round trip: the four reads and, when given, the read's audit row (written only if the
-    // lead is there to be served), committed together before anything is returned.
+    // One round trip for the four reads.
     const [[lead], [attribution], activities, consents] = (await this.db.batch([
       { text: `select ${LEAD_COLUMNS} from lead.leads where id = $1${scopeCondition(scope, 2)}`, values: params },
       { text: `select ${ATTRIBUTION_COLUMNS} from lead.lead_attributions where lead_id = $1${inScope}`, values: params },
       { text: `select ${ACTIVITY_COLUMNS} from lead.lead_activities where lead_id = $1${inScope} order by created_at, id`, values: params },
       { text: `select ${CONSENT_COLUMNS} from lead.lead_consents where lead_id = $1${inScope} order by given_at, id`, values: params },
-      ...(audit ? [auditRowIf(audit, [id], `exists (select 1 from lead.leads where id = $10${scopeCondition(scope, 11)})`, params)] : []),
     ])) as [LeadRecord[], AttributionRecord[], ActivityRecord[], ConsentRecord[]];
     if (!lead) throw new LeadNotFoundError(id);
-    if (audit) settleAudit(audit);
     return { lead, attribution: attribution ?? null, activities, consents };
   }
 
