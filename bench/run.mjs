@@ -52,12 +52,19 @@ const { values: opt } = parseArgs({
     // Databases are named `<db-prefix>_<size>`: checkouts that bench side by side (each with
     // its own migrations) keep their seeded databases apart.
     'db-prefix': { type: 'string', default: 'lead_bench' },
+    // `synchronous_commit` of the benchmark's databases (`alter database … set`), for every
+    // server alike: `off` measures as the issue's table was measured. Unset: the cluster's own.
+    'synchronous-commit': { type: 'string' },
     // RETENTION_CONCURRENCY of the retention scenario's service (the service's default).
     'retention-concurrency': { type: 'string', default: '2' },
   },
 });
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
+if (opt['synchronous-commit'] !== undefined && !['on', 'off'].includes(opt['synchronous-commit'])) {
+  console.error('--synchronous-commit is on or off');
+  process.exit(2);
+}
 const SERVICE = resolve(ROOT, opt.service);
 // Node's flags for the service (V8 heap sizing among them) as `npm start` gives them.
 const START_SCRIPT = JSON.parse(readFileSync(join(ROOT, 'apps/lead-api/package.json'), 'utf8')).scripts.start;
@@ -368,6 +375,8 @@ const token = await new SignJWT({ role: 'admin' })
 
 const results = [];
 const ready = [];
+/** As the servers' connections saw it (`--synchronous-commit`, or the cluster's). */
+let synchronousCommit = '?';
 const retention = [];
 let soak;
 const commit = execFileSync('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD']).toString().trim();
@@ -377,6 +386,14 @@ for (const size of sizes) await benchSize(size);
 
 async function benchSize(size) {
   const { name, seedSeconds } = await prepareDatabase(size);
+  await withClient(opt.server, (c) =>
+    c.query(
+      opt['synchronous-commit']
+        ? `alter database "${name}" set synchronous_commit = ${opt['synchronous-commit']}`
+        : `alter database "${name}" reset synchronous_commit`,
+    ),
+  );
+  synchronousCommit = (await withClient(dbUrl(name), (c) => c.query('show synchronous_commit'))).rows[0].synchronous_commit;
   const getIds = join(work, `get-${size}.txt`);
   let statusSetSize = STATUS_SET_SIZE;
   await withClient(dbUrl(name), async (c) => {
@@ -627,7 +644,7 @@ const lines = [];
 lines.push(`# Benchmark results`, '');
 lines.push(
   `\`npm run bench -- ${process.argv.slice(2).join(' ')}\` · commit ${commit}${dirty} · ${new Date().toISOString().slice(0, 16)}Z · ` +
-    `${ROUNDS > 1 ? `${ROUNDS} alternating rounds of ` : ''}${opt.duration} s per scenario after ${opt.warmup} s warm-up · ${opt.connections} connections (reports: ${opt['report-connections']}) · server on core ${SERVER_CORE}, wrk on core ${WRK_CORE} · Node ${process.version}`,
+    `${ROUNDS > 1 ? `${ROUNDS} alternating rounds of ` : ''}${opt.duration} s per scenario after ${opt.warmup} s warm-up · ${opt.connections} connections (reports: ${opt['report-connections']}) · server on core ${SERVER_CORE}, wrk on core ${WRK_CORE} · synchronous_commit=${synchronousCommit} · Node ${process.version}`,
   '',
 );
 // CPU per request: the server process, and every PostgreSQL process over the same run; with
