@@ -10,8 +10,8 @@ export interface Sql {
   /** Runs one statement with `$1…` parameters sent apart from its text; resolves with its rows. */
   query<Row = Record<string, unknown>>(text: string, values?: readonly unknown[]): Promise<Row[]>;
   /**
-   * Runs a statement whose rows the caller does not need (an insert or update without
-   * `returning`). In a transaction it resolves at once and goes out with the transaction's next
+   * Runs a statement whose rows the caller does not need (an insert or update without `returning`,
+   * a lock's `select`). In a transaction it resolves at once and goes out with the transaction's next
    * statement or its commit, in the same write; if it fails, that statement or the commit fails
    * with its error (passed through `wrapError` first), and the transaction is rolled back. On
    * the pool it is a plain `query`.
@@ -386,7 +386,8 @@ export class Database implements Sql {
     const tx: Sql = {
       query: async <Row>(text: string, values?: readonly unknown[]) => (await next(statement(text, values))) as Row[],
       send: (text, values, wrapError) => {
-        ahead.push(statement(text, values, wrapError));
+        // Described, so that a statement returning rows it does not need (a lock's `select`) can go too.
+        ahead.push({ ...statement(text, values, wrapError), rows: true });
         return Promise.resolve();
       },
     };

@@ -39,7 +39,7 @@ export class IdempotencyKeyRepository {
       );
       if (claimed.length > 0) {
         const lead = await insertLead(tx, input, audit, options);
-        await tx.query('update lead.idempotency_keys set lead_id = $2 where key = $1', [request.key, lead.id]);
+        await tx.send('update lead.idempotency_keys set lead_id = $2 where key = $1', [request.key, lead.id]);
         return { lead, replayed: false };
       }
       const [row] = await tx.query<{ request_hash: string; lead_id: string }>(

@@ -675,8 +675,10 @@ export function leadConditions(filter: LeadFilter, scope: LeadScope, offset = 0,
  */
 export async function insertLead(tx: Sql, input: NewLead, audit: AuditEntry, options: CreateOptions): Promise<LeadRecord> {
   // One create per address at a time (a transaction-scoped lock on its hash), so that of two
-  // simultaneous submissions exactly one sees the other and becomes its duplicate.
-  await tx.query('select pg_advisory_xact_lock(16, hashtext(lower(btrim($1))))', [input.email]);
+  // simultaneous submissions exactly one sees the other and becomes its duplicate. The lock goes
+  // out with the duplicate check, in one round trip: the check's snapshot is taken when it
+  // starts, after the lock is held, so it sees the other submission once that has committed.
+  await tx.send('select pg_advisory_xact_lock(16, hashtext(lower(btrim($1))))', [input.email]);
   const now = new Date();
   const { attribution, consent, ...fields } = input;
   const [original] = await tx.query<{ id: string }>(
@@ -702,7 +704,8 @@ export async function insertLead(tx: Sql, input: NewLead, audit: AuditEntry, opt
     mergedInto: null,
     erasedAt: null,
   };
-  await tx.query(
+  // The inserts need no rows back: they go out with the commit (`send`), which fails if they do.
+  await tx.send(
     `insert into lead.leads (id, name, email, phone, company, message, source, status, priority, assigned_to, created_at, updated_at, closed_at,
                              duplicate_of, utm_source, utm_medium, utm_campaign)
      values ($1, $2, $3, $4, $5, $6, $7, $8, $9, null, $10, $10, null, $11, $12, $13, $14)`,
@@ -724,7 +727,7 @@ export async function insertLead(tx: Sql, input: NewLead, audit: AuditEntry, opt
     ],
   );
   if (attribution) {
-    await tx.query(
+    await tx.send(
       `insert into lead.lead_attributions (lead_id, utm_source, utm_medium, utm_campaign, utm_term, utm_content, referrer, landing_page, page, first_touch)
        values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
       [
@@ -742,14 +745,14 @@ export async function insertLead(tx: Sql, input: NewLead, audit: AuditEntry, opt
     );
   }
   if (consent) {
-    await tx.query(
+    await tx.send(
       `insert into lead.lead_consents (id, lead_id, policy_version, marketing, text, page, given_at) values ($1, $2, $3, $4, $5, $6, $7)`,
       [uuidv7(), lead.id, consent.policyVersion, consent.marketing, consent.text, consent.page, now],
     );
   }
   await addToTimeline(tx, lead.id, { type: 'created', description: `Lead created from ${input.source}`, actor: null, at: now });
   if (original) {
-    await tx.query('update lead.leads set updated_at = $2 where id = $1', [original.id, now]);
+    await tx.send('update lead.leads set updated_at = $2 where id = $1', [original.id, now]);
     await addToTimeline(tx, original.id, {
       type: 'duplicate_detected',
       description: 'A new lead with the same e-mail address was submitted',
