@@ -209,13 +209,11 @@ export class LeadRepository {
   ): Promise<{ items: LeadRecord[]; total: number; next: Keyset | null }> {
     const common = filter.q ? await commonTrigrams(this.db) : null;
     const { items: itemsQuery, total: totalQuery } = listQueries(filter, request, scope, common);
-    const [rows, counted] = await Promise.all([
-      this.db.query<LeadRecord & { sortKey: string | null; horizon?: string; matchTotal?: string; position?: unknown }>(
-        itemsQuery.text,
-        itemsQuery.values,
-      ),
-      totalQuery ? this.db.query<{ total: string }>(totalQuery.text, totalQuery.values) : null,
-    ]);
+    // The page and its total in one round trip on one connection.
+    const [rows, counted] = (await this.db.batch([itemsQuery, ...(totalQuery ? [totalQuery] : [])])) as [
+      Array<LeadRecord & { sortKey: string | null; horizon?: string; matchTotal?: string; position?: unknown }>,
+      Array<{ total: string }> | undefined,
+    ];
     const total = Number(counted ? counted[0]!.total : rows[0]!.matchTotal);
     const found = rows.filter((row) => row.id !== null);
     const items: LeadRecord[] = found.map(({ sortKey: _key, horizon: _horizon, matchTotal: _total, position: _position, ...lead }) => lead);
