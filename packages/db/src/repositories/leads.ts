@@ -677,14 +677,18 @@ export async function insertLead(tx: Sql, input: NewLead, audit: AuditEntry, opt
   // out with the duplicate check, in one round trip: the check's snapshot is taken when it
   // starts, after the lock is held, so it sees the other submission once that has committed.
   await tx.send('select pg_advisory_xact_lock(16, hashtext(lower(btrim($1))))', [input.email]);
-  const now = new Date();
+  // The lead's time is read in the same statement, after the lock is held, so that the creates
+  // of one address are timed in the order they held it and the original is the earliest.
+  const [{ now, original }] = (await tx.query<{ now: Date; original: string | null }>(
+    `select t.now, (
+       select id from lead.leads
+       where email_key = lower(btrim($1)) and created_at >= t.now - make_interval(days => $2::int)
+         and status not in ('closed_won', 'closed_lost') and merged_into is null
+       order by created_at, id limit 1) as original
+     from (select clock_timestamp() as now) t`,
+    [input.email, options.duplicateWindowDays],
+  )) as [{ now: Date; original: string | null }];
   const { attribution, consent, ...fields } = input;
-  const [original] = await tx.query<{ id: string }>(
-    `select id from lead.leads
-     where email_key = lower(btrim($1)) and created_at >= $2 and status not in ('closed_won', 'closed_lost') and merged_into is null
-     order by created_at, id limit 1`,
-    [input.email, new Date(now.getTime() - options.duplicateWindowDays * 86_400_000)],
-  );
   const lead: LeadRecord = {
     id: uuidv7(),
     ...fields,
@@ -698,7 +702,7 @@ export async function insertLead(tx: Sql, input: NewLead, audit: AuditEntry, opt
     updatedAt: now,
     closedAt: null,
     lostReason: null,
-    duplicateOf: original?.id ?? null,
+    duplicateOf: original,
     mergedInto: null,
     erasedAt: null,
   };
@@ -750,8 +754,8 @@ export async function insertLead(tx: Sql, input: NewLead, audit: AuditEntry, opt
   }
   await addToTimeline(tx, lead.id, { type: 'created', description: `Lead created from ${input.source}`, actor: null, at: now });
   if (original) {
-    await tx.send('update lead.leads set updated_at = $2 where id = $1', [original.id, now]);
-    await addToTimeline(tx, original.id, {
+    await tx.send('update lead.leads set updated_at = $2 where id = $1', [original, now]);
+    await addToTimeline(tx, original, {
       type: 'duplicate_detected',
       description: 'A new lead with the same e-mail address was submitted',
       details: { duplicate_lead_id: lead.id },
