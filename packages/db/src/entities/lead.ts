@@ -12,7 +12,7 @@ export const LOST_REASONS = ['price', 'timing', 'competitor', 'no_response', 'no
 export type LostReason = (typeof LOST_REASONS)[number];
 
 /**
- * Indexes on expressions (search, sort keys), declared as PostgreSQL reports them
+ * Indexes on expressions (search, sort keys) or partial ones, declared as PostgreSQL reports them
  * (`pg_get_indexdef`). MikroORM's schema diff does not compare expression indexes, so the
  * migrations `Migration20261201120000_workday` (which also creates the functions they call) and
  * `Migration20261202013000_search_text` are their source, and `test/workday.test.ts` checks that the planner uses them.
@@ -72,10 +72,11 @@ export const Lead = defineEntity({
     { name: 'leads_created_at_id_idx', properties: ['createdAt', 'id'] },
     { name: 'leads_status_created_at_id_idx', properties: ['status', 'createdAt', 'id'] },
     { name: 'leads_source_created_at_id_idx', properties: ['source', 'createdAt', 'id'] },
-    { name: 'leads_assigned_to_created_at_id_idx', properties: ['assignedTo', 'createdAt', 'id'] },
-    { name: 'leads_utm_source_created_at_id_idx', properties: ['utmSource', 'createdAt', 'id'] },
-    { name: 'leads_utm_medium_created_at_id_idx', properties: ['utmMedium', 'createdAt', 'id'] },
-    { name: 'leads_utm_campaign_created_at_id_idx', properties: ['utmCampaign', 'createdAt', 'id'] },
+    // Filtered only by `= value`: the leads without one have no entry (Migration20261202070000_index_upkeep).
+    expressionIndex('leads_assigned_to_created_at_id_idx', 'USING btree (assigned_to, created_at, id) WHERE (assigned_to IS NOT NULL)'),
+    expressionIndex('leads_utm_source_created_at_id_idx', 'USING btree (utm_source, created_at, id) WHERE (utm_source IS NOT NULL)'),
+    expressionIndex('leads_utm_medium_created_at_id_idx', 'USING btree (utm_medium, created_at, id) WHERE (utm_medium IS NOT NULL)'),
+    expressionIndex('leads_utm_campaign_created_at_id_idx', 'USING btree (utm_campaign, created_at, id) WHERE (utm_campaign IS NOT NULL)'),
     // Sort orders (keyset pages) and sync.
     { name: 'leads_updated_at_id_idx', properties: ['updatedAt', 'id'] },
     { name: 'leads_change_xid_id_idx', properties: ['changeXid', 'id'] },

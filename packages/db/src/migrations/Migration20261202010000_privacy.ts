@@ -8,7 +8,7 @@ const EVENT_TYPES = `'LeadCreated', 'LeadStatusChanged', 'LeadAssigned', 'LeadUp
  * `LeadCreated`) is personal until proven otherwise, so that a field added to an event later is
  * stripped unless it is added here too (a new migration replacing the function).
  */
-const KEPT_EVENT_FIELDS = [
+export const KEPT_EVENT_FIELDS = [
   'event_id',
   'event_type',
   'lead_id',

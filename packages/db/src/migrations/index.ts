@@ -12,6 +12,7 @@ import { Migration20261202013000_search_text } from './Migration20261202013000_s
 import { Migration20261202020000_lead_stages } from './Migration20261202020000_lead_stages.js';
 import { Migration20261202021000_retention } from './Migration20261202021000_retention.js';
 import { Migration20261202050000_folded_upkeep } from './Migration20261202050000_folded_upkeep.js';
+import { Migration20261202070000_index_upkeep } from './Migration20261202070000_index_upkeep.js';
 
 // Listed explicitly (no file globbing) so the same code runs from src/ and from a bundle.
 // A new migration: `DATABASE_URL=… pnpm --filter @lead/db migration:create`, then add it here.
@@ -29,4 +30,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261202020000_lead_stages', class: Migration20261202020000_lead_stages },
   { name: 'Migration20261202021000_retention', class: Migration20261202021000_retention },
   { name: 'Migration20261202050000_folded_upkeep', class: Migration20261202050000_folded_upkeep },
+  { name: 'Migration20261202070000_index_upkeep', class: Migration20261202070000_index_upkeep },
 ];
