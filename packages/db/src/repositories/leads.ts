@@ -679,7 +679,7 @@ export async function insertLead(tx: Sql, input: NewLead, audit: AuditEntry, opt
   await tx.send('select pg_advisory_xact_lock(16, hashtext(lower(btrim($1))))', [input.email]);
   // The lead's time is read in the same statement, after the lock is held, so that the creates
   // of one address are timed in the order they held it and the original is the earliest.
-  const [{ now, original }] = (await tx.query<{ now: Date; original: string | null }>(
+  const [timed] = await tx.query<{ now: Date; original: string | null }>(
     `select t.now, (
        select id from lead.leads
        where email_key = lower(btrim($1)) and created_at >= t.now - make_interval(days => $2::int)
@@ -687,7 +687,8 @@ export async function insertLead(tx: Sql, input: NewLead, audit: AuditEntry, opt
        order by created_at, id limit 1) as original
      from (select clock_timestamp() as now) t`,
     [input.email, options.duplicateWindowDays],
-  )) as [{ now: Date; original: string | null }];
+  );
+  const { now, original } = timed!;
   const { attribution, consent, ...fields } = input;
   const lead: LeadRecord = {
     id: uuidv7(),
