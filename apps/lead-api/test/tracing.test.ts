@@ -131,3 +131,26 @@ it('the address of a privacy export appears in no span and no log line', async (
   const seen = `${bodies.join('\n')}\n${service.output()}`.toLowerCase();
   for (const spelling of [address, encodeURIComponent(address), 'exportwell']) expect(seen).not.toContain(spelling.toLowerCase());
 });
+
+it("a failed procedure's span is an error naming the API's code: refused by its policies, or a domain error mapped", async () => {
+  const token = await signDevToken('x'.repeat(32), { id: '22222222-2222-4222-8222-222222222222', role: 'admin' });
+  const missing = await fetch(`${url}/api/v1/leads/00000000-0000-4000-8000-000000000000`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
+  expect(missing.status).toBe(404);
+  const anonymous = await fetch(`${url}/api/v1/leads?limit=1`);
+  expect(anonymous.status).toBe(401);
+  const procedureSpan = (request: string) => {
+    const outer = spans.find((s) => s.name === request);
+    return outer && spans.find((s) => s.parentSpanId === outer.spanId && s.name.startsWith('procedure '));
+  };
+  await waitUntil('both procedure spans are exported', () => !!procedureSpan('GET leads.get') && !!procedureSpan('GET leads.list'), 15_000);
+  for (const [request, code] of [
+    ['GET leads.get', 'NOT_FOUND'],
+    ['GET leads.list', 'UNAUTHORIZED'],
+  ] as const) {
+    const span = procedureSpan(request)! as OtlpSpan & { status?: { code?: number } };
+    expect(span.status?.code).toBe(2); // ERROR
+    expect(attr(span, 'lead.error_code')).toBe(code);
+  }
+});

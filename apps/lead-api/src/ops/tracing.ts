@@ -1,3 +1,4 @@
+import { TRPCError } from '@trpc/server';
 import { setTraceParentSource } from '@lead/db';
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Link, type Span } from '@opentelemetry/api';
 import type { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
@@ -193,20 +194,27 @@ export function traceRequests(app: FastifyInstance): void {
   });
 }
 
-/** A span per tRPC procedure (several in a batch), under the request's span. */
+/**
+ * A span per tRPC procedure (several in a batch), under the request's span. A call fails either
+ * as a failed result or as an error thrown by the procedure's policies (refused, or mapped).
+ */
 export async function traceProcedure<R extends { ok: boolean; error?: { code: string } }>(
   path: string,
   next: () => Promise<R>,
 ): Promise<R> {
   if (!provider) return next();
   return tracer().startActiveSpan(`procedure ${path}`, { attributes: { 'rpc.system': 'trpc', 'rpc.method': path } }, async (span) => {
+    const failed = (code: string) => {
+      span.setStatus({ code: SpanStatusCode.ERROR });
+      span.setAttribute('lead.error_code', code);
+    };
     try {
       const result = await next();
-      if (!result.ok) {
-        span.setStatus({ code: SpanStatusCode.ERROR });
-        span.setAttribute('lead.error_code', result.error?.code ?? 'unknown');
-      }
+      if (!result.ok) failed(result.error?.code ?? 'unknown');
       return result;
+    } catch (error) {
+      failed(error instanceof TRPCError ? error.code : 'INTERNAL_SERVER_ERROR');
+      throw error;
     } finally {
       span.end();
     }
