@@ -164,7 +164,13 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   await registerCors(app, { public: env.CORS_ORIGINS ?? [], admin: env.CORS_ADMIN_ORIGINS ?? [] });
   const limits = { redis: deps.redis, keyPrefix: env.RATE_LIMIT_KEY_PREFIX };
   const createLimit = createRateLimit({ ...limits, name: 'create', points: env.RATE_LIMIT_CREATE_PER_HOUR, durationSeconds: 3600 });
-  const userRateLimit = createRateLimit({ ...limits, name: 'user', points: env.RATE_LIMIT_ADMIN_PER_MINUTE, durationSeconds: 60 });
+  const userRateLimit = createRateLimit({
+    ...limits,
+    name: 'user',
+    points: env.RATE_LIMIT_ADMIN_PER_MINUTE,
+    durationSeconds: 60,
+    leased: true,
+  });
   // Before the rate limits, so that their Redis calls are traced under the request.
   const operations = registerOperations(app, deps);
   const { counters } = operations;

@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { Redis } from 'ioredis';
 import ipaddr from 'ipaddr.js';
+import { LRUCache } from 'lru-cache';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 
 /** The outcome of counting one request, with what the client is told about its budget. */
@@ -24,7 +25,38 @@ export interface RateLimitOptions {
   name: string;
   points: number;
   durationSeconds: number;
+  /**
+   * Leased budgets: a key's points are taken from the store a share at a time (see `leaseSize`)
+   * and spent here, so a caller making many requests costs one store round trip per lease
+   * instead of one per request. Points are taken before they are spent, so all instances
+   * together never allow more than the budget; a lease's unspent points count as used for the
+   * rest of their window, so with N instances a key may be refused up to N leases early.
+   */
+  leased?: boolean;
 }
+
+/** A lease is this fraction of the budget's last known remainder... */
+const LEASE_SHARE = 64;
+/** ...and never more than this many points. */
+const LEASE_MAX = 100;
+
+/**
+ * Points a lease takes when `remaining` are left: a 64th of them, at most 100, at least 1, so
+ * that leases shrink to single points as a budget runs out and the last points are exact.
+ */
+export const leaseSize = (remaining: number): number => Math.min(LEASE_MAX, Math.max(1, Math.floor(remaining / LEASE_SHARE)));
+
+interface Lease {
+  /** Points taken from the store and not yet spent. */
+  left: number;
+  /** What the store had left after the lease was taken. */
+  storeRemaining: number;
+  /** Epoch ms at which the store's window, and with it the lease, ends. */
+  endsAt: number;
+}
+
+/** Keys whose leases are held at once; the least recently used goes first (its points are then unspent). */
+const LEASES_MAX_KEYS = 10_000;
 
 /**
  * A fixed-window limiter. With Redis every instance draws on one budget; while Redis is
@@ -43,24 +75,86 @@ export function createRateLimit(opts: RateLimitOptions): RateLimit {
       })
     : new RateLimiterMemory(base);
 
+  /** Counts `points` in the store: whether they fit, what is left, and when the window ends. */
+  async function take(key: string, points: number): Promise<{ allowed: boolean; remaining: number; msBeforeNext: number }> {
+    try {
+      const res = await limiter.consume(key, points);
+      return { allowed: true, remaining: Math.max(0, res.remainingPoints), msBeforeNext: res.msBeforeNext };
+    } catch (refused) {
+      // Only a RateLimiterRes means "over the limit"; store failures go to the insurance limiter.
+      if (!(refused instanceof RateLimiterRes)) throw refused;
+      return { allowed: false, remaining: Math.max(0, refused.remainingPoints), msBeforeNext: refused.msBeforeNext };
+    }
+  }
+
+  const verdict = (allowed: boolean, remaining: number, msBeforeNext: number): Verdict => ({
+    allowed,
+    limit: opts.points,
+    remaining,
+    resetSeconds: Math.max(1, Math.ceil(msBeforeNext / 1000)),
+  });
+
+  if (!opts.leased) {
+    return {
+      async consume(key, points = 1) {
+        const counted = await take(key, points);
+        return verdict(counted.allowed, counted.remaining, counted.msBeforeNext);
+      },
+    };
+  }
+
+  const leases = new LRUCache<string, Lease>({ max: LEASES_MAX_KEYS });
+  /** A lease being taken, per key: concurrent requests of one key wait for it instead of taking their own. */
+  const taking = new Map<string, Promise<void>>();
+
+  const spend = (lease: Lease | undefined, now: number): Verdict | undefined => {
+    if (!lease || lease.left === 0 || now >= lease.endsAt) return undefined;
+    lease.left -= 1;
+    return verdict(true, lease.storeRemaining + lease.left, lease.endsAt - now);
+  };
+
+  /** Takes a new lease for `key` and spends its first point (or is refused). */
+  async function renew(key: string): Promise<Verdict> {
+    const held = leases.get(key);
+    let points = leaseSize(held && Date.now() < held.endsAt ? held.storeRemaining : opts.points);
+    let counted = await take(key, points);
+    if (!counted.allowed && points > 1) {
+      // Fewer points were left than the lease asked for: give them back, and count this request alone.
+      await limiter.reward(key, points);
+      points = 1;
+      counted = await take(key, 1);
+    }
+    if (!counted.allowed) return verdict(false, 0, counted.msBeforeNext);
+    leases.set(key, { left: points - 1, storeRemaining: counted.remaining, endsAt: Date.now() + counted.msBeforeNext });
+    return verdict(true, counted.remaining + points - 1, counted.msBeforeNext);
+  }
+
   return {
     async consume(key, points = 1) {
-      let res: RateLimiterRes;
-      let allowed = true;
-      try {
-        res = await limiter.consume(key, points);
-      } catch (refused) {
-        // Only a RateLimiterRes means "over the limit"; store failures go to the insurance limiter.
-        if (!(refused instanceof RateLimiterRes)) throw refused;
-        res = refused;
-        allowed = false;
+      if (points !== 1) {
+        const counted = await take(key, points);
+        return verdict(counted.allowed, counted.remaining, counted.msBeforeNext);
       }
-      return {
-        allowed,
-        limit: opts.points,
-        remaining: Math.max(0, res.remainingPoints),
-        resetSeconds: Math.max(1, Math.ceil(res.msBeforeNext / 1000)),
-      };
+      for (;;) {
+        const spent = spend(leases.get(key), Date.now());
+        if (spent) return spent;
+        const pending = taking.get(key);
+        if (!pending) break;
+        await pending;
+      }
+      const renewal = renew(key);
+      taking.set(
+        key,
+        renewal.then(
+          () => {},
+          () => {},
+        ),
+      );
+      try {
+        return await renewal;
+      } finally {
+        taking.delete(key);
+      }
     },
   };
 }
