@@ -1,12 +1,10 @@
+import type { Migrator } from '@mikro-orm/migrations';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import pg from 'pg';
-import { migrationsList } from './migrations/index.js';
+import { migrationNames } from './migrations/names.js';
 
 // An arbitrary constant that names "the lead schema's migrations" among advisory locks.
 const MIGRATION_LOCK_KEY = 7_150_245_001;
-
-/** The migrations this version ships, by the name the migrations table records. */
-const migrationNames: readonly string[] = migrationsList.map((m) => m.name);
 
 /** Where MikroORM records the applied migrations, each in the transaction that applied it. */
 export const MIGRATIONS_TABLE = 'lead.mikro_orm_migrations';
@@ -46,6 +44,18 @@ export async function pendingMigrations(clientUrl: string): Promise<string[]> {
   }
 }
 
+/**
+ * The migrator of `orm`, with this version's migrations. They and `@mikro-orm/migrations` load
+ * here, when first asked for: a start with nothing pending, every start after the first, loads
+ * neither.
+ */
+export async function migratorOf(orm: MikroORM): Promise<Migrator> {
+  const [{ Migrator }, { migrationsList }] = await Promise.all([import('@mikro-orm/migrations'), import('./migrations/index.js')]);
+  orm.config.set('migrations', { ...orm.config.get('migrations'), migrationsList });
+  Migrator.register(orm);
+  return orm.migrator as Migrator;
+}
+
 export interface MigrateResult {
   applied: string[];
 }
@@ -58,7 +68,7 @@ export interface MigrateResult {
  */
 export async function migrate(orm: MikroORM, options: { clientUrl: string; lock?: boolean }): Promise<MigrateResult> {
   const run = async () => {
-    const applied = await orm.getMigrator().up();
+    const applied = await (await migratorOf(orm)).up();
     return { applied: applied.map((m) => m.name) };
   };
   if (options.lock === false) return run();

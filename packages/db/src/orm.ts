@@ -1,4 +1,3 @@
-import { Migrator } from '@mikro-orm/migrations';
 import { defineConfig, MikroORM, type Options } from '@mikro-orm/postgresql';
 import { AuditLog } from './entities/audit-log.js';
 import { Erasure } from './entities/erasure.js';
@@ -12,7 +11,6 @@ import { LeadSourceWeek, LeadStage, LeadStageChange, LeadStageWeek } from './ent
 import { OutboxEvent } from './entities/outbox-event.js';
 import { RetentionRun } from './entities/retention-run.js';
 import { MIGRATIONS_TABLE } from './migrate.js';
-import { migrationsList } from './migrations/index.js';
 
 export const entities = [
   Lead,
@@ -65,7 +63,6 @@ export function ormConfig(options: OrmOptions): Options {
   return defineConfig({
     clientUrl: options.clientUrl,
     entities,
-    extensions: [Migrator],
     forceUtcTimezone: true,
     pool: { ...(options.pool ?? { min: 0, max: 10 }), ...(b ? { acquireTimeoutMillis: b.acquireTimeoutMs } : {}) },
     // Sent with each connection's start-up message, so they hold from its first statement.
@@ -87,9 +84,9 @@ export function ormConfig(options: OrmOptions): Options {
     // Parameters hold personal data; SQL logs must never show them.
     logger: options.logger ?? (() => {}),
     highlighter: undefined,
+    // The migrator and the migrations list are added by `migratorOf`, when a migration runs.
     migrations: {
       tableName: MIGRATIONS_TABLE,
-      migrationsList,
       transactional: true,
       allOrNothing: true,
       snapshot: false,

@@ -34,11 +34,7 @@ export function tracingEnabled(): boolean {
 export async function startTracing(env: TracingEnv): Promise<boolean> {
   if (provider) return true;
   if (env.OTEL_SDK_DISABLED || !(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT)) return false;
-  const [{ OTLPTraceExporter }, { resourceFromAttributes }, { BatchSpanProcessor, NodeTracerProvider }] = await Promise.all([
-    import('@opentelemetry/exporter-trace-otlp-http'),
-    import('@opentelemetry/resources'),
-    import('@opentelemetry/sdk-trace-node'),
-  ]);
+  const { OTLPTraceExporter, resourceFromAttributes, BatchSpanProcessor, NodeTracerProvider } = await import('./tracing-sdk.js');
   provider = new NodeTracerProvider({
     resource: resourceFromAttributes({ 'service.name': env.OTEL_SERVICE_NAME }),
     spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter())],

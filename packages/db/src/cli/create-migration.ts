@@ -3,12 +3,13 @@
 //
 // It migrates a scratch database to the newest committed migration and diffs the entities
 // against that real schema, so no snapshot file is needed (one would conflict between branches
-// that each add a migration). Add the new file to migrations/index.ts afterwards.
+// that each add a migration). Add the new migration to migrations/names.ts and migrations/index.ts
+// afterwards.
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { MikroORM } from '@mikro-orm/postgresql';
 import pg from 'pg';
-import { migrate } from '../migrate.js';
+import { migrate, migratorOf } from '../migrate.js';
 import { ormConfig } from '../orm.js';
 
 const server = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -28,8 +29,8 @@ try {
   });
   try {
     await migrate(orm, { clientUrl: scratchUrl, lock: false });
-    const result = await orm.getMigrator().createMigration(dir, false, false, name);
-    console.log(result.fileName ? `wrote src/migrations/${result.fileName}: add it to src/migrations/index.ts` : 'no changes');
+    const result = await (await migratorOf(orm)).createMigration(dir, false, false, name);
+    console.log(result.fileName ? `wrote src/migrations/${result.fileName}: add it to src/migrations/names.ts and index.ts` : 'no changes');
   } finally {
     await orm.close();
   }
