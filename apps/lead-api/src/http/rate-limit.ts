@@ -94,14 +94,13 @@ export function createRateLimit(opts: RateLimitOptions): RateLimit {
     resetSeconds: Math.max(1, Math.ceil(msBeforeNext / 1000)),
   });
 
-  if (!opts.leased) {
-    return {
-      async consume(key, points = 1) {
-        const counted = await take(key, points);
-        return verdict(counted.allowed, counted.remaining, counted.msBeforeNext);
-      },
-    };
-  }
+  /** Counts `points` in the store and says so: every call of an unleased limit, and a leased one's calls of more than one point. */
+  const counted = async (key: string, points: number): Promise<Verdict> => {
+    const result = await take(key, points);
+    return verdict(result.allowed, result.remaining, result.msBeforeNext);
+  };
+
+  if (!opts.leased) return { consume: (key, points = 1) => counted(key, points) };
 
   const leases = new LRUCache<string, Lease>({ max: LEASES_MAX_KEYS });
   /** A lease being taken, per key: concurrent requests of one key wait for it instead of taking their own. */
@@ -117,24 +116,21 @@ export function createRateLimit(opts: RateLimitOptions): RateLimit {
   async function renew(key: string): Promise<Verdict> {
     const held = leases.get(key);
     let points = leaseSize(held && Date.now() < held.endsAt ? held.storeRemaining : opts.points);
-    let counted = await take(key, points);
-    if (!counted.allowed && points > 1) {
+    let result = await take(key, points);
+    if (!result.allowed && points > 1) {
       // Fewer points were left than the lease asked for: give them back, and count this request alone.
       await limiter.reward(key, points);
       points = 1;
-      counted = await take(key, 1);
+      result = await take(key, 1);
     }
-    if (!counted.allowed) return verdict(false, 0, counted.msBeforeNext);
-    leases.set(key, { left: points - 1, storeRemaining: counted.remaining, endsAt: Date.now() + counted.msBeforeNext });
-    return verdict(true, counted.remaining + points - 1, counted.msBeforeNext);
+    if (!result.allowed) return verdict(false, 0, result.msBeforeNext);
+    leases.set(key, { left: points - 1, storeRemaining: result.remaining, endsAt: Date.now() + result.msBeforeNext });
+    return verdict(true, result.remaining + points - 1, result.msBeforeNext);
   }
 
   return {
     async consume(key, points = 1) {
-      if (points !== 1) {
-        const counted = await take(key, points);
-        return verdict(counted.allowed, counted.remaining, counted.msBeforeNext);
-      }
+      if (points !== 1) return counted(key, points);
       for (;;) {
         const spent = spend(leases.get(key), Date.now());
         if (spent) return spent;
