@@ -14,6 +14,7 @@ import { Migration20261202020000_lead_stages } from './Migration20261202020000_l
 import { Migration20261202021000_retention } from './Migration20261202021000_retention.js';
 import { Migration20261202050000_folded_upkeep } from './Migration20261202050000_folded_upkeep.js';
 import { Migration20261202070000_index_upkeep } from './Migration20261202070000_index_upkeep.js';
+import { Migration20261202220000_inline_ranks } from './Migration20261202220000_inline_ranks.js';
 import { migrationNames, type MigrationName } from './names.js';
 
 // Listed explicitly (no file globbing) so the same code runs from src/ and from a bundle.
@@ -34,6 +35,7 @@ const classes: Record<MigrationName, Constructor<Migration>> = {
   Migration20261202021000_retention,
   Migration20261202050000_folded_upkeep,
   Migration20261202070000_index_upkeep,
+  Migration20261202220000_inline_ranks,
 };
 
 export const migrationsList: MigrationObject[] = migrationNames.map((name) => ({ name, class: classes[name] }));

@@ -16,6 +16,7 @@ export const migrationNames = [
   'Migration20261202021000_retention',
   'Migration20261202050000_folded_upkeep',
   'Migration20261202070000_index_upkeep',
+  'Migration20261202220000_inline_ranks',
 ] as const;
 
 export type MigrationName = (typeof migrationNames)[number];
