@@ -1,18 +1,20 @@
 #!/bin/bash
 # PostgreSQL instructions per create or status change, counted by callgrind (repeatable whatever
-# else the machine does, unlike CPU time). One backend in single-user mode replays the service's
-# statements as prepared statements on a fresh copy of a saved cluster, 20 and then 1,020
-# transactions; the difference over 1,000 is one transaction's cost, the GIN pending list's
-# cleanup included (each run ends by cleaning it).
+# else the machine does, unlike CPU time). A private cluster runs under callgrind on a fresh copy
+# of a saved state; `drive.mjs` sends the repository's own create or status change over one
+# connection, 20 and then 1,020 transactions; the difference of that backend's counts over 1,000
+# is one transaction's cost, the GIN pending list's cleanup included (each run ends by cleaning it).
 #
 #   bench/pg-instructions/measure.sh setup <database>          copy a database (e.g. a kept bench one) into a private cluster
-#   bench/pg-instructions/measure.sh create|status [variant.sql]  instructions per transaction, after the variant's SQL (one statement per line)
+#   bench/pg-instructions/measure.sh create|status [variant.sql]  instructions per transaction, after the variant's SQL
 #
-# Needs valgrind and PostgreSQL 15's binaries; the private cluster lives in $PGI_DIR (default /tmp/pg-instructions).
+# Needs valgrind, PostgreSQL 15's binaries and the workspace installed; the private cluster lives in
+# $PGI_DIR (default /tmp/pg-instructions) and listens on 127.0.0.1:5499 while it runs.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 dir=${PGI_DIR:-/tmp/pg-instructions}
 bin=/usr/lib/postgresql/15/bin
+tsx=$here/../../packages/db/node_modules/.bin/tsx
 as_pg() { su postgres -c "$*"; }
 case "$1" in
   setup)
@@ -28,13 +30,16 @@ case "$1" in
     echo "saved $(wc -l < "$dir/ids.txt") leads for status changes in $dir/base" ;;
   create|status)
     run() {
-      rm -rf "$dir/data" && cp -a "$dir/base" "$dir/data"
-      { if [ -n "${2:-}" ]; then cat "$2"; fi; python3 "$here/statements.py" "$1" "$3" 0 "$dir/ids.txt"; } > "$dir/in.sql"
-      as_pg "valgrind --tool=callgrind --callgrind-out-file=$dir/callgrind.$3.out $bin/postgres --single -D $dir/data xp < $dir/in.sql > $dir/out.$3.txt 2>&1"
-      if grep -q ERROR "$dir/out.$3.txt"; then grep -m3 ERROR "$dir/out.$3.txt" >&2; exit 1; fi
-      callgrind_annotate "$dir/callgrind.$3.out" | awk '/PROGRAM TOTALS/ && !done { gsub(",", "", $1); print $1; done = 1 }'
+      rm -rf "$dir/data" "$dir"/callgrind.* && cp -a "$dir/base" "$dir/data"
+      if [ -n "${2:-}" ]; then as_pg "$bin/postgres --single -D $dir/data xp < $2 > $dir/variant.txt 2>&1"; fi
+      if grep -q ERROR "$dir/variant.txt" 2>/dev/null; then grep -m3 ERROR "$dir/variant.txt" >&2; exit 1; fi
+      as_pg "valgrind --tool=callgrind --callgrind-out-file=$dir/callgrind.%p $bin/postgres -D $dir/data -p 5499 -k /tmp -c autovacuum=off -c synchronous_commit=off > $dir/server.txt 2>&1 &"
+      until pg_isready -q -h 127.0.0.1 -p 5499; do sleep 0.5; done
+      backend=$("$tsx" "$here/drive.mjs" "$1" "$3" postgres://postgres@127.0.0.1:5499/xp "$dir/ids.txt")
+      as_pg "$bin/pg_ctl -D $dir/data -m fast -w stop > /dev/null"
+      callgrind_annotate "$dir/callgrind.$backend" | awk '/PROGRAM TOTALS/ && !done { gsub(",", "", $1); print $1; done = 1 }'
     }
     a=$(run "$1" "${2:-}" 20); b=$(run "$1" "${2:-}" 1020)
-    echo "$1 ${2:-as migrated}: $(((b - a) / 1000)) PostgreSQL instructions per transaction (callgrind profile of 1,020: $dir/callgrind.1020.out)" ;;
-  *) sed -n 2,12p "$0"; exit 2 ;;
+    echo "$1 ${2:-as migrated}: $(((b - a) / 1000)) PostgreSQL instructions per transaction (the backend's profile: $dir/callgrind.<pid>)" ;;
+  *) sed -n 2,13p "$0"; exit 2 ;;
 esac
