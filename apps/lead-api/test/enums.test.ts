@@ -2,9 +2,9 @@ import * as contracts from '@lead/contracts';
 import * as db from '@lead/db';
 import { describe, expect, it } from 'vitest';
 
-// The contracts validate input and the database's check constraints come from the entities'
-// own lists (packages/db never imports contracts). If the two drifted, input the contract
-// accepts would hit a check constraint: a 500 instead of a 400.
+// The contracts validate input, and the database's domains allow the entities' own lists
+// (test/migrations.test.ts holds them to it; packages/db never imports contracts). If the two
+// drifted, input the contract accepts would fail a domain's check: a 500 instead of a 400.
 describe('enumerations', () => {
   it.each([
     ['lead statuses', contracts.LEAD_STATUSES, db.LEAD_STATUSES],

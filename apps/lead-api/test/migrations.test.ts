@@ -1,4 +1,4 @@
-import { createOrm, migrate, MIGRATIONS_TABLE, pendingMigrations, type MikroORM } from '@lead/db';
+import { createOrm, ENUMERATION_DOMAINS, migrate, MIGRATIONS_TABLE, pendingMigrations, type MikroORM } from '@lead/db';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createDatabase, databaseUrl, dropDatabase } from './support/database.js';
 
@@ -90,15 +90,43 @@ describe('migrations', () => {
       }
     }));
 
-  it('create the lead schema with check constraints for every enumeration', () =>
+  it('type every enumeration column by a domain that allows exactly the values its entity declares', () =>
     withMigratedDatabase(async (orm) => {
       const conn = orm.em.fork().getConnection();
+      const declared = Object.values(orm.getMetadata().getAll()).flatMap((meta) =>
+        Object.values(meta.properties)
+          .filter((prop) => prop.columnTypes?.[0]?.startsWith('lead.'))
+          .map((prop) => `${meta.tableName}.${prop.fieldNames[0]} ${prop.columnTypes[0]}`),
+      );
+      const typed = await conn.execute<Array<{ column: string }>>(
+        `select c.table_name || '.' || c.column_name || ' lead.' || c.domain_name as column
+           from information_schema.columns c join information_schema.tables t using (table_schema, table_name)
+          where c.table_schema = 'lead' and c.domain_schema = 'lead' and t.table_type = 'BASE TABLE'`,
+      );
+      expect(typed.map((row) => row.column).sort()).toEqual(declared.sort());
+      expect(declared).toHaveLength(20);
+      // No enumeration is left to a check constraint on its table (parsed for every write).
+      const checks = await conn.execute(
+        `select conname from pg_constraint where contype = 'c' and conrelid <> 0 and connamespace = 'lead'::regnamespace`,
+      );
+      expect(checks).toEqual([]);
+
+      expect([...ENUMERATION_DOMAINS.keys()].sort()).toEqual([...new Set(declared.map((d) => d.split(' lead.')[1]))].sort());
+      for (const [domain, values] of ENUMERATION_DOMAINS) {
+        const [{ definition }] = await conn.execute<Array<{ definition: string }>>(
+          `select pg_get_constraintdef(oid) as definition from pg_constraint where contypid = 'lead.${domain}'::regtype`,
+        );
+        expect(
+          [...definition!.matchAll(/'([^']*)'::text/g)].map((m) => m[1]),
+          domain,
+        ).toEqual([...values]);
+      }
       await expect(
         conn.execute(
           `insert into lead.leads (id, name, email, source, status, priority, created_at, updated_at)
            values (gen_random_uuid(), 'a', 'a@b.co', 'website', 'bogus', 'medium', now(), now())`,
         ),
-      ).rejects.toThrow(/check constraint/);
+      ).rejects.toThrow(/value for domain lead.lead_status violates check constraint/);
       await expect(
         conn.execute(
           `insert into lead.lead_activities (id, lead_id, activity_type, created_at) values (gen_random_uuid(), gen_random_uuid(), 'created', now())`,

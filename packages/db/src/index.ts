@@ -1,4 +1,5 @@
 export * from './entities/audit-log.js';
+export * from './entities/enumeration.js';
 export * from './entities/lead.js';
 export * from './entities/lead-activity.js';
 export * from './entities/lead-attribution.js';

@@ -1,4 +1,5 @@
 import { defineEntity, type InferEntity } from '@mikro-orm/core';
+import { enumeration } from './enumeration.js';
 import { Lead } from './lead.js';
 
 export const ACTIVITY_TYPES = [
@@ -20,7 +21,7 @@ export const LeadActivity = defineEntity({
   properties: (p) => ({
     id: p.uuid().primary(),
     lead: p.manyToOne(Lead).fieldName('lead_id').deleteRule('cascade'),
-    activityType: p.enum([...ACTIVITY_TYPES]),
+    activityType: enumeration('activity_type', ACTIVITY_TYPES),
     description: p.text().nullable(),
     details: p.json<Record<string, string | null>>().nullable(),
     performedBy: p.uuid().nullable(),

@@ -1,4 +1,5 @@
 import { defineEntity, type InferEntity } from '@mikro-orm/core';
+import { enumeration } from './enumeration.js';
 import { LEAD_SOURCES, LEAD_STATUSES } from './lead.js';
 
 /**
@@ -18,8 +19,8 @@ export const LeadCount = defineEntity({
   schema: 'lead',
   tableName: 'lead_counts',
   properties: (p) => ({
-    status: p.enum([...LEAD_STATUSES]).primary(),
-    source: p.enum([...LEAD_SOURCES]).primary(),
+    status: enumeration('lead_status', LEAD_STATUSES).primary(),
+    source: enumeration('lead_source', LEAD_SOURCES).primary(),
     assignedTo: p.uuid().primary(),
     n: p.bigint(),
   }),
@@ -38,8 +39,8 @@ export const LeadCountChange = defineEntity({
   tableName: 'lead_count_changes',
   properties: (p) => ({
     id: p.bigint('number').primary().autoincrement(),
-    status: p.enum([...LEAD_STATUSES]),
-    source: p.enum([...LEAD_SOURCES]),
+    status: enumeration('lead_status', LEAD_STATUSES),
+    source: enumeration('lead_source', LEAD_SOURCES),
     assignedTo: p.uuid(),
     n: p.integer(),
   }),

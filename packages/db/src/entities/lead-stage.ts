@@ -1,4 +1,5 @@
 import { defineEntity, type InferEntity } from '@mikro-orm/core';
+import { enumeration } from './enumeration.js';
 import { LEAD_SOURCES, LEAD_STATUSES } from './lead.js';
 
 /**
@@ -16,7 +17,7 @@ export const LeadStage = defineEntity({
     // No foreign key: a deleted lead's rows are removed by its trigger, with their weekly sums.
     leadId: p.uuid().primary(),
     position: p.smallint().primary(),
-    stage: p.enum([...LEAD_STATUSES]),
+    stage: enumeration('lead_status', LEAD_STATUSES),
     enteredAt: p.datetime(),
     /** Seconds until the next entry; null while the lead is still in this stage. */
     seconds: p.double().nullable(),
@@ -29,8 +30,8 @@ export const LeadStage = defineEntity({
     /** A later entry is `closed_won`. */
     toWon: p.boolean(),
     // The lead's filter columns and what the sources report reads, as they are now.
-    source: p.enum([...LEAD_SOURCES]),
-    status: p.enum([...LEAD_STATUSES]),
+    source: enumeration('lead_source', LEAD_SOURCES),
+    status: enumeration('lead_status', LEAD_STATUSES),
     assignedTo: p.uuid().nullable(),
     utmSource: p.string().length(200).nullable(),
     utmMedium: p.string().length(200).nullable(),
@@ -71,8 +72,8 @@ export const LeadStageWeek = defineEntity({
   tableName: 'lead_stage_weeks',
   properties: (p) => ({
     week: p.datetime().primary(),
-    stage: p.enum([...LEAD_STATUSES]).primary(),
-    source: p.enum([...LEAD_SOURCES]).primary(),
+    stage: enumeration('lead_status', LEAD_STATUSES).primary(),
+    source: enumeration('lead_source', LEAD_SOURCES).primary(),
     bucket: p.smallint().primary(),
     entered: p.bigint('number'),
     toNext: p.bigint('number'),
@@ -99,11 +100,11 @@ export const LeadSourceWeek = defineEntity({
   tableName: 'lead_source_weeks',
   properties: (p) => ({
     week: p.datetime().primary(),
-    dimension: p.enum([...SOURCE_DIMENSIONS]).primary(),
+    dimension: enumeration('source_dimension', SOURCE_DIMENSIONS).primary(),
     hasKey: p.boolean().primary(),
     key: p.string().length(200).primary(),
-    source: p.enum([...LEAD_SOURCES]).primary(),
-    outcome: p.enum([...OUTCOMES]).primary(),
+    source: enumeration('lead_source', LEAD_SOURCES).primary(),
+    outcome: enumeration('source_outcome', OUTCOMES).primary(),
     reachedQualified: p.boolean().primary(),
     leads: p.bigint('number'),
   }),

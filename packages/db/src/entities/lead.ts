@@ -1,4 +1,5 @@
 import { defineEntity, type InferEntity } from '@mikro-orm/core';
+import { enumeration } from './enumeration.js';
 
 export const LEAD_STATUSES = ['new', 'contacted', 'qualified', 'proposal', 'closed_won', 'closed_lost'] as const;
 export type LeadStatus = (typeof LEAD_STATUSES)[number];
@@ -33,9 +34,9 @@ export const Lead = defineEntity({
     phone: p.string().length(32).nullable(),
     company: p.string().length(200).nullable(),
     message: p.text().nullable(),
-    source: p.enum([...LEAD_SOURCES]),
-    status: p.enum([...LEAD_STATUSES]),
-    priority: p.enum([...LEAD_PRIORITIES]),
+    source: enumeration('lead_source', LEAD_SOURCES),
+    status: enumeration('lead_status', LEAD_STATUSES),
+    priority: enumeration('lead_priority', LEAD_PRIORITIES),
     // References auth.users, which belongs to the auth service: no cross-service foreign key.
     assignedTo: p.uuid().nullable(),
     createdAt: p.datetime(),
@@ -46,7 +47,7 @@ export const Lead = defineEntity({
     utmSource: p.string().length(200).nullable(),
     utmMedium: p.string().length(200).nullable(),
     utmCampaign: p.string().length(200).nullable(),
-    lostReason: p.enum([...LOST_REASONS]).nullable(),
+    lostReason: enumeration('lost_reason', LOST_REASONS).nullable(),
     /** Lower-cased, trimmed e-mail (set by a trigger from `email`): what duplicates are matched on. */
     emailKey: p.string().length(254),
     /** The oldest open lead with the same e-mail at the time this one was created. */

@@ -1,4 +1,5 @@
 import { defineEntity, type InferEntity } from '@mikro-orm/core';
+import { enumeration } from './enumeration.js';
 
 export const EVENT_TYPES = ['LeadCreated', 'LeadStatusChanged', 'LeadAssigned', 'LeadUpdated', 'LeadMerged', 'LeadErased'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
@@ -23,11 +24,11 @@ export const OutboxEvent = defineEntity({
     // Assigned by the database at insert: the order in which a lead's events happened (a lead's
     // changes hold its row lock, so they commit in sequence order).
     seq: p.bigint('number').autoincrement(),
-    eventType: p.enum([...EVENT_TYPES]),
+    eventType: enumeration('event_type', EVENT_TYPES),
     // No foreign key: an event outlives nothing it refers to, and is kept even if a lead is erased.
     leadId: p.uuid(),
     payload: p.json<EventPayload>(),
-    state: p.enum([...EVENT_STATES]),
+    state: enumeration('event_state', EVENT_STATES),
     attempts: p.integer(),
     nextAttemptAt: p.datetime(),
     /** While in the future, a dispatcher holds the event; once past, another may take it over. */

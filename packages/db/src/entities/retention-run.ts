@@ -1,4 +1,5 @@
 import { defineEntity, type InferEntity } from '@mikro-orm/core';
+import { enumeration } from './enumeration.js';
 
 export const RETENTION_OUTCOMES = ['running', 'completed', 'failed', 'interrupted'] as const;
 export type RetentionOutcome = (typeof RETENTION_OUTCOMES)[number];
@@ -17,7 +18,7 @@ export const RetentionRun = defineEntity({
     id: p.uuid().primary(),
     startedAt: p.datetime(),
     finishedAt: p.datetime().nullable(),
-    outcome: p.enum([...RETENTION_OUTCOMES]),
+    outcome: enumeration('retention_outcome', RETENTION_OUTCOMES),
     /** The rules in force for this run (days per rule, null when off). */
     rules: p.json<Record<string, number | null>>(),
     closedLeads: p.integer().default(0),

@@ -15,6 +15,7 @@ import { Migration20261202021000_retention } from './Migration20261202021000_ret
 import { Migration20261202050000_folded_upkeep } from './Migration20261202050000_folded_upkeep.js';
 import { Migration20261202070000_index_upkeep } from './Migration20261202070000_index_upkeep.js';
 import { Migration20261202220000_inline_ranks } from './Migration20261202220000_inline_ranks.js';
+import { Migration20261203100000_enum_domains } from './Migration20261203100000_enum_domains.js';
 import { migrationNames, type MigrationName } from './names.js';
 
 // Listed explicitly (no file globbing) so the same code runs from src/ and from a bundle.
@@ -36,6 +37,7 @@ const classes: Record<MigrationName, Constructor<Migration>> = {
   Migration20261202050000_folded_upkeep,
   Migration20261202070000_index_upkeep,
   Migration20261202220000_inline_ranks,
+  Migration20261203100000_enum_domains,
 };
 
 export const migrationsList: MigrationObject[] = migrationNames.map((name) => ({ name, class: classes[name] }));

@@ -17,6 +17,7 @@ export const migrationNames = [
   'Migration20261202050000_folded_upkeep',
   'Migration20261202070000_index_upkeep',
   'Migration20261202220000_inline_ranks',
+  'Migration20261203100000_enum_domains',
 ] as const;
 
 export type MigrationName = (typeof migrationNames)[number];
