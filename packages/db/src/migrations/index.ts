@@ -16,6 +16,7 @@ import { Migration20261202050000_folded_upkeep } from './Migration20261202050000
 import { Migration20261202070000_index_upkeep } from './Migration20261202070000_index_upkeep.js';
 import { Migration20261202220000_inline_ranks } from './Migration20261202220000_inline_ranks.js';
 import { Migration20261203100000_enum_domains } from './Migration20261203100000_enum_domains.js';
+import { Migration20261203110000_trigger_guards } from './Migration20261203110000_trigger_guards.js';
 import { migrationNames, type MigrationName } from './names.js';
 
 // Listed explicitly (no file globbing) so the same code runs from src/ and from a bundle.
@@ -38,6 +39,7 @@ const classes: Record<MigrationName, Constructor<Migration>> = {
   Migration20261202070000_index_upkeep,
   Migration20261202220000_inline_ranks,
   Migration20261203100000_enum_domains,
+  Migration20261203110000_trigger_guards,
 };
 
 export const migrationsList: MigrationObject[] = migrationNames.map((name) => ({ name, class: classes[name] }));

@@ -18,6 +18,7 @@ export const migrationNames = [
   'Migration20261202070000_index_upkeep',
   'Migration20261202220000_inline_ranks',
   'Migration20261203100000_enum_domains',
+  'Migration20261203110000_trigger_guards',
 ] as const;
 
 export type MigrationName = (typeof migrationNames)[number];
