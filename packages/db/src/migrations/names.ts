@@ -19,6 +19,7 @@ export const migrationNames = [
   'Migration20261202220000_inline_ranks',
   'Migration20261203100000_enum_domains',
   'Migration20261203110000_trigger_guards',
+  'Migration20261203120000_search_document',
 ] as const;
 
 export type MigrationName = (typeof migrationNames)[number];
