@@ -4,8 +4,8 @@
 // table to bench/RESULTS.md. See bench/README.md.
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { basename, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { SignJWT } from 'jose';
 import pg from 'pg';
@@ -37,7 +37,9 @@ const { values: opt } = parseArgs({
     also: { type: 'string', multiple: true, default: [] },
     // A/B in one command: builds this git ref (a commit, branch or tag) in a temporary worktree
     // under bench/.ab/ (pnpm install + build) and measures it beside the current build, in
-    // alternating rounds (`--rounds`, 3 by default with --ab).
+    // alternating rounds (`--rounds`, 3 by default with --ab). It runs on databases of its own
+    // (`<db-prefix>_<size>_<commit>`), migrated by its own build and seeded by its own
+    // bench/seed.mjs, so that an A/B also measures a change of the schema.
     ab: { type: 'string' },
     // Measured runs per server and scenario, alternating the servers' order each round; the
     // table sums them (CPU per request over all rounds) and shows each round's range.
@@ -157,7 +159,7 @@ function buildRef(ref) {
     sh(process.execPath, ['tooling/scripts/pnpm.mjs', 'install', '--frozen-lockfile']);
     sh(process.execPath, ['tooling/scripts/pnpm.mjs', '--filter', '@lead/api', 'run', 'build']);
   }
-  return { label: ref, path: main };
+  return { label: ref, path: main, dir };
 }
 
 async function startServer(kind, database, script = kind === 'service' ? SERVICE : YARDSTICK, extraEnv = {}) {
@@ -182,8 +184,6 @@ async function startServer(kind, database, script = kind === 'service' ? SERVICE
   };
   const out = openSync(join(work, `${kind}-${database}.log`), 'a');
   const started = performance.now();
-  // Another build may not know this build's migrations: it serves the schema as it is.
-  if (script !== SERVICE && script !== YARDSTICK) env.MIGRATE_ON_START = 'false';
   const flags = script === YARDSTICK ? [] : SERVICE_FLAGS;
   const child = spawn('taskset', ['-c', SERVER_CORE, process.execPath, ...flags, script], {
     env,
@@ -339,8 +339,12 @@ function wrk(port, scenario, { seconds, token, idsFile }) {
   });
 }
 
-async function prepareDatabase(size) {
-  const name = `${opt['db-prefix']}_${size}`;
+/**
+ * The database of `size` leads a build runs on: the service's (which `--also` builds and the
+ * yardstick share), or an `--ab` build's own, migrated by that build and seeded by its seed.
+ */
+async function prepareDatabase(size, build = null) {
+  const name = `${opt['db-prefix']}_${size}${build ? `_${basename(build.dir)}` : ''}`;
   const exists = await withClient(
     opt.server,
     async (c) => (await c.query('select 1 from pg_database where datname = $1', [name])).rowCount > 0,
@@ -354,10 +358,11 @@ async function prepareDatabase(size) {
     await c.query(`create database "${name}"`);
   });
   // The service migrates an empty database on its first start.
-  const migrating = await startServer('service', name);
+  const migrating = build ? await startServer(build.label, name, build.path) : await startServer('service', name);
   await migrating.stop();
+  const seedOf = build ? (await import(pathToFileURL(join(build.dir, 'bench/seed.mjs')).href)).seed : seed;
   const started = performance.now();
-  await withClient(dbUrl(name), (c) => seed(c, size));
+  await withClient(dbUrl(name), (c) => seedOf(c, size));
   const seedSeconds = (performance.now() - started) / 1000;
   // Write the seed's pages out now: otherwise the checkpoint spreads that I/O over the next
   // minutes, across the first measured runs (status and create at 1M were 30-40 % slower).
@@ -384,8 +389,38 @@ const dirty = execFileSync('git', ['-C', ROOT, 'status', '--porcelain', '--untra
 
 for (const size of sizes) await benchSize(size);
 
+/** The builds measured on a database of their own (`--ab`); the others share the service's. */
+function ownDatabase(build) {
+  return Boolean(build.dir);
+}
+
 async function benchSize(size) {
-  const { name, seedSeconds } = await prepareDatabase(size);
+  const sharing = 2 + extraBuilds.filter((b) => !ownDatabase(b)).length;
+  const db = await workload(size, await prepareDatabase(size), sharing);
+  const own = new Map();
+  for (const build of extraBuilds.filter(ownDatabase)) own.set(build, await workload(size, await prepareDatabase(size, build), 1));
+  // Search terms: a company name (each in ~0.015 % of the leads) or a partial e-mail address.
+  const searchTerms = join(work, `search-${size}.txt`);
+  const terms = Array.from({ length: 200 }, (_, i) =>
+    i % 2 ? `Company ${(i * 37) % 5000}` : `ead${Math.floor((i * 7919) % Math.max(1, size / 10))}@exam`,
+  );
+  writeFileSync(searchTerms, terms.map(encodeURIComponent).join('\n') + '\n');
+
+  if (regularScenarios.length) await benchRegular(size, db, own, searchTerms);
+  if (scenarios.includes('retention')) retention.push(await benchRetention(size, db.name));
+
+  if (opt.soak && size === sizes.at(-1)) soak = await runSoak(db.name, db.nextStatusIds());
+  if (!opt.keep && !opt.reuse) {
+    for (const { name } of [db, ...own.values()])
+      await withClient(opt.server, (c) => c.query(`drop database if exists "${name}" with (force)`));
+  }
+}
+
+/**
+ * What the scenarios read from one database, for `servers` servers measured on it: ids to get,
+ * sets of leads for the status changes (each reset to `new`), list cursors.
+ */
+async function workload(size, { name, seedSeconds }, servers) {
   await withClient(opt.server, (c) =>
     c.query(
       opt['synchronous-commit']
@@ -394,7 +429,7 @@ async function benchSize(size) {
     ),
   );
   synchronousCommit = (await withClient(dbUrl(name), (c) => c.query('show synchronous_commit'))).rows[0].synchronous_commit;
-  const getIds = join(work, `get-${size}.txt`);
+  const getIds = join(work, `get-${name}.txt`);
   let statusSetSize = STATUS_SET_SIZE;
   await withClient(dbUrl(name), async (c) => {
     const { rows } = await c.query('select id from lead.leads order by random() limit 10000');
@@ -404,7 +439,7 @@ async function benchSize(size) {
   // requests a finished run leaves in flight then cannot turn a later run's change into a 409.
   const changing = await withClient(dbUrl(name), async (c) => {
     // A warm-up and the measured rounds for each server, and the soak.
-    const runs = (1 + ROUNDS) * (2 + extraBuilds.length) + 1;
+    const runs = (1 + ROUNDS) * servers + 1;
     // At 10k, rounds of three servers need more sets than 1,500 leads each leave: smaller sets.
     statusSetSize = Math.min(STATUS_SET_SIZE, Math.floor(size / runs));
     const { rows } = await c.query(`select id from lead.leads order by random() limit ${runs * statusSetSize}`);
@@ -412,12 +447,6 @@ async function benchSize(size) {
     await c.query(`update lead.leads set status = 'new', closed_at = null where id = any($1) and status <> 'new'`, [ids]);
     return ids;
   });
-  // Search terms: a company name (each in ~0.015 % of the leads) or a partial e-mail address.
-  const searchTerms = join(work, `search-${size}.txt`);
-  const terms = Array.from({ length: 200 }, (_, i) =>
-    i % 2 ? `Company ${(i * 37) % 5000}` : `ead${Math.floor((i * 7919) % Math.max(1, size / 10))}@exam`,
-  );
-  writeFileSync(searchTerms, terms.map(encodeURIComponent).join('\n') + '\n');
   // Cursors (as the service issues them: newest first) at page 1 and at page 10,000 of 20.
   const cursorsAt = async (offset) =>
     withClient(dbUrl(name), async (c) => {
@@ -425,7 +454,7 @@ async function benchSize(size) {
         `select created_at::text as key, id from lead.leads order by created_at desc, id desc offset $1 limit 100`,
         [offset],
       );
-      const file = join(work, `cursors-${size}-${offset}.txt`);
+      const file = join(work, `cursors-${name}-${offset}.txt`);
       const cursors = rows.map((r) => Buffer.from(JSON.stringify(['created_at', 'desc', r.key, r.id])).toString('base64url'));
       writeFileSync(file, cursors.join('\n') + '\n');
       return file;
@@ -433,35 +462,37 @@ async function benchSize(size) {
   const cursorFiles = { page1: await cursorsAt(0), page10k: await cursorsAt(Math.max(0, Math.min(size - 100, 20 * 9999))) };
   let statusSet = 0;
   const nextStatusIds = () => {
-    const file = join(work, `status-${size}-${statusSet}.txt`);
+    const file = join(work, `status-${name}-${statusSet}.txt`);
     writeFileSync(file, changing.slice(statusSet * statusSetSize, ++statusSet * statusSetSize).join('\n') + '\n');
     return file;
   };
-
-  if (regularScenarios.length) await benchRegular(size, name, seedSeconds, { getIds, nextStatusIds, searchTerms, cursorFiles });
-  if (scenarios.includes('retention')) retention.push(await benchRetention(size, name));
-
-  if (opt.soak && size === sizes.at(-1)) soak = await runSoak(name, nextStatusIds());
-  if (!opt.keep && !opt.reuse) await withClient(opt.server, (c) => c.query(`drop database if exists "${name}" with (force)`));
+  return { name, seedSeconds, getIds, nextStatusIds, cursorFiles };
 }
 
-async function benchRegular(size, name, seedSeconds, { getIds, nextStatusIds, searchTerms, cursorFiles }) {
+/** Each server on its database (`workload`): the service, the extra builds, the yardstick. */
+async function benchRegular(size, db, own, searchTerms) {
   // PostgreSQL's own background CPU before our servers start: what other load on the shared
   // cluster (other databases, other benches) adds to every PG CPU figure of this size.
   const pgIdle = await pgIdleMsPerSecond(Number(opt['pg-idle']));
-  const service = await startServer('service', name);
+  const on = async (server, workloadOf) => Object.assign(await server, { db: workloadOf });
+  const service = await on(startServer('service', db.name), db);
   const extras = [];
-  for (const { label, path } of extraBuilds) extras.push(await startServer(label, name, resolve(ROOT, path)));
-  const yardstick = await startServer('yardstick', name);
+  for (const build of extraBuilds) {
+    const path = resolve(ROOT, build.path);
+    // Another build may not know this build's migrations: on the service's database it serves the schema as it is.
+    if (own.has(build)) extras.push(await on(startServer(build.label, own.get(build).name, path), own.get(build)));
+    else extras.push(await on(startServer(build.label, db.name, path, { MIGRATE_ON_START: 'false' }), db));
+  }
+  const yardstick = await on(startServer('yardstick', db.name), db);
   ready.push({
     size,
     readyMs: service.readyMs,
     extraReadyMs: extras.map((e) => e.readyMs),
     yardstickReadyMs: yardstick.readyMs,
-    seedSeconds,
+    seedSeconds: db.seedSeconds,
     pgIdle,
   });
-  log(`${name}: service ready in ${service.readyMs.toFixed(0)} ms; PostgreSQL idle at ${pgIdle.toFixed(1)} CPU ms/s`);
+  log(`${db.name}: service ready in ${service.readyMs.toFixed(0)} ms; PostgreSQL idle at ${pgIdle.toFixed(1)} CPU ms/s`);
   try {
     for (const scenario of regularScenarios) {
       // Service and yardstick back to back, so both meet the same noise.
@@ -471,7 +502,7 @@ async function benchRegular(size, name, seedSeconds, { getIds, nextStatusIds, se
         isReport(scenario) || SERVICE_ONLY.includes(scenario) || opt['skip-yardstick']
           ? [service, ...extras]
           : [service, ...extras, yardstick];
-      const idsFile = () =>
+      const idsFile = ({ db: { getIds, nextStatusIds, cursorFiles } }) =>
         scenario === 'get'
           ? getIds
           : scenario === 'status'
@@ -481,19 +512,19 @@ async function benchRegular(size, name, seedSeconds, { getIds, nextStatusIds, se
               : (cursorFiles[scenario] ?? undefined);
       const rounds = new Map(servers.map((server) => [server, []]));
       for (const server of servers) {
-        await withClient(dbUrl(name), (c) => c.query(VACUUMED));
-        await wrk(server.port, scenario, { seconds: Number(opt.warmup), token, idsFile: idsFile() });
+        await withClient(dbUrl(server.db.name), (c) => c.query(VACUUMED));
+        await wrk(server.port, scenario, { seconds: Number(opt.warmup), token, idsFile: idsFile(server) });
       }
       // Rounds alternate the order (A B Y, Y B A, A B Y, …), so no build always follows another.
       for (let round = 0; round < ROUNDS; round++) {
         for (const server of round % 2 ? [...servers].reverse() : servers) {
-          const measured = await measurePeakRss(server.pid, name, () =>
-            wrk(server.port, scenario, { seconds: Number(opt.duration), token, idsFile: idsFile() }),
+          const measured = await measurePeakRss(server.pid, server.db.name, () =>
+            wrk(server.port, scenario, { seconds: Number(opt.duration), token, idsFile: idsFile(server) }),
           );
           rounds.get(server).push(measured);
           const r = measured.result;
           log(
-            `${name} ${scenario} ${server.kind}${ROUNDS > 1 ? ` round ${round + 1}` : ''}: ${r.rps.toFixed(0)} req/s, CPU ms/req ${(r.cpuMs / r.requests).toFixed(2)} + PG ${(r.pgCpuMs / r.requests).toFixed(2)} (its database's backends ${(r.dbCpuMs / r.requests).toFixed(2)}), p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, ${r.errors} errors, peak RSS ${measured.peakRssMb.toFixed(0)} MB`,
+            `${server.db.name} ${scenario} ${server.kind}${ROUNDS > 1 ? ` round ${round + 1}` : ''}: ${r.rps.toFixed(0)} req/s, CPU ms/req ${(r.cpuMs / r.requests).toFixed(2)} + PG ${(r.pgCpuMs / r.requests).toFixed(2)} (its database's backends ${(r.dbCpuMs / r.requests).toFixed(2)}), p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, ${r.errors} errors, peak RSS ${measured.peakRssMb.toFixed(0)} MB`,
           );
         }
       }
