@@ -340,11 +340,12 @@ function wrk(port, scenario, { seconds, token, idsFile }) {
 }
 
 /**
- * The database of `size` leads a build runs on: the service's (which `--also` builds and the
- * yardstick share), or an `--ab` build's own, migrated by that build and seeded by its seed.
+ * The database of `size` leads a build runs on: the service's (which `--also` builds share), an
+ * `--ab` build's own, migrated by that build and seeded by its seed, or (`suffix`) another one
+ * migrated and seeded by the current build.
  */
-async function prepareDatabase(size, build = null) {
-  const name = `${opt['db-prefix']}_${size}${build ? `_${basename(build.dir)}` : ''}`;
+async function prepareDatabase(size, build = null, suffix = build ? basename(build.dir) : '') {
+  const name = `${opt['db-prefix']}_${size}${suffix ? `_${suffix}` : ''}`;
   const exists = await withClient(
     opt.server,
     async (c) => (await c.query('select 1 from pg_database where datname = $1', [name])).rowCount > 0,
@@ -395,10 +396,14 @@ function ownDatabase(build) {
 }
 
 async function benchSize(size) {
-  const sharing = 2 + extraBuilds.filter((b) => !ownDatabase(b)).length;
+  // When a build has a database of its own, so does the yardstick: every database then takes the
+  // writes of one server alone, and the databases compared grow alike.
+  const apart = extraBuilds.some(ownDatabase);
+  const sharing = (apart ? 1 : 2) + extraBuilds.filter((b) => !ownDatabase(b)).length;
   const db = await workload(size, await prepareDatabase(size), sharing);
   const own = new Map();
   for (const build of extraBuilds.filter(ownDatabase)) own.set(build, await workload(size, await prepareDatabase(size, build), 1));
+  const yardstickDb = apart && !opt['skip-yardstick'] ? await workload(size, await prepareDatabase(size, null, 'yardstick'), 1) : db;
   // Search terms: a company name (each in ~0.015 % of the leads) or a partial e-mail address.
   const searchTerms = join(work, `search-${size}.txt`);
   const terms = Array.from({ length: 200 }, (_, i) =>
@@ -406,12 +411,12 @@ async function benchSize(size) {
   );
   writeFileSync(searchTerms, terms.map(encodeURIComponent).join('\n') + '\n');
 
-  if (regularScenarios.length) await benchRegular(size, db, own, searchTerms);
+  if (regularScenarios.length) await benchRegular(size, db, own, yardstickDb, searchTerms);
   if (scenarios.includes('retention')) retention.push(await benchRetention(size, db.name));
 
   if (opt.soak && size === sizes.at(-1)) soak = await runSoak(db.name, db.nextStatusIds());
   if (!opt.keep && !opt.reuse) {
-    for (const { name } of [db, ...own.values()])
+    for (const { name } of new Set([db, ...own.values(), yardstickDb]))
       await withClient(opt.server, (c) => c.query(`drop database if exists "${name}" with (force)`));
   }
 }
@@ -470,7 +475,7 @@ async function workload(size, { name, seedSeconds }, servers) {
 }
 
 /** Each server on its database (`workload`): the service, the extra builds, the yardstick. */
-async function benchRegular(size, db, own, searchTerms) {
+async function benchRegular(size, db, own, yardstickDb, searchTerms) {
   // PostgreSQL's own background CPU before our servers start: what other load on the shared
   // cluster (other databases, other benches) adds to every PG CPU figure of this size.
   const pgIdle = await pgIdleMsPerSecond(Number(opt['pg-idle']));
@@ -483,7 +488,7 @@ async function benchRegular(size, db, own, searchTerms) {
     if (own.has(build)) extras.push(await on(startServer(build.label, own.get(build).name, path), own.get(build)));
     else extras.push(await on(startServer(build.label, db.name, path, { MIGRATE_ON_START: 'false' }), db));
   }
-  const yardstick = await on(startServer('yardstick', db.name), db);
+  const yardstick = await on(startServer('yardstick', yardstickDb.name), yardstickDb);
   ready.push({
     size,
     readyMs: service.readyMs,
