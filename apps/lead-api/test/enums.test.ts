@@ -17,4 +17,12 @@ describe('enumerations', () => {
   ])('the contracts and the database agree on %s', (_what, inContracts, inDatabase) => {
     expect([...inContracts]).toEqual([...inDatabase]);
   });
+
+  it('gives each domain one list of values: a second, different declaration fails when the entities load', () => {
+    expect(db.ENUMERATION_DOMAINS.get('lead_status')).toEqual(db.LEAD_STATUSES);
+    expect(() => db.enumeration('lead_status', [...db.LEAD_STATUSES, 'archived'])).toThrow(
+      /lead\.lead_status is declared with two different lists/,
+    );
+    expect(db.ENUMERATION_DOMAINS.get('lead_status')).toEqual(db.LEAD_STATUSES);
+  });
 });
