@@ -108,11 +108,11 @@ describe('migrations', () => {
 
       expect([...ENUMERATION_DOMAINS.keys()].sort()).toEqual([...new Set(declared.map((d) => d.split(' lead.')[1]))].sort());
       for (const [domain, values] of ENUMERATION_DOMAINS) {
-        const [{ definition }] = await conn.execute<Array<{ definition: string }>>(
+        const [check] = await conn.execute<Array<{ definition: string }>>(
           `select pg_get_constraintdef(oid) as definition from pg_constraint where contypid = 'lead.${domain}'::regtype`,
         );
         expect(
-          [...definition!.matchAll(/'([^']*)'::text/g)].map((m) => m[1]),
+          [...check!.definition.matchAll(/'([^']*)'::text/g)].map((m) => m[1]),
           domain,
         ).toEqual([...values]);
       }
