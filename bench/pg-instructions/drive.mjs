@@ -2,12 +2,13 @@
  * Drives the repository's own create or status change (`LeadRepository`, the statements the
  * service sends, pipelined as it sends them) over one connection, for `measure.sh`:
  * `drive.mjs <create|status> <transactions> <database url> <file of lead ids, for status>`.
- * The GIN pending list is cleaned before and after, so that each run pays for what it added. Prints
+ * The GIN pending list is cleaned before and after, and the appended count and stage changes are
+ * folded after, so that each run pays for the upkeep it caused. Prints
  * the process id of the backend that served it (the pool holds that one connection throughout).
  */
 import { readFileSync } from 'node:fs';
 // Run with tsx, which loads the package's TypeScript source.
-import { createOrm, Database, LeadRepository } from '../../packages/db/src/index.ts';
+import { createOrm, Database, LeadRepository, UpkeepRepository } from '../../packages/db/src/index.ts';
 
 const [kind, count, clientUrl, idsFile] = process.argv.slice(2);
 const transactions = Number(count);
@@ -53,5 +54,9 @@ if (kind === 'create') {
   }
 } else throw new Error(`unknown kind ${kind}: create or status`);
 await cleanPendingList();
+// The count and stage changes the triggers appended are folded as the service's fold job folds
+// them, in batches until none is left, so that each run pays for the upkeep it caused too.
+const upkeep = new UpkeepRepository(db);
+while ((await upkeep.fold(1000)).leads > 0);
 await orm.close();
 console.log(pid);

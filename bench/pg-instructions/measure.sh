@@ -3,7 +3,8 @@
 # else the machine does, unlike CPU time). A private cluster runs under callgrind on a fresh copy
 # of a saved state; `drive.mjs` sends the repository's own create or status change over one
 # connection, 20 and then 1,020 transactions; the difference of that backend's counts over 1,000
-# is one transaction's cost, the GIN pending list's cleanup included (each run ends by cleaning it).
+# is one transaction's cost, the GIN pending list's cleanup and the fold of the count and stage
+# changes included (each run ends with both).
 #
 #   bench/pg-instructions/measure.sh setup <database>          copy a database (e.g. a kept bench one) into a private cluster
 #   bench/pg-instructions/measure.sh create|status [variant.sql]  instructions per transaction, after the variant's SQL
@@ -25,6 +26,8 @@ case "$1" in
     pg_dump -h 127.0.0.1 -U postgres "$2" | psql -q -h 127.0.0.1 -p 5499 -U postgres xp 2>&1 | grep -v 'role .* does not exist' || true
     psql -h 127.0.0.1 -p 5499 -U postgres xp -qc "update lead.leads set status = 'new' where id in (select id from lead.leads where status <> 'new' order by id limit 3000)"
     psql -h 127.0.0.1 -p 5499 -U postgres xp -Atc "select id from lead.leads where status = 'new' order by id limit 3000" > "$dir/ids.txt"
+    # No transaction: what the reset appended is folded (and the GIN pending list cleaned) into the saved state.
+    "$tsx" "$here/drive.mjs" status 0 postgres://postgres@127.0.0.1:5499/xp "$dir/ids.txt" > /dev/null
     psql -h 127.0.0.1 -p 5499 -U postgres xp -qc 'vacuum analyze' -c checkpoint
     as_pg "$bin/pg_ctl -D $dir/base stop >/dev/null"
     echo "saved $(wc -l < "$dir/ids.txt") leads for status changes in $dir/base" ;;
