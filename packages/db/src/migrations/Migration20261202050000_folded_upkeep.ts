@@ -2,6 +2,16 @@ import { Migration } from '@mikro-orm/migrations';
 
 const FOLD_LOCK = `hashtext('lead.lead_stages_fold')`;
 
+/** What the count trigger appends for a lead's write (+1 for the row it enters, -1 for the one it leaves). */
+export const APPEND_COUNT_CHANGES = `insert into lead.lead_count_changes (status, source, assigned_to, n)
+  select new.status, new.source, coalesce(new.assigned_to, '00000000-0000-0000-0000-000000000000'::uuid), 1
+  where tg_op in ('INSERT', 'UPDATE')
+  union all
+  select old.status, old.source, coalesce(old.assigned_to, '00000000-0000-0000-0000-000000000000'::uuid), -1
+  where tg_op in ('UPDATE', 'DELETE');`;
+/** What the stage trigger of lead.leads appends for a lead's write: its id, for the next fold. */
+export const APPEND_STAGE_CHANGE = `insert into lead.lead_stage_changes (lead_id) values (case when tg_op = 'DELETE' then old.id else new.id end);`;
+
 /** Every lead at once (the bench's seed, which writes without triggers), after `first`. */
 const rebuild = (first: string) => `create or replace function "lead"."lead_stages_rebuild"() returns void language sql as $$
 ${first}  delete from lead.lead_stage_weeks;
@@ -41,12 +51,7 @@ export class Migration20261202050000_folded_upkeep extends Migration {
 
     this.addSql(`create or replace function "lead"."lead_counts_apply"() returns trigger language plpgsql as $$
 begin
-  insert into lead.lead_count_changes (status, source, assigned_to, n)
-  select new.status, new.source, coalesce(new.assigned_to, '00000000-0000-0000-0000-000000000000'::uuid), 1
-  where tg_op in ('INSERT', 'UPDATE')
-  union all
-  select old.status, old.source, coalesce(old.assigned_to, '00000000-0000-0000-0000-000000000000'::uuid), -1
-  where tg_op in ('UPDATE', 'DELETE');
+  ${APPEND_COUNT_CHANGES}
   return null;
 end
 $$;`);
@@ -78,7 +83,7 @@ $$;`);
 
     this.addSql(`create or replace function "lead"."lead_stages_on_lead"() returns trigger language plpgsql as $$
 begin
-  insert into lead.lead_stage_changes (lead_id) values (case when tg_op = 'DELETE' then old.id else new.id end);
+  ${APPEND_STAGE_CHANGE}
   return null;
 end
 $$;`);

@@ -1,4 +1,5 @@
 import { Migration } from '@mikro-orm/migrations';
+import { APPEND_COUNT_CHANGES, APPEND_STAGE_CHANGE } from './Migration20261202050000_folded_upkeep.js';
 
 /** The columns of a lead whose change moves its counts (`lead_counts_on_update`). */
 const COUNTED = ['status', 'source', 'assigned_to'];
@@ -17,33 +18,22 @@ const row = (record: 'old' | 'new', columns: string[]) => `(${columns.map((c) =>
  */
 export class Migration20261203110000_trigger_guards extends Migration {
   override async up(): Promise<void> {
-    this.addSql(`create or replace function "lead"."lead_counts_apply"() returns trigger language plpgsql as $$
+    for (const [fn, columns, append] of [
+      ['lead_counts_apply', COUNTED, APPEND_COUNT_CHANGES],
+      ['lead_stages_on_lead', STAGED, APPEND_STAGE_CHANGE],
+    ] as const) {
+      this.addSql(`create or replace function "lead"."${fn}"() returns trigger language plpgsql as $$
 begin
   if tg_op = 'UPDATE' then
-    if ${row('new', COUNTED)} is not distinct from ${row('old', COUNTED)} then
+    if ${row('new', [...columns])} is not distinct from ${row('old', [...columns])} then
       return null;
     end if;
   end if;
-  insert into lead.lead_count_changes (status, source, assigned_to, n)
-  select new.status, new.source, coalesce(new.assigned_to, '00000000-0000-0000-0000-000000000000'::uuid), 1
-  where tg_op in ('INSERT', 'UPDATE')
-  union all
-  select old.status, old.source, coalesce(old.assigned_to, '00000000-0000-0000-0000-000000000000'::uuid), -1
-  where tg_op in ('UPDATE', 'DELETE');
+  ${append}
   return null;
 end
 $$;`);
-    this.addSql(`create or replace function "lead"."lead_stages_on_lead"() returns trigger language plpgsql as $$
-begin
-  if tg_op = 'UPDATE' then
-    if ${row('new', STAGED)} is not distinct from ${row('old', STAGED)} then
-      return null;
-    end if;
-  end if;
-  insert into lead.lead_stage_changes (lead_id) values (case when tg_op = 'DELETE' then old.id else new.id end);
-  return null;
-end
-$$;`);
+    }
     this.triggers(false);
   }
 
