@@ -3,6 +3,9 @@ import { Migration } from '@mikro-orm/migrations';
 const ACTIVITY_TYPES = `'created', 'status_changed', 'note_added', 'contacted', 'assigned', 'updated', 'duplicate_detected', 'merged'`;
 const EVENT_TYPES = `'LeadCreated', 'LeadStatusChanged', 'LeadAssigned', 'LeadUpdated', 'LeadMerged'`;
 const LOST_REASONS = `'price', 'timing', 'competitor', 'no_response', 'not_a_fit', 'duplicate', 'other'`;
+/** `lead.search_document`: its signature, and the document it returns (its one expression). */
+export const SEARCH_DOCUMENT_SIGNATURE = `"lead"."search_document"(name text, email text, company text, phone text, message text) returns text`;
+export const SEARCH_DOCUMENT = `lead.search_normalize(concat_ws(E'\\n', name, email, company, regexp_replace(phone, '[^0-9]', '', 'g'), message))`;
 
 /**
  * The sales workday (issue 16): search, sort orders, sync, lost reasons, duplicates and merge.
@@ -21,9 +24,7 @@ export class Migration20261201120000_workday extends Migration {
     );
     // Phone numbers are searched by their digits; fields are kept apart by a newline, which a
     // search term never contains, so a match never spans two fields.
-    this.addSql(
-      `create function "lead"."search_document"(name text, email text, company text, phone text, message text) returns text language sql immutable parallel safe as $$ select lead.search_normalize(concat_ws(E'\\n', name, email, company, regexp_replace(phone, '[^0-9]', '', 'g'), message)) $$;`,
-    );
+    this.addSql(`create function ${SEARCH_DOCUMENT_SIGNATURE} language sql immutable parallel safe as $$ select ${SEARCH_DOCUMENT} $$;`);
     this.addSql(
       `create function "lead"."status_rank"(text) returns int language sql immutable parallel safe strict as $$ select array_position(array['new', 'contacted', 'qualified', 'proposal', 'closed_won', 'closed_lost'], $1) $$;`,
     );

@@ -1,56 +1,53 @@
 import { Migration } from '@mikro-orm/migrations';
 
-/** Each enumeration's domain, its values and the columns (`table.column`) it types, as of this migration. */
-const DOMAINS: Record<string, { values: string[]; columns: string[] }> = {
+/** Each enumeration's domain, its values and the columns (`[table, column]`) it types, as of this migration. */
+const DOMAINS: Record<string, { values: string[]; columns: Array<[table: string, column: string]> }> = {
   lead_status: {
     values: ['new', 'contacted', 'qualified', 'proposal', 'closed_won', 'closed_lost'],
     columns: [
-      'leads.status',
-      'lead_counts.status',
-      'lead_count_changes.status',
-      'lead_stages.stage',
-      'lead_stages.status',
-      'lead_stage_weeks.stage',
+      ['leads', 'status'],
+      ['lead_counts', 'status'],
+      ['lead_count_changes', 'status'],
+      ['lead_stages', 'stage'],
+      ['lead_stages', 'status'],
+      ['lead_stage_weeks', 'stage'],
     ],
   },
   lead_source: {
     values: ['website', 'referral', 'social', 'other'],
     columns: [
-      'leads.source',
-      'lead_counts.source',
-      'lead_count_changes.source',
-      'lead_stages.source',
-      'lead_stage_weeks.source',
-      'lead_source_weeks.source',
+      ['leads', 'source'],
+      ['lead_counts', 'source'],
+      ['lead_count_changes', 'source'],
+      ['lead_stages', 'source'],
+      ['lead_stage_weeks', 'source'],
+      ['lead_source_weeks', 'source'],
     ],
   },
-  lead_priority: { values: ['low', 'medium', 'high'], columns: ['leads.priority'] },
+  lead_priority: { values: ['low', 'medium', 'high'], columns: [['leads', 'priority']] },
   lost_reason: {
     values: ['price', 'timing', 'competitor', 'no_response', 'not_a_fit', 'duplicate', 'other'],
-    columns: ['leads.lost_reason'],
+    columns: [['leads', 'lost_reason']],
   },
   activity_type: {
     values: ['created', 'status_changed', 'note_added', 'contacted', 'assigned', 'updated', 'duplicate_detected', 'merged'],
-    columns: ['lead_activities.activity_type'],
+    columns: [['lead_activities', 'activity_type']],
   },
   event_type: {
     values: ['LeadCreated', 'LeadStatusChanged', 'LeadAssigned', 'LeadUpdated', 'LeadMerged', 'LeadErased'],
-    columns: ['outbox_events.event_type'],
+    columns: [['outbox_events', 'event_type']],
   },
-  event_state: { values: ['pending', 'delivered', 'dead'], columns: ['outbox_events.state'] },
-  retention_outcome: { values: ['running', 'completed', 'failed', 'interrupted'], columns: ['retention_runs.outcome'] },
-  source_dimension: { values: ['utm_source', 'utm_medium', 'utm_campaign'], columns: ['lead_source_weeks.dimension'] },
-  source_outcome: { values: ['open', 'won', 'lost'], columns: ['lead_source_weeks.outcome'] },
+  event_state: { values: ['pending', 'delivered', 'dead'], columns: [['outbox_events', 'state']] },
+  retention_outcome: { values: ['running', 'completed', 'failed', 'interrupted'], columns: [['retention_runs', 'outcome']] },
+  source_dimension: { values: ['utm_source', 'utm_medium', 'utm_campaign'], columns: [['lead_source_weeks', 'dimension']] },
+  source_outcome: { values: ['open', 'won', 'lost'], columns: [['lead_source_weeks', 'outcome']] },
 };
 
 const quoted = (values: string[]) => values.map((v) => `'${v}'`).join(', ');
 /** The columns of each table, with the domain each one gets. */
 const byTable = new Map<string, Array<{ column: string; domain: string; values: string[] }>>();
 for (const [domain, { values, columns }] of Object.entries(DOMAINS)) {
-  for (const at of columns) {
-    const [table, column] = at.split('.') as [string, string];
-    byTable.set(table, [...(byTable.get(table) ?? []), { column, domain, values }]);
-  }
+  for (const [table, column] of columns) byTable.set(table, [...(byTable.get(table) ?? []), { column, domain, values }]);
 }
 
 /**

@@ -5,8 +5,8 @@ import { APPEND_COUNT_CHANGES, APPEND_STAGE_CHANGE } from './Migration2026120205
 const COUNTED = ['status', 'source', 'assigned_to'];
 /** The columns of a lead whose change moves its stage rows (`lead_stages_on_lead_update`). */
 const STAGED = ['created_at', 'source', 'status', 'assigned_to', 'utm_source', 'utm_medium', 'utm_campaign', 'closed_at'];
-const columnList = (columns: string[]) => columns.map((c) => `"${c}"`).join(', ');
-const row = (record: 'old' | 'new', columns: string[]) => `(${columns.map((c) => `${record}.${c}`).join(', ')})`;
+const columnList = (columns: readonly string[]) => columns.map((c) => `"${c}"`).join(', ');
+const row = (record: 'old' | 'new', columns: readonly string[]) => `(${columns.map((c) => `${record}.${c}`).join(', ')})`;
 
 /**
  * The two update triggers of `lead.leads` test whether their columns changed inside their
@@ -25,7 +25,7 @@ export class Migration20261203110000_trigger_guards extends Migration {
       this.addSql(`create or replace function "lead"."${fn}"() returns trigger language plpgsql as $$
 begin
   if tg_op = 'UPDATE' then
-    if ${row('new', [...columns])} is not distinct from ${row('old', [...columns])} then
+    if ${row('new', columns)} is not distinct from ${row('old', columns)} then
       return null;
     end if;
   end if;
@@ -43,7 +43,7 @@ $$;`);
   }
 
   private triggers(withWhen: boolean): void {
-    const when = (columns: string[]) =>
+    const when = (columns: readonly string[]) =>
       withWhen ? ` when (${columns.map((c) => `old.${c} is distinct from new.${c}`).join(' or ')})` : '';
     for (const [name, columns, fn] of [
       ['lead_counts_on_update', COUNTED, 'lead_counts_apply'],
@@ -51,7 +51,7 @@ $$;`);
     ] as const) {
       this.addSql(`drop trigger "${name}" on "lead"."leads";`);
       this.addSql(
-        `create constraint trigger "${name}" after update of ${columnList([...columns])} on "lead"."leads" deferrable initially deferred for each row${when([...columns])} execute function "lead"."${fn}"();`,
+        `create constraint trigger "${name}" after update of ${columnList(columns)} on "lead"."leads" deferrable initially deferred for each row${when(columns)} execute function "lead"."${fn}"();`,
       );
     }
   }

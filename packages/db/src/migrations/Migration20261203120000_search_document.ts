@@ -1,7 +1,5 @@
 import { Migration } from '@mikro-orm/migrations';
-
-const SIGNATURE = `"lead"."search_document"(name text, email text, company text, phone text, message text) returns text`;
-const DOCUMENT = `lead.search_normalize(concat_ws(E'\\n', name, email, company, regexp_replace(phone, '[^0-9]', '', 'g'), message))`;
+import { SEARCH_DOCUMENT as DOCUMENT, SEARCH_DOCUMENT_SIGNATURE as SIGNATURE } from './Migration20261201120000_workday.js';
 
 /**
  * `lead.search_document` becomes PL/pgSQL (issue 18), as `lead.search_normalize` did in
