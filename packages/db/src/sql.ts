@@ -235,6 +235,24 @@ async function acquire(pool: ConnectionPool): Promise<PgConnection> {
   }
 }
 
+/**
+ * A statement of `Database.batch`. `genericPlan`: PostgreSQL plans a named statement for the
+ * values of each call (a custom plan) until it finds a plan for its text alone (generic) no
+ * dearer, and it never does for a `limit $n` (it costs a parameter's limit as a tenth of the
+ * rows): a list page was planned afresh on every call, and planning cost more than running it.
+ * Marked, it runs with `plan_cache_mode = force_generic_plan`, set just for it (the setting
+ * goes back with the batch's transaction if the batch fails). Only for a statement whose plan
+ * does not depend on its values: the caller must know its generic plan is the right one.
+ */
+export interface BatchStatement {
+  text: string;
+  values?: readonly unknown[];
+  wrapError?: (error: unknown) => unknown;
+  genericPlan?: boolean;
+}
+const GENERIC_PLAN: BatchStatement = { text: 'set plan_cache_mode = force_generic_plan' };
+const CACHED_PLAN: BatchStatement = { text: 'reset plan_cache_mode' };
+
 /** The part of knex's client (MikroORM's connection pool) this module uses. */
 interface ConnectionPool {
   acquireConnection(): Promise<PgConnection>;
@@ -277,15 +295,16 @@ export class Database implements Sql {
    * Runs `statements` on one connection in one write and one round trip, as one implicit
    * transaction: all of them or none (a failing one fails the call, with its `wrapError`).
    * Resolves with each statement's rows, in order. For the reads of one answer and the audit row
-   * that must be written before it is served.
+   * that must be written before it is served. A statement marked `genericPlan` runs on the
+   * plan PostgreSQL makes for its text once per connection, never on one planned for its values
+   * (see `BatchStatement`).
    */
-  async batch(
-    statements: ReadonlyArray<{ text: string; values?: readonly unknown[]; wrapError?: (error: unknown) => unknown }>,
-  ): Promise<unknown[][]> {
-    const all = statements.map((s) => ({ ...statement(s.text, s.values, s.wrapError), rows: true }));
+  async batch(statements: readonly BatchStatement[]): Promise<unknown[][]> {
+    const sent = statements.flatMap((s) => (s.genericPlan ? [GENERIC_PLAN, s, CACHED_PLAN] : [s]));
+    const all = sent.map((s) => ({ ...statement(s.text, s.values, s.wrapError), rows: true }));
     const connection = await acquire(this.pool);
     try {
-      return await runAfter(connection, all[all.length - 1]!, all.slice(0, -1)).catch(async (error: unknown) => {
+      const results = await runAfter(connection, all[all.length - 1]!, all.slice(0, -1)).catch(async (error: unknown) => {
         // A stale statement: renamed by now; the whole batch once more.
         if (!(error instanceof StaleStatementError)) throw error;
         return runAfter(
@@ -296,6 +315,7 @@ export class Database implements Sql {
           throw again instanceof StaleStatementError ? classified(again.cause) : again;
         });
       });
+      return results.filter((_, i) => sent[i] !== GENERIC_PLAN && sent[i] !== CACHED_PLAN);
     } finally {
       await this.pool.releaseConnection(connection);
     }
