@@ -3,7 +3,7 @@
  * service sends, pipelined as it sends them) over one connection, for `measure.sh`:
  * `drive.mjs <create|status> <transactions> <database url> <file of lead ids, for status>`.
  * The GIN pending list is cleaned before and after, and the appended count and stage changes are
- * folded after, so that each run pays for the upkeep it caused. Prints
+ * folded after (unless NO_FOLD is set), so that each run pays for the upkeep it caused. Prints
  * the process id of the backend that served it (the pool holds that one connection throughout).
  */
 import { readFileSync } from 'node:fs';
@@ -57,6 +57,6 @@ await cleanPendingList();
 // The count and stage changes the triggers appended are folded as the service's fold job folds
 // them, in batches until none is left, so that each run pays for the upkeep it caused too.
 const upkeep = new UpkeepRepository(db);
-while ((await upkeep.fold(1000)).leads > 0);
+if (!process.env.NO_FOLD) while ((await upkeep.fold(1000)).leads > 0);
 await orm.close();
 console.log(pid);
