@@ -18,7 +18,7 @@ dir=${PGI_DIR:-/tmp/pg-instructions}
 bin=/usr/lib/postgresql/15/bin
 tsx=$here/../../packages/db/node_modules/.bin/tsx
 as_pg() { su postgres -c "$*"; }
-case "$1" in
+case "${1:-}" in
   setup)
     rm -rf "$dir" && mkdir -p "$dir" && chown postgres "$dir"
     as_pg "$bin/initdb -D $dir/base -A trust -U postgres >/dev/null"
