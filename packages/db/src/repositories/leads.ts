@@ -554,7 +554,8 @@ export function listQueries(
   ] as const) {
     if (value !== undefined) add((i) => `${column} = $${i}`, value);
   }
-  const otherConditions = Boolean(filter.lostReason || filter.duplicates || filter.q || filter.updatedSince);
+  // The conditions so far are the equality filters, each with its own (column, created_at, id) index.
+  const equalities = conditions.length;
   if (filter.lostReason) add((i) => `lost_reason = $${i}`, filter.lostReason);
   if (filter.duplicates) conditions.push(filter.duplicates === 'only' ? 'duplicate_of is not null' : 'duplicate_of is null');
   if (filter.q) {
@@ -642,11 +643,11 @@ export function listQueries(
                select id from lead.leads${where(pageConditions)} ${order} limit ${limit} offset ${skip}))
              ${order}`,
       values: pageParams,
-      // In creation order with at most one of the equality filters (each has its own (column,
-      // created_at, id) index), the plan for the text alone reads that index whatever the values
-      // and is the one PostgreSQL picks for them (test/list-plan.test.ts holds both); with any
-      // other order or filter, the values choose between indexes.
-      genericPlan: request.sort === 'created_at' && conditions.length <= 1 && !otherConditions,
+      // In creation order with at most one of the equality filters and no other condition, the
+      // plan for the text alone reads that filter's index whatever the values and is the one
+      // PostgreSQL picks for them (test/list-plan.test.ts holds both); with any other order or
+      // filter, the values choose between indexes.
+      genericPlan: request.sort === 'created_at' && conditions.length === equalities && equalities <= 1,
     },
     total,
   };
