@@ -67,6 +67,18 @@ export function isDatabaseUnavailable(error: unknown): boolean {
  * update the same report sums in another order) or 40001 (serialization failure). The other
  * transaction went on; running this one again is what PostgreSQL asks of the client.
  */
+/**
+ * Whether `error`, or an error it was caused by, is a lock another transaction holds, refused
+ * at once (55P03: `for update nowait`, `lead.advisory_xact_lock_nowait`), or waited for
+ * past `lock_timeout`.
+ */
+export function isLockNotAvailable(error: unknown): boolean {
+  for (let e = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (sqlStateOf(e) === '55P03') return true;
+  }
+  return false;
+}
+
 export function isTransactionConflict(error: unknown): boolean {
   for (let e = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
     const sqlState = sqlStateOf(e);

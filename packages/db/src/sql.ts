@@ -321,6 +321,26 @@ export class Database implements Sql {
     }
   }
 
+  /**
+   * A change whose statements are all known before any of them answers (its conditions are in
+   * its SQL): run as `batch` (one write, one round trip, all or nothing), then the commit
+   * listeners are woken as after `transaction`. A deadlock or serialization failure is tried
+   * once more, as a transaction is. Its statements must take their locks `nowait` (failing with
+   * 55P03, `isLockNotAvailable`): the commit goes out with them, so a client gone while one
+   * waited would find the change made after all. The caller then makes it as a `transaction`,
+   * whose commit is sent only once its locks are held.
+   */
+  async change(statements: readonly BatchStatement[]): Promise<unknown[][]> {
+    const results = await this.batch(statements).catch((error: unknown) => {
+      if (!isTransactionConflict(error)) throw error;
+      return this.batch(statements).catch((again: unknown) => {
+        throw isTransactionConflict(again) ? new DatabaseUnavailableError({ cause: again }) : again;
+      });
+    });
+    for (const listener of this.commitListeners) listener();
+    return results;
+  }
+
   async send(text: string, values?: readonly unknown[], wrapError?: (error: unknown) => unknown): Promise<void> {
     try {
       await this.query(text, values);

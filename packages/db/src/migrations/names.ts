@@ -20,6 +20,7 @@ export const migrationNames = [
   'Migration20261203100000_enum_domains',
   'Migration20261203110000_trigger_guards',
   'Migration20261203120000_search_document',
+  'Migration20261203150000_lock_nowait',
 ] as const;
 
 export type MigrationName = (typeof migrationNames)[number];

@@ -114,6 +114,27 @@ class AuditQueue {
   }
 }
 
+/** The types of `AUDIT_INSERT_COLUMNS`, for a row's values as the parameters of a `select`. */
+const AUDIT_TYPES = ['uuid', 'uuid', 'varchar', 'varchar', 'uuid[]', 'varchar', 'varchar', 'varchar', 'timestamptz', 'varchar'];
+
+/**
+ * The audit row of a change whose statements are all sent at once (`Database.change`): an
+ * `insert … select` of the row from `source` (e.g. `lead.lead_activities where id = $1`, the
+ * change's activity), so that the row is written exactly when the change was made. Its
+ * parameters are numbered from `first`, after those `source` uses. `wrapError` is the
+ * statement's (a failure is `AuditUnavailableError`); `settle` once it has committed (see
+ * `isAuditSettled`).
+ */
+export function auditFrom(source: string, entry: AuditEntry, leadIds: string[], first: number) {
+  const params = AUDIT_TYPES.map((type, i) => `$${first + i}::${type}`).join(', ');
+  return {
+    text: `insert into lead.audit_log (${AUDIT_INSERT_COLUMNS}) select ${params} from ${source}`,
+    values: auditValues(entry, leadIds, null) as unknown[],
+    wrapError: (cause: unknown) => new AuditUnavailableError({ cause }),
+    settle: () => void settled.add(entry),
+  };
+}
+
 const queues = new WeakMap<Database, AuditQueue>();
 
 /**

@@ -12,9 +12,10 @@ import {
   StatusUnchangedError,
   LeadErasedError,
 } from '../errors.js';
+import { isLockNotAvailable } from '../classify.js';
 import type { BatchStatement, Database, Sql } from '../sql.js';
-import { writeAudit, type AuditEntry } from './audit.js';
-import { eventPayload, traceParentForEvent } from './outbox.js';
+import { auditFrom, writeAudit, type AuditEntry } from './audit.js';
+import { eventPayload, eventTimestampSql, traceParentForEvent } from './outbox.js';
 
 export type { PageRequest } from './pages.js';
 
@@ -185,7 +186,15 @@ export class LeadRepository {
 
   /** A new lead, its `created` activity, its `LeadCreated` event and its audit row, in one transaction. */
   async create(input: NewLead, audit: AuditEntry, options: CreateOptions): Promise<LeadRecord> {
-    return this.db.transaction((tx) => insertLead(tx, input, audit, options));
+    const creation = leadCreation(input, audit, options);
+    return this.db.change([creation.lock(false), creation.write, creation.audit]).then(
+      ([, written]) => creation.lead(written as Array<{ at: Date; original: string | null }>),
+      (error: unknown) => {
+        if (!isLockNotAvailable(error)) throw error;
+        // Another create of the address holds its lock: this one waits for it before its commit is sent.
+        return this.db.transaction((tx) => runCreation(tx, creation));
+      },
+    );
   }
 
   /**
@@ -246,41 +255,100 @@ export class LeadRepository {
   }
 
   /**
-   * Moves a lead to `status`. The row is locked for the transaction so that concurrent changes
-   * each record the status they really changed from. Closing sets `closedAt` (kept when moving
+   * Moves a lead to `status`. The row is locked for the change so that concurrent changes each
+   * record the status they really changed from. Closing sets `closedAt` (kept when moving
    * between the two closed states); reopening clears it.
+   *
+   * The whole change goes in one write and one round trip (`Database.change`): one statement
+   * locks the row and makes the update, its `status_changed` activity and its `LeadStatusChanged`
+   * event, each conditioned in SQL on the status being another (`changed`), and the audit row
+   * follows in the same implicit transaction. The status it changed from is known only to that
+   * statement, which adds it to the activity's details and the event's payload. The row is
+   * locked `nowait`; if another transaction holds it, the same statements run as a transaction
+   * that waits for it.
    */
   async changeStatus(
     id: string,
     status: LeadStatus,
     opts: Access & { notes: string | null; actor: string; lostReason?: LostReason | null },
   ): Promise<LeadRecord> {
-    return this.db.transaction(async (tx) => {
-      const lead = await lockLead(tx, id, opts.scope);
-      if (lead.status === status) throw new StatusUnchangedError(status);
-      const from = lead.status;
-      const now = new Date();
-      const closedAt = CLOSED_STATUSES.includes(status) ? (lead.closedAt ?? now) : null;
-      // The reason belongs to the closed_lost state: any other status clears it.
-      const lostReason = status === 'closed_lost' ? (opts.lostReason ?? null) : null;
-      await tx.send('update lead.leads set status = $2, updated_at = $3, closed_at = $4, lost_reason = $5 where id = $1', [
-        id,
-        status,
-        now,
-        closedAt,
-        lostReason,
-      ]);
-      await addToTimeline(tx, id, {
-        type: 'status_changed',
-        description: opts.notes ?? `Status changed from ${from} to ${status}`,
-        details: { old_status: from, new_status: status, ...(lostReason ? { lost_reason: lostReason } : {}) },
-        actor: opts.actor,
-        at: now,
-      });
-      await recordEvent(tx, 'LeadStatusChanged', id, { old_status: from, new_status: status, lost_reason: lostReason }, now);
-      await writeAudit(tx, opts.audit, [id]);
-      return { ...lead, status, updatedAt: now, closedAt, lostReason };
+    // The reason belongs to the closed_lost state: any other status clears it.
+    const lostReason = status === 'closed_lost' ? (opts.lostReason ?? null) : null;
+    const details = lostReason ? { new_status: status, lost_reason: lostReason } : { new_status: status };
+    // Its time is the statement's, read once the row is locked (below).
+    const { timestamp: _unset, ...payload } = eventPayload(
+      'LeadStatusChanged',
+      id,
+      { new_status: status, lost_reason: lostReason },
+      new Date(),
+    );
+    const activityId = uuidv7();
+    const values: unknown[] = [
+      id,
+      status,
+      lostReason,
+      CLOSED_STATUSES.includes(status),
+      activityId,
+      opts.notes,
+      details,
+      opts.actor,
+      payload.event_id,
+      payload,
+      traceParentForEvent(),
+    ];
+    const scopeAt = values.length + 1;
+    values.push(...scopeParams(opts.scope));
+    // The audit row is a statement of its own after it, so that its failure is told apart
+    // (`AuditUnavailableError`), written only if the activity (so the change) was.
+    const audit = auditFrom('lead.lead_activities where id = $1', opts.audit, [id], 2);
+    // The change's time is read after the lock is held (the update's row exists only then), so
+    // that concurrent changes of a lead are timed in the order they made them: its timeline, in
+    // time order, reads from each status to the next. In milliseconds, as a JavaScript Date.
+    const change = (wait: boolean) => ({
+      text: `with locked as (
+           select id as locked_id, status as old_status, closed_at as old_closed_at
+           from lead.leads where id = $1${scopeCondition(opts.scope, scopeAt)} for update${wait ? '' : ' nowait'}
+         ), changed as (
+           update lead.leads set status = $2::lead.lead_status, lost_reason = $3,
+             (updated_at, closed_at) = (
+               select t.at, case when $4::boolean then coalesce(old_closed_at, t.at) end
+               from (select date_trunc('milliseconds', clock_timestamp()) as at) t)
+           from locked where id = locked_id and old_status <> $2::lead.lead_status
+           returning ${LEAD_COLUMNS}, old_status
+         ), activity as (
+           insert into lead.lead_activities (id, lead_id, activity_type, description, details, performed_by, created_at)
+           select $5, id, 'status_changed', coalesce($6, 'Status changed from ' || old_status || ' to ' || $2::lead.lead_status),
+                  $7::jsonb || jsonb_build_object('old_status', old_status), $8, "updatedAt"
+           from changed
+         ), event as (
+           insert into lead.outbox_events (event_id, event_type, lead_id, payload, state, attempts, next_attempt_at, created_at, trace_parent)
+           select $9, 'LeadStatusChanged', id,
+                  $10::jsonb || jsonb_build_object('old_status', old_status, 'timestamp', ${eventTimestampSql('"updatedAt"')}),
+                  'pending', 0, "updatedAt", "updatedAt", $11
+           from changed
+         )
+         select locked.old_status as "oldStatus", changed.* from locked left join changed on true`,
+      values,
     });
+    const auditRow = { text: audit.text, values: [activityId, ...audit.values], wrapError: audit.wrapError };
+    type Row = LeadRecord & { oldStatus: LeadStatus; old_status: LeadStatus | null };
+    const [row] = await this.db.change([change(false), auditRow]).then(
+      ([rows]) => rows as Row[],
+      (error: unknown) => {
+        if (!isLockNotAvailable(error)) throw error;
+        // Another transaction holds the lead: this one waits for it before its commit is sent.
+        return this.db.transaction(async (tx) => {
+          const rows = await tx.query<Row>(change(true).text, values);
+          await tx.send(auditRow.text, auditRow.values, auditRow.wrapError);
+          return rows;
+        });
+      },
+    );
+    if (!row) throw new LeadNotFoundError(id);
+    if (row.id === null) throw new StatusUnchangedError(status);
+    audit.settle();
+    const { oldStatus: _from, old_status: _old, ...lead } = row;
+    return lead;
   }
 
   /**
@@ -677,106 +745,22 @@ export function leadConditions(filter: LeadFilter, scope: LeadScope, offset = 0,
 }
 
 /**
- * Writes a new lead with its `created` activity, `LeadCreated` event and audit row on `tx`,
- * which must be a transaction (the idempotent create claims its key in the same one).
+ * The statements that write a new lead with its `created` activity, `LeadCreated` event and
+ * audit row, all known before any of them answers, so that they go in one write: `lock`, then
+ * `write`, then `audit`, in this order in one transaction (`Database.change`, with the lock
+ * taken `nowait`; or a transaction that waits for it, as the idempotent create's, which claims
+ * its key in the same one). `lead` makes the record from the rows `write` returned.
  */
-export async function insertLead(tx: Sql, input: NewLead, audit: AuditEntry, options: CreateOptions): Promise<LeadRecord> {
-  // One create per address at a time (a transaction-scoped lock on its hash), so that of two
-  // simultaneous submissions exactly one sees the other and becomes its duplicate. The lock goes
-  // out with the duplicate check, in one round trip: the check's snapshot is taken when it
-  // starts, after the lock is held, so it sees the other submission once that has committed.
-  await tx.send('select pg_advisory_xact_lock(16, hashtext(lower(btrim($1))))', [input.email]);
-  // The lead's time is read in the same statement, after the lock is held, so that the creates
-  // of one address are timed in the order they held it and the original is the earliest.
-  const [timed] = await tx.query<{ now: Date; original: string | null }>(
-    `select t.now, (
-       select id from lead.leads
-       where email_key = lower(btrim($1)) and created_at >= t.now - make_interval(days => $2::int)
-         and status not in ('closed_won', 'closed_lost') and merged_into is null
-       order by created_at, id limit 1) as original
-     from (select clock_timestamp() as now) t`,
-    [input.email, options.duplicateWindowDays],
-  );
-  const { now, original } = timed!;
+function leadCreation(input: NewLead, audit: AuditEntry, options: CreateOptions) {
   const { attribution, consent, ...fields } = input;
-  const lead: LeadRecord = {
-    id: uuidv7(),
-    ...fields,
-    utmSource: attribution?.utmSource ?? null,
-    utmMedium: attribution?.utmMedium ?? null,
-    utmCampaign: attribution?.utmCampaign ?? null,
-    status: 'new',
-    priority: DEFAULT_PRIORITY,
-    assignedTo: null,
-    createdAt: now,
-    updatedAt: now,
-    closedAt: null,
-    lostReason: null,
-    duplicateOf: original,
-    mergedInto: null,
-    erasedAt: null,
-  };
-  // The inserts need no rows back: they go out with the commit (`send`), which fails if they do.
-  await tx.send(
-    `insert into lead.leads (id, name, email, phone, company, message, source, status, priority, assigned_to, created_at, updated_at, closed_at,
-                             duplicate_of, utm_source, utm_medium, utm_campaign)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, null, $10, $10, null, $11, $12, $13, $14)`,
-    [
-      lead.id,
-      lead.name,
-      lead.email,
-      lead.phone,
-      lead.company,
-      lead.message,
-      lead.source,
-      lead.status,
-      lead.priority,
-      now,
-      lead.duplicateOf,
-      lead.utmSource,
-      lead.utmMedium,
-      lead.utmCampaign,
-    ],
-  );
-  if (attribution) {
-    await tx.send(
-      `insert into lead.lead_attributions (lead_id, utm_source, utm_medium, utm_campaign, utm_term, utm_content, referrer, landing_page, page, first_touch)
-       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-      [
-        lead.id,
-        attribution.utmSource,
-        attribution.utmMedium,
-        attribution.utmCampaign,
-        attribution.utmTerm,
-        attribution.utmContent,
-        attribution.referrer,
-        attribution.landingPage,
-        attribution.page,
-        attribution.firstTouch,
-      ],
-    );
-  }
-  if (consent) {
-    await tx.send(
-      `insert into lead.lead_consents (id, lead_id, policy_version, marketing, text, page, given_at) values ($1, $2, $3, $4, $5, $6, $7)`,
-      [uuidv7(), lead.id, consent.policyVersion, consent.marketing, consent.text, consent.page, now],
-    );
-  }
-  await addToTimeline(tx, lead.id, { type: 'created', description: `Lead created from ${input.source}`, actor: null, at: now });
-  if (original) {
-    await tx.send('update lead.leads set updated_at = $2 where id = $1', [original, now]);
-    await addToTimeline(tx, original, {
-      type: 'duplicate_detected',
-      description: 'A new lead with the same e-mail address was submitted',
-      details: { duplicate_lead_id: lead.id },
-      actor: null,
-      at: now,
-    });
-  }
-  await recordEvent(
-    tx,
+  const id = uuidv7();
+  const values: unknown[] = [];
+  /** The next parameter, holding `value`. */
+  const $ = (value: unknown) => `$${values.push(value)}`;
+  // Its time is the statement's, read once the lock is held (below).
+  const { timestamp: _unset, ...payload } = eventPayload(
     'LeadCreated',
-    lead.id,
+    id,
     {
       email: input.email,
       source: input.source,
@@ -786,10 +770,120 @@ export async function insertLead(tx: Sql, input: NewLead, audit: AuditEntry, opt
       utm_term: attribution?.utmTerm ?? null,
       utm_content: attribution?.utmContent ?? null,
     },
-    now,
+    new Date(),
   );
-  await writeAudit(tx, audit, [lead.id]);
-  return lead;
+  const leadId = $(id);
+  // The inserts and the original's update are conditioned on nothing but the duplicate check,
+  // made in the same statement (`found`). They are CTEs of it, each run exactly once; the
+  // foreign keys to the new lead are checked at the statement's end, once it exists.
+  const text = `with found as (
+     select t.at, (
+       select id from lead.leads
+       where email_key = lower(btrim(${$(input.email)})) and created_at >= t.at - make_interval(days => ${$(options.duplicateWindowDays)}::int)
+         and status not in ('closed_won', 'closed_lost') and merged_into is null
+       order by created_at, id limit 1) as original
+     from (select date_trunc('milliseconds', clock_timestamp()) as at) t
+   ), lead as (
+     insert into lead.leads (id, name, email, phone, company, message, source, status, priority, assigned_to, created_at, updated_at,
+                             closed_at, duplicate_of, utm_source, utm_medium, utm_campaign)
+     select ${leadId}, ${$(fields.name)}, ${$(fields.email)}, ${$(fields.phone)}, ${$(fields.company)}, ${$(fields.message)},
+            ${$(fields.source)}, 'new', ${$(DEFAULT_PRIORITY)}, null, at, at, null, original,
+            ${$(attribution?.utmSource ?? null)}, ${$(attribution?.utmMedium ?? null)}, ${$(attribution?.utmCampaign ?? null)}
+     from found
+   )${
+     attribution
+       ? `, attribution as (
+     insert into lead.lead_attributions (lead_id, ${ATTRIBUTION_FIELDS})
+     values (${leadId}, ${[
+       attribution.utmSource,
+       attribution.utmMedium,
+       attribution.utmCampaign,
+       attribution.utmTerm,
+       attribution.utmContent,
+       attribution.referrer,
+       attribution.landingPage,
+       attribution.page,
+       attribution.firstTouch,
+     ]
+       .map($)
+       .join(', ')})
+   )`
+       : ''
+   }${
+     consent
+       ? `, consent as (
+     insert into lead.lead_consents (id, lead_id, policy_version, marketing, text, page, given_at)
+     select ${$(uuidv7())}, ${leadId}, ${$(consent.policyVersion)}, ${$(consent.marketing)}, ${$(consent.text)}, ${$(consent.page)}, at from found
+   )`
+       : ''
+   }, activities as (
+     insert into lead.lead_activities (id, lead_id, activity_type, description, details, performed_by, created_at)
+     select ${$(uuidv7())}::uuid, ${leadId}::uuid, 'created', ${$(`Lead created from ${input.source}`)}::text, null::jsonb, null::uuid, at
+     from found
+     union all
+     select ${$(uuidv7())}::uuid, original, 'duplicate_detected', 'A new lead with the same e-mail address was submitted',
+            jsonb_build_object('duplicate_lead_id', ${leadId}::uuid), null, at
+     from found where original is not null
+   ), touched as (
+     update lead.leads set updated_at = found.at from found where id = found.original
+   ), event as (
+     insert into lead.outbox_events (event_id, event_type, lead_id, payload, state, attempts, next_attempt_at, created_at, trace_parent)
+     select ${$(payload.event_id)}, 'LeadCreated', ${leadId}, ${$(payload)}::jsonb || jsonb_build_object('timestamp', ${eventTimestampSql('at')}),
+            'pending', 0, at, at, ${$(traceParentForEvent())}
+     from found
+   )
+   select at, original from found`;
+  const record = auditFrom('lead.leads where id = $1', audit, [id], 2);
+  return {
+    // One create per address at a time (a transaction-scoped lock on its hash), so that of two
+    // simultaneous submissions exactly one sees the other and becomes its duplicate. `write`
+    // takes its snapshot when it starts, after the lock is held, so it sees the other
+    // submission once that has committed; and it reads the lead's time after the lock too, so
+    // that the creates of one address are timed in the order they held it and the original is
+    // the earliest.
+    lock: (wait: boolean) => ({
+      text: `select ${wait ? 'pg_advisory_xact_lock' : 'lead.advisory_xact_lock_nowait'}(16, hashtext(lower(btrim($1))))`,
+      values: [input.email],
+    }),
+    write: { text, values },
+    audit: { text: record.text, values: [id, ...record.values], wrapError: record.wrapError },
+    lead: ([row]: Array<{ at: Date; original: string | null }>): LeadRecord => {
+      record.settle();
+      return {
+        id,
+        ...fields,
+        utmSource: attribution?.utmSource ?? null,
+        utmMedium: attribution?.utmMedium ?? null,
+        utmCampaign: attribution?.utmCampaign ?? null,
+        status: 'new',
+        priority: DEFAULT_PRIORITY,
+        assignedTo: null,
+        createdAt: row!.at,
+        updatedAt: row!.at,
+        closedAt: null,
+        lostReason: null,
+        duplicateOf: row!.original,
+        mergedInto: null,
+        erasedAt: null,
+      };
+    },
+  };
+}
+
+/**
+ * Writes a new lead with its `created` activity, `LeadCreated` event and audit row on `tx`,
+ * which must be a transaction (the idempotent create claims its key in the same one).
+ */
+export async function insertLead(tx: Sql, input: NewLead, audit: AuditEntry, options: CreateOptions): Promise<LeadRecord> {
+  return runCreation(tx, leadCreation(input, audit, options));
+}
+
+/** A creation's statements in `tx`, which may wait for the address's lock: the commit goes only after. */
+async function runCreation(tx: Sql, creation: ReturnType<typeof leadCreation>): Promise<LeadRecord> {
+  await tx.send(creation.lock(true).text, creation.lock(true).values);
+  const rows = await tx.query<{ at: Date; original: string | null }>(creation.write.text, creation.write.values);
+  await tx.send(creation.audit.text, creation.audit.values, creation.audit.wrapError);
+  return creation.lead(rows);
 }
 
 /** Reads one lead; out of scope is not found. */

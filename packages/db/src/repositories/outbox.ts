@@ -10,6 +10,12 @@ export function eventPayload(type: EventType, leadId: string, fields: Record<str
   return { event_id: uuidv7(), event_type: type, lead_id: leadId, ...fields, timestamp: at.toISOString() };
 }
 
+/**
+ * A payload's `timestamp` as SQL writes it, for a statement that reads the event's time itself:
+ * the `timestamptz` expression `at` in the form of `Date.prototype.toISOString` (UTC, milliseconds, `Z`).
+ */
+export const eventTimestampSql = (at: string): string => `to_char(${at} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
 let traceParentSource: () => string | null = () => null;
 
 /**
