@@ -1,5 +1,6 @@
 import { sqlStateOf } from '@lead/db';
 import type { FastifyServerOptions } from 'fastify';
+import { pino, type DestinationStream } from 'pino';
 import type { Env } from './env.js';
 
 /**
@@ -79,11 +80,28 @@ export function requestSummary(req: {
   };
 }
 
-export function loggerOptions(env: Pick<Env, 'LOG_LEVEL'>, stream?: NodeJS.WritableStream): FastifyServerOptions['logger'] {
+export function loggerOptions(env: Pick<Env, 'LOG_LEVEL'>, stream?: DestinationStream): FastifyServerOptions['logger'] {
   return {
     level: env.LOG_LEVEL.toLowerCase(),
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
     serializers: { err: safeError as never, req: requestSummary },
     ...(stream ? { stream } : {}),
   };
+}
+
+/** Bytes of log lines gathered before they are written, and how long a line waits at most. */
+const LOG_BUFFER_BYTES = 4096;
+const LOG_FLUSH_MS = 100;
+
+/**
+ * Standard output for the request log, written in batches: lines gather until there are
+ * `LOG_BUFFER_BYTES` of them, or for `LOG_FLUSH_MS` at most, so that a busy service writes a few
+ * times per second instead of once per request (a write per line was 5 % of a request's CPU,
+ * bench/README.md "Session 11"). pino writes what is left when the process exits, also on
+ * `process.exit`; a process killed outright (SIGKILL) loses at most the last `LOG_FLUSH_MS`.
+ */
+export function batchedStdout(): DestinationStream {
+  const destination = pino.destination({ dest: 1, minLength: LOG_BUFFER_BYTES, sync: false });
+  setInterval(() => destination.flush(), LOG_FLUSH_MS).unref();
+  return destination;
 }

@@ -8,7 +8,7 @@ import type { EmbeddedDatabase } from './embedded-db.js';
 import { ConfigError, loadEnv, type Env } from './env.js';
 import { dispatcherConfig, EventDispatcher } from './events/dispatcher.js';
 import { connectRedis, redisClient } from './http/rate-limit.js';
-import { loggerOptions } from './logger.js';
+import { batchedStdout, loggerOptions } from './logger.js';
 import { Lifecycle } from './ops/lifecycle.js';
 import { serveMetrics } from './ops/metrics-server.js';
 import { databaseReadiness } from './ops/readiness.js';
@@ -118,7 +118,8 @@ const lifecycle = new Lifecycle();
 const readiness = databaseReadiness(embedded ? { orm } : { clientUrl }, env.READY_TIMEOUT_MS);
 // Required in production (env.ts); elsewhere a secret of its own in DATA_DIR.
 const erasureHashSecret = env.ERASURE_HASH_SECRET ?? (await devErasureHashSecret(env.DATA_DIR));
-const app = await buildServer({ env, orm, auth, redis, lifecycle, readiness, logStream, erasureHashSecret });
+// Start-up's and shutdown's lines (`log`) are written at once; the requests' in batches.
+const app = await buildServer({ env, orm, auth, redis, lifecycle, readiness, logStream: logStream ?? batchedStdout(), erasureHashSecret });
 if (redis) await connectRedis(redis, app.log);
 
 if (embedded) app.log.warn({ dataDir: join(env.DATA_DIR, 'pg') }, 'DATABASE_URL is not set: using the embedded PostgreSQL');

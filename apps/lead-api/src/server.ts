@@ -5,6 +5,7 @@ import type { MikroORM } from '@lead/db';
 import { fastifyTRPCPlugin } from '@trpc/server/adapters/fastify';
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
+import type { DestinationStream } from 'pino';
 import type { Authenticator } from './auth.js';
 import type { Env } from './env.js';
 import { registerBodyHandling } from './http/body.js';
@@ -49,7 +50,7 @@ export interface ServerDeps {
   /** Where rate limits are counted, shared by all instances; in memory without it. */
   redis?: Redis;
   /** Where logs go (default: stdout); tests capture them. */
-  logStream?: NodeJS.WritableStream;
+  logStream?: DestinationStream;
   /** Draining from the start of shutdown: the readiness probe fails, so traffic moves elsewhere. */
   lifecycle?: Lifecycle;
   /** The readiness check (default: its own connection to the ORM's database). */

@@ -158,3 +158,22 @@ describe('shutdown', () => {
     }
   });
 });
+
+describe('the request log', () => {
+  it('is written in batches, yet a quiet service writes a line within a moment, and a stopping one every line', async () => {
+    const database = await createDatabase(inject('templateDatabase'));
+    databases.push(database);
+    const started = run({ DATABASE_URL: databaseUrl(database) });
+    const url = await started.url();
+    const completed = () => lines(started.output()).filter((l) => l.msg === 'request completed').length;
+    // One line is far less than a batch: it is written by the timer, well within a second.
+    const alone = Date.now();
+    expect((await fetch(`${url}/health`)).status).toBe(200);
+    await waitUntil('the lone request line', () => completed() === 1, 5_000, 10);
+    expect(Date.now() - alone).toBeLessThan(1_000);
+    // A burst, then SIGTERM at once: the lines still buffered go out before the process exits.
+    await Promise.all(Array.from({ length: 50 }, () => fetch(`${url}/health`)));
+    expect(await started.stop('SIGTERM')).toBe(0);
+    expect(completed()).toBe(51);
+  });
+});
