@@ -327,11 +327,12 @@ export class LeadRepository {
                   'pending', 0, "updatedAt", "updatedAt", $11
            from changed
          )
-         select locked.old_status as "oldStatus", changed.* from locked left join changed on true`,
+         select changed.* from locked left join changed on true`,
       values,
     });
     const auditRow = { text: audit.text, values: [activityId, ...audit.values], wrapError: audit.wrapError };
-    type Row = LeadRecord & { oldStatus: LeadStatus; old_status: LeadStatus | null };
+    // No row: no such lead (in scope); a row of nulls: it had the status already.
+    type Row = LeadRecord & { old_status: LeadStatus | null };
     const [row] = await this.db.change([change(false), auditRow]).then(
       ([rows]) => rows as Row[],
       (error: unknown) => {
@@ -347,7 +348,7 @@ export class LeadRepository {
     if (!row) throw new LeadNotFoundError(id);
     if (row.id === null) throw new StatusUnchangedError(status);
     audit.settle();
-    const { oldStatus: _from, old_status: _old, ...lead } = row;
+    const { old_status: _from, ...lead } = row;
     return lead;
   }
 
