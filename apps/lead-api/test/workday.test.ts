@@ -343,12 +343,15 @@ describe.each(SURFACES)('over %s', (surface) => {
       ),
     );
     expect(created.map((r) => r.status)).toEqual(created.map(() => 201));
-    const rows = await t.sql<{ id: string; duplicate_of: string | null }>('select id, duplicate_of from lead.leads where email = ?', [
-      email,
-    ]);
+    const rows = await t.sql<{ id: string; duplicate_of: string | null; first: boolean }>(
+      'select id, duplicate_of, created_at = min(created_at) over () as first from lead.leads where email = ?',
+      [email],
+    );
     const originals = rows.filter((r) => r.duplicate_of === null);
     expect(originals).toHaveLength(1);
     expect(rows.filter((r) => r.duplicate_of === originals[0]!.id)).toHaveLength(7);
+    // Each is timed once it holds the address's lock: none is earlier than the original.
+    expect(originals[0]!.first).toBe(true);
   });
 
   it("merge copies the source's attribution into a target without one, never over the target's own, and its consents", async () => {
