@@ -258,6 +258,14 @@ async function backendCpu(database) {
   return cpu;
 }
 
+/** Bytes of WAL the cluster has inserted so far (its insert position): what a run wrote is the difference. */
+async function walBytes() {
+  const { rows } = await withClient(opt.server, (c) =>
+    c.query("select pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '0/0')::float8 as bytes"),
+  );
+  return rows[0].bytes;
+}
+
 /** PostgreSQL's CPU in ms per second over `seconds` with none of this run's servers busy. */
 async function pgIdleMsPerSecond(seconds) {
   const before = pgCpuSeconds();
@@ -277,10 +285,12 @@ async function measurePeakRss(pid, database, fn) {
   }
   const timer = setInterval(() => (polled = Math.max(polled, procStatus(pid, 'VmRSS'))), 100);
   const backendsBefore = await backendCpu(database);
+  const walBefore = await walBytes();
   const cpuBefore = cpuSeconds(pid);
   const pgBefore = pgCpuSeconds();
   try {
     const result = await fn();
+    const walKb = ((await walBytes()) - walBefore) / 1024;
     const hwm = hwmReset ? procStatus(pid, 'VmHWM') : 0;
     // CPU per request barely moves with other load on the machine, unlike req/s and latency.
     const cpuMs = (cpuSeconds(pid) - cpuBefore) * 1000;
@@ -290,7 +300,7 @@ async function measurePeakRss(pid, database, fn) {
     // during the run).
     let dbCpuMs = 0;
     for (const [backend, seconds] of await backendCpu(database)) dbCpuMs += (seconds - (backendsBefore.get(backend) ?? 0)) * 1000;
-    return { result: { ...result, cpuMs, pgCpuMs, dbCpuMs }, peakRssMb: Math.max(hwm, polled) };
+    return { result: { ...result, cpuMs, pgCpuMs, dbCpuMs, walKb }, peakRssMb: Math.max(hwm, polled) };
   } finally {
     clearInterval(timer);
   }
@@ -529,7 +539,7 @@ async function benchRegular(size, db, own, yardstickDb, searchTerms) {
           rounds.get(server).push(measured);
           const r = measured.result;
           log(
-            `${server.db.name} ${scenario} ${server.kind}${ROUNDS > 1 ? ` round ${round + 1}` : ''}: ${r.rps.toFixed(0)} req/s, CPU ms/req ${(r.cpuMs / r.requests).toFixed(2)} + PG ${(r.pgCpuMs / r.requests).toFixed(2)} (its database's backends ${(r.dbCpuMs / r.requests).toFixed(2)}), p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, ${r.errors} errors, peak RSS ${measured.peakRssMb.toFixed(0)} MB`,
+            `${server.db.name} ${scenario} ${server.kind}${ROUNDS > 1 ? ` round ${round + 1}` : ''}: ${r.rps.toFixed(0)} req/s, CPU ms/req ${(r.cpuMs / r.requests).toFixed(2)} + PG ${(r.pgCpuMs / r.requests).toFixed(2)} (its database's backends ${(r.dbCpuMs / r.requests).toFixed(2)}), WAL ${(r.walKb / r.requests).toFixed(1)} KB/req, p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, ${r.errors} errors, peak RSS ${measured.peakRssMb.toFixed(0)} MB`,
           );
         }
       }
@@ -649,6 +659,8 @@ function combine(measured) {
     cpuMsPerRequest: rs.reduce((n, r) => n + r.cpuMs, 0) / requests,
     pgCpuMsPerRequest: rs.reduce((n, r) => n + r.pgCpuMs, 0) / requests,
     dbCpuMsPerRequest: rs.reduce((n, r) => n + r.dbCpuMs, 0) / requests,
+    walKbPerRequest: rs.reduce((n, r) => n + r.walKb, 0) / requests,
+    roundsWal: perRequest('walKb'),
     roundsDb: perRequest('dbCpuMs'),
     roundsCpu: perRequest('cpuMs'),
     roundsPg: perRequest('pgCpuMs'),
@@ -688,9 +700,9 @@ lines.push(
 const cpu = (total, rounds) =>
   `${fmt(total, 2)}${rounds.length > 1 ? ` (${fmt(Math.min(...rounds), 2)}–${fmt(Math.max(...rounds), 2)})` : ''}`;
 lines.push(
-  "| leads | scenario | req/s | p50 ms | p99 ms | errors | peak RSS MB | CPU ms/req server | CPU ms/req PG | CPU ms/req server + PG | CPU ms/req PG, its database's backends | yardstick req/s | yardstick p99 ms | yardstick CPU ms/req server | yardstick CPU ms/req PG | yardstick CPU ms/req PG, its backends | req/s service / yardstick |",
+  "| leads | scenario | req/s | p50 ms | p99 ms | errors | peak RSS MB | CPU ms/req server | CPU ms/req PG | CPU ms/req server + PG | CPU ms/req PG, its database's backends | WAL KB/req | yardstick req/s | yardstick p99 ms | yardstick CPU ms/req server | yardstick CPU ms/req PG | yardstick CPU ms/req PG, its backends | yardstick WAL KB/req | req/s service / yardstick |",
 );
-lines.push('|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+lines.push('|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const size of sizes) {
   for (const scenario of scenarios)
     for (const label of ['service', ...extraBuilds.map((b) => b.label)]) {
@@ -698,7 +710,7 @@ for (const size of sizes) {
       const y = find(size, scenario, 'yardstick');
       if (!s) continue;
       lines.push(
-        `| ${size.toLocaleString('en')} | ${scenario}${label === 'service' ? '' : ` (${label})`} | ${fmt(s.rps)} | ${fmt(s.p50, 1)} | ${fmt(s.p99, 1)} | ${s.errors} | ${fmt(s.peakRssMb)} | ${cpu(s.cpuMsPerRequest, s.roundsCpu)} | ${cpu(s.pgCpuMsPerRequest, s.roundsPg)} | ${cpu(s.cpuMsPerRequest + s.pgCpuMsPerRequest, s.roundsTotal)} | ${cpu(s.dbCpuMsPerRequest, s.roundsDb)} | ${fmt(y?.rps)} | ${fmt(y?.p99, 1)} | ${y ? cpu(y.cpuMsPerRequest, y.roundsCpu) : '–'} | ${y ? cpu(y.pgCpuMsPerRequest, y.roundsPg) : '–'} | ${y ? cpu(y.dbCpuMsPerRequest, y.roundsDb) : '–'} | ${fmt(s.rps / y?.rps, 2)} |`,
+        `| ${size.toLocaleString('en')} | ${scenario}${label === 'service' ? '' : ` (${label})`} | ${fmt(s.rps)} | ${fmt(s.p50, 1)} | ${fmt(s.p99, 1)} | ${s.errors} | ${fmt(s.peakRssMb)} | ${cpu(s.cpuMsPerRequest, s.roundsCpu)} | ${cpu(s.pgCpuMsPerRequest, s.roundsPg)} | ${cpu(s.cpuMsPerRequest + s.pgCpuMsPerRequest, s.roundsTotal)} | ${cpu(s.dbCpuMsPerRequest, s.roundsDb)} | ${cpu(s.walKbPerRequest, s.roundsWal)} | ${fmt(y?.rps)} | ${fmt(y?.p99, 1)} | ${y ? cpu(y.cpuMsPerRequest, y.roundsCpu) : '–'} | ${y ? cpu(y.pgCpuMsPerRequest, y.roundsPg) : '–'} | ${y ? cpu(y.dbCpuMsPerRequest, y.roundsDb) : '–'} | ${y ? cpu(y.walKbPerRequest, y.roundsWal) : '–'} | ${fmt(s.rps / y?.rps, 2)} |`,
       );
     }
 }
