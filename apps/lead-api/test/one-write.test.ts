@@ -1,3 +1,4 @@
+import type pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { sampleLead, startTestApp, type TestApp } from './support/app.js';
 import { admin as serverAdmin, connect } from './support/database.js';
@@ -29,12 +30,21 @@ const lockWaiter = () =>
     20,
   );
 
+/** `work` with a transaction of another client open, ended (its connection closed) afterwards. */
+async function inOtherTransaction(work: (locker: pg.Client) => Promise<void>): Promise<void> {
+  const locker = await connect(t.database);
+  try {
+    await locker.query('begin');
+    await work(locker);
+  } finally {
+    await locker.end();
+  }
+}
+
 describe('a write whose lock another transaction holds', () => {
   it('a status change waits for the lead, then changes from the status that transaction left', async () => {
     const id = (await t.rest('POST', '/api/v1/leads', { body: sampleLead() })).body.id as string;
-    const locker = await connect(t.database);
-    try {
-      await locker.query('begin');
+    await inOtherTransaction(async (locker) => {
       await locker.query(`update lead.leads set status = 'contacted' where id = $1`, [id]);
       let answered = false;
       const answer = t.rest('PATCH', `/api/v1/leads/${id}/status`, { token: admin, body: { status: 'qualified' } }).finally(() => {
@@ -56,16 +66,12 @@ describe('a write whose lock another transaction holds', () => {
         [id],
       );
       expect(audited!.n).toBe(1);
-    } finally {
-      await locker.end();
-    }
+    });
   });
 
   it('a status change the lead already has, found once the lock is free, is refused with 409 and writes nothing', async () => {
     const id = (await t.rest('POST', '/api/v1/leads', { body: sampleLead() })).body.id as string;
-    const locker = await connect(t.database);
-    try {
-      await locker.query('begin');
+    await inOtherTransaction(async (locker) => {
       await locker.query(`update lead.leads set status = 'qualified' where id = $1`, [id]);
       const answer = t.rest('PATCH', `/api/v1/leads/${id}/status`, { token: admin, body: { status: 'qualified' } });
       await lockWaiter();
@@ -77,17 +83,13 @@ describe('a write whose lock another transaction holds', () => {
         [id, id],
       );
       expect(written).toEqual({ activities: 0, audited: 0 });
-    } finally {
-      await locker.end();
-    }
+    });
   });
 
   it('a create waits for another create of its address, then becomes its duplicate', async () => {
     const email = `held-${Date.now()}@example.com`;
-    const locker = await connect(t.database);
-    try {
+    await inOtherTransaction(async (locker) => {
       // What a create of the address holds while it writes (LeadRepository.create).
-      await locker.query('begin');
       await locker.query('select pg_advisory_xact_lock(16, hashtext(lower(btrim($1))))', [email]);
       const [original] = (
         await locker.query<{ id: string }>(
@@ -112,8 +114,6 @@ describe('a write whose lock another transaction holds', () => {
         [original!.id],
       );
       expect(noted.map((a) => a.details)).toEqual([{ duplicate_lead_id: res.body.id }]);
-    } finally {
-      await locker.end();
-    }
+    });
   });
 });

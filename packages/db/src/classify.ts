@@ -61,28 +61,28 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   return false;
 }
 
+/** Whether `error`, or an error it was caused by, carries one of `sqlStates`. */
+function causedBySqlState(error: unknown, sqlStates: ReadonlySet<string>): boolean {
+  for (let e = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    const sqlState = sqlStateOf(e);
+    if (sqlState !== undefined && sqlStates.has(sqlState)) return true;
+  }
+  return false;
+}
+
 /**
  * Whether `error`, or an error it was caused by, is PostgreSQL aborting the transaction to settle
  * a conflict with another one: 40P01 (deadlock detected: e.g. two commits whose deferred triggers
  * update the same report sums in another order) or 40001 (serialization failure). The other
  * transaction went on; running this one again is what PostgreSQL asks of the client.
  */
+const CONFLICT_SQLSTATES = new Set(['40P01', '40001']);
+export const isTransactionConflict = (error: unknown): boolean => causedBySqlState(error, CONFLICT_SQLSTATES);
+
 /**
  * Whether `error`, or an error it was caused by, is a lock another transaction holds, refused
  * at once (55P03: `for update nowait`, `lead.advisory_xact_lock_nowait`), or waited for
  * past `lock_timeout`.
  */
-export function isLockNotAvailable(error: unknown): boolean {
-  for (let e = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
-    if (sqlStateOf(e) === '55P03') return true;
-  }
-  return false;
-}
-
-export function isTransactionConflict(error: unknown): boolean {
-  for (let e = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
-    const sqlState = sqlStateOf(e);
-    if (sqlState === '40P01' || sqlState === '40001') return true;
-  }
-  return false;
-}
+const LOCK_NOT_AVAILABLE = new Set(['55P03']);
+export const isLockNotAvailable = (error: unknown): boolean => causedBySqlState(error, LOCK_NOT_AVAILABLE);

@@ -1,6 +1,6 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import pg from 'pg';
-import { classified, isTransactionConflict, sqlStateOf } from './classify.js';
+import { classified, isLockNotAvailable, isTransactionConflict, sqlStateOf } from './classify.js';
 import { DatabaseUnavailableError } from './errors.js';
 
 const databases = new WeakMap<MikroORM, Database>();
@@ -325,18 +325,35 @@ export class Database implements Sql {
    * A change whose statements are all known before any of them answers (its conditions are in
    * its SQL): run as `batch` (one write, one round trip, all or nothing), then the commit
    * listeners are woken as after `transaction`. A deadlock or serialization failure is tried
-   * once more, as a transaction is. Its statements must take their locks `nowait` (failing with
+   * once more, as a transaction is. `statements` must take their locks `nowait` (failing with
    * 55P03, `isLockNotAvailable`): the commit goes out with them, so a client gone while one
-   * waited would find the change made after all. The caller then makes it as a `transaction`,
-   * whose commit is sent only once its locks are held.
+   * waited would find the change made after all. When a lock is taken, `waiting` (the same
+   * statements, waiting for their locks) runs as a `transaction`, one statement after another,
+   * whose commit is sent only once its locks are held. Resolves with each statement's rows.
    */
-  async change(statements: readonly BatchStatement[]): Promise<unknown[][]> {
-    const results = await this.batch(statements).catch((error: unknown) => {
-      if (!isTransactionConflict(error)) throw error;
-      return this.batch(statements).catch((again: unknown) => {
-        throw isTransactionConflict(again) ? new DatabaseUnavailableError({ cause: again }) : again;
+  async change(statements: readonly BatchStatement[], waiting: readonly BatchStatement[]): Promise<unknown[][]> {
+    let results: unknown[][];
+    try {
+      results = await this.batch(statements).catch((error: unknown) => {
+        if (!isTransactionConflict(error)) throw error;
+        return this.batch(statements).catch((again: unknown) => {
+          throw isTransactionConflict(again) ? new DatabaseUnavailableError({ cause: again }) : again;
+        });
       });
-    });
+    } catch (error) {
+      if (!isLockNotAvailable(error)) throw error;
+      return this.transaction(async (tx) => {
+        const all: unknown[][] = [];
+        for (const s of waiting) {
+          try {
+            all.push(await tx.query(s.text, s.values));
+          } catch (error) {
+            throw s.wrapError ? s.wrapError(error) : error;
+          }
+        }
+        return all;
+      });
+    }
     for (const listener of this.commitListeners) listener();
     return results;
   }

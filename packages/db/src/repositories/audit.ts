@@ -120,16 +120,15 @@ const AUDIT_TYPES = ['uuid', 'uuid', 'varchar', 'varchar', 'uuid[]', 'varchar', 
 /**
  * The audit row of a change whose statements are all sent at once (`Database.change`): an
  * `insert … select` of the row from `source` (e.g. `lead.lead_activities where id = $1`, the
- * change's activity), so that the row is written exactly when the change was made. Its
- * parameters are numbered from `first`, after those `source` uses. `wrapError` is the
- * statement's (a failure is `AuditUnavailableError`); `settle` once it has committed (see
- * `isAuditSettled`).
+ * change's activity, with `sourceValues` its parameters), so that the row is written exactly
+ * when the change was made. `wrapError` is the statement's (a failure is
+ * `AuditUnavailableError`); `settle` once it has committed (see `isAuditSettled`).
  */
-export function auditFrom(source: string, entry: AuditEntry, leadIds: string[], first: number) {
-  const params = AUDIT_TYPES.map((type, i) => `$${first + i}::${type}`).join(', ');
+export function auditFrom(source: string, sourceValues: unknown[], entry: AuditEntry, leadIds: string[]) {
+  const params = AUDIT_TYPES.map((type, i) => `$${sourceValues.length + 1 + i}::${type}`).join(', ');
   return {
     text: `insert into lead.audit_log (${AUDIT_INSERT_COLUMNS}) select ${params} from ${source}`,
-    values: auditValues(entry, leadIds, null) as unknown[],
+    values: [...sourceValues, ...auditValues(entry, leadIds, null)],
     wrapError: (cause: unknown) => new AuditUnavailableError({ cause }),
     settle: () => void settled.add(entry),
   };

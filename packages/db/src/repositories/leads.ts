@@ -12,7 +12,6 @@ import {
   StatusUnchangedError,
   LeadErasedError,
 } from '../errors.js';
-import { isLockNotAvailable } from '../classify.js';
 import type { BatchStatement, Database, Sql } from '../sql.js';
 import { auditFrom, writeAudit, type AuditEntry } from './audit.js';
 import { eventPayload, eventTimestampSql, traceParentForEvent } from './outbox.js';
@@ -187,14 +186,11 @@ export class LeadRepository {
   /** A new lead, its `created` activity, its `LeadCreated` event and its audit row, in one transaction. */
   async create(input: NewLead, audit: AuditEntry, options: CreateOptions): Promise<LeadRecord> {
     const creation = leadCreation(input, audit, options);
-    return this.db.change([creation.lock(false), creation.write, creation.audit]).then(
-      ([, written]) => creation.lead(written as Array<{ at: Date; original: string | null }>),
-      (error: unknown) => {
-        if (!isLockNotAvailable(error)) throw error;
-        // Another create of the address holds its lock: this one waits for it before its commit is sent.
-        return this.db.transaction((tx) => runCreation(tx, creation));
-      },
+    const [, written] = await this.db.change(
+      [creation.lock(false), creation.write, creation.audit],
+      [creation.lock(true), creation.write, creation.audit],
     );
+    return creation.lead(written as Array<{ at: Date; original: string | null }>);
   }
 
   /**
@@ -300,7 +296,7 @@ export class LeadRepository {
     values.push(...scopeParams(opts.scope));
     // The audit row is a statement of its own after it, so that its failure is told apart
     // (`AuditUnavailableError`), written only if the activity (so the change) was.
-    const audit = auditFrom('lead.lead_activities where id = $1', opts.audit, [id], 2);
+    const audit = auditFrom('lead.lead_activities where id = $1', [activityId], opts.audit, [id]);
     // The change's time is read after the lock is held (the update's row exists only then), so
     // that concurrent changes of a lead are timed in the order they made them: its timeline, in
     // time order, reads from each status to the next. In milliseconds, as a JavaScript Date.
@@ -330,21 +326,9 @@ export class LeadRepository {
          select changed.* from locked left join changed on true`,
       values,
     });
-    const auditRow = { text: audit.text, values: [activityId, ...audit.values], wrapError: audit.wrapError };
     // No row: no such lead (in scope); a row of nulls: it had the status already.
     type Row = LeadRecord & { old_status: LeadStatus | null };
-    const [row] = await this.db.change([change(false), auditRow]).then(
-      ([rows]) => rows as Row[],
-      (error: unknown) => {
-        if (!isLockNotAvailable(error)) throw error;
-        // Another transaction holds the lead: this one waits for it before its commit is sent.
-        return this.db.transaction(async (tx) => {
-          const rows = await tx.query<Row>(change(true).text, values);
-          await tx.send(auditRow.text, auditRow.values, auditRow.wrapError);
-          return rows;
-        });
-      },
-    );
+    const [[row]] = (await this.db.change([change(false), audit], [change(true), audit])) as [Row[]];
     if (!row) throw new LeadNotFoundError(id);
     if (row.id === null) throw new StatusUnchangedError(status);
     audit.settle();
@@ -834,7 +818,7 @@ function leadCreation(input: NewLead, audit: AuditEntry, options: CreateOptions)
      from found
    )
    select at, original from found`;
-  const record = auditFrom('lead.leads where id = $1', audit, [id], 2);
+  const record = auditFrom('lead.leads where id = $1', [id], audit, [id]);
   return {
     // One create per address at a time (a transaction-scoped lock on its hash), so that of two
     // simultaneous submissions exactly one sees the other and becomes its duplicate. `write`
@@ -847,7 +831,7 @@ function leadCreation(input: NewLead, audit: AuditEntry, options: CreateOptions)
       values: [input.email],
     }),
     write: { text, values },
-    audit: { text: record.text, values: [id, ...record.values], wrapError: record.wrapError },
+    audit: record,
     lead: ([row]: Array<{ at: Date; original: string | null }>): LeadRecord => {
       record.settle();
       return {
