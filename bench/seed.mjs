@@ -12,15 +12,16 @@ const uuidFrom = (ts, salt) =>
 export async function seed(client, size) {
   const n = Math.trunc(size);
   // Row by row, the count triggers and foreign key checks would take most of the time at a
-  // million: the seed skips triggers (so it sets the e-mail key and search text the stamping trigger would) (its rows are consistent by construction) and rebuilds
-  // the counts at the end exactly as their migration does.
+  // million: the seed skips triggers (its rows are consistent by construction), so it writes
+  // the e-mail key and the search document the triggers would, and rebuilds the counts at the
+  // end exactly as their migration does.
   await client.query('set session_replication_role = replica');
   const assignees = `array[${ASSIGNEES.map((a) => `'${a}'::uuid`).join(', ')}]`;
   await client.query('select setseed(0.42)');
   await client.query(`
     insert into lead.leads (id, name, email, email_key, phone, company, message, source, status, priority, assigned_to, created_at, updated_at, closed_at,
-                            utm_source, utm_medium, utm_campaign, search_text)
-    select v.*, lead.search_document(v.name, v.email, v.company, v.phone, v.message) from (
+                            utm_source, utm_medium, utm_campaign)
+    select v.* from (
     select ${uuidFrom('r.created_at', 'r.g::text')}, 'Lead ' || r.g as name, 'lead' || r.g || '@example.com' as email, 'lead' || r.g || '@example.com',
       case when r.g % 3 = 0 then null else '+9198' || lpad((r.g % 100000000)::text, 8, '0') end as phone,
       case when r.g % 4 = 0 then null else 'Company ' || (r.g % 5000) end as company,
@@ -60,6 +61,9 @@ export async function seed(client, size) {
     union all
     select ${uuidFrom('created_at', "id::text || 'n'")}, id, 'note_added', 'Called, left a message', null, assigned_to, created_at + interval '1 hour'
     from lead.leads where assigned_to is not null and hashtext(id::text) % 3 = 0`);
+  await client.query(`
+    insert into lead.lead_search (lead_id, created_at, search_text)
+    select id, created_at, lead.search_document(name, email, company, phone, message) from lead.leads`);
   // 60 % of the leads came with utm parameters (50 campaigns, six sources and mediums).
   await client.query(`
     insert into lead.lead_attributions (lead_id, utm_source, utm_medium, utm_campaign, referrer, landing_page, page, first_touch)
@@ -78,6 +82,6 @@ export async function seed(client, size) {
     insert into lead.lead_counts (status, source, assigned_to, n)
     select status, source, coalesce(assigned_to, '00000000-0000-0000-0000-000000000000'::uuid), count(*) from lead.leads group by 1, 2, 3`);
   await client.query(
-    'vacuum analyze lead.leads, lead.lead_activities, lead.lead_attributions, lead.lead_counts, lead.lead_stages, lead.lead_stage_weeks, lead.lead_source_weeks',
+    'vacuum analyze lead.leads, lead.lead_search, lead.lead_activities, lead.lead_attributions, lead.lead_counts, lead.lead_stages, lead.lead_stage_weeks, lead.lead_source_weeks',
   );
 }

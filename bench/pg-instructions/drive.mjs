@@ -15,7 +15,7 @@ const transactions = Number(count);
 const orm = await createOrm({ clientUrl, pool: { min: 1, max: 1 } });
 const db = Database.of(orm);
 const leads = new LeadRepository(db);
-const cleanPendingList = () => db.query(`select gin_clean_pending_list('lead.leads_search_trgm_idx'::regclass)`);
+const cleanPendingList = () => db.query(`select gin_clean_pending_list('lead.lead_search_trgm_idx'::regclass)`);
 /** An `AuditEntry` as the server builds one. */
 const audit = (action, actorSub) => ({
   actorSub,

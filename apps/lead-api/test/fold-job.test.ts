@@ -56,8 +56,14 @@ describe('the fold job', () => {
     expect((await rows('lead.lead_stages')).length).toBe(65);
     // Each count change was moved once, by one of the two: 40 creations, and 25 moves of two each.
     const metric = (text: string, name: string) => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
-    const scrapes = await Promise.all(urls.map(async (url) => (await fetch(`${url}/metrics`)).text()));
-    expect(scrapes.reduce((sum, text) => sum + metric(text, 'lead_folded_total\\{kind="counts"\\}'), 0)).toBe(90);
+    const scrape = () => Promise.all(urls.map(async (url) => (await fetch(`${url}/metrics`)).text()));
+    const total = (texts: string[], kind: string) =>
+      texts.reduce((sum, text) => sum + metric(text, `lead_folded_total\\{kind="${kind}"\\}`), 0);
+    // The 40 leads' trigrams waited in the search index's pending list until a fold merged them.
+    await waitUntil('the search index has no pending entries', async () => total(await scrape(), 'search_pages') > 0);
+    expect(Number((await db.query(`select lead.lead_search_clean() as pages`)).rows[0].pages)).toBe(0);
+    const scrapes = await scrape();
+    expect(total(scrapes, 'counts')).toBe(90);
     expect(scrapes.every((text) => /lead_fold_duration_seconds_count\{outcome="done"\} [1-9]/.test(text))).toBe(true);
     expect(await Promise.all([one.stop(), two.stop()])).toEqual([0, 0]);
   }, 60_000);

@@ -453,8 +453,16 @@ describe.each(SURFACES)('over %s', (surface) => {
 });
 
 describe('query plans', () => {
-  /** The indexes a list statement reads, with sequential scans made as costly as they are at a million leads. */
-  async function indexesOf(input: Record<string, unknown>, statement: 'items' | 'total' = 'items'): Promise<string[]> {
+  /**
+   * The indexes a list statement reads, with sequential scans made as costly as they are at a
+   * million leads (and, for `scans: 'bitmap'`, walks of a whole index too: in this small database
+   * a walk of `lead_search`'s primary key that checks every row is cheaper than the trigram index).
+   */
+  async function indexesOf(
+    input: Record<string, unknown>,
+    statement: 'items' | 'total' = 'items',
+    scans: 'any' | 'bitmap' = 'any',
+  ): Promise<string[]> {
     const { listQueries } = await import('@lead/db');
     const { text, values } = listQueries(
       { q: input.q as string | undefined },
@@ -465,6 +473,7 @@ describe('query plans', () => {
     await client.connect();
     try {
       await client.query('set enable_seqscan = off');
+      if (scans === 'bitmap') await client.query('set enable_indexscan = off');
       const { rows } = await client.query(`explain (format json) ${text}`, values);
       const names: string[] = [];
       const visit = (node: { 'Index Name'?: string; Plans?: unknown[] }) => {
@@ -480,7 +489,7 @@ describe('query plans', () => {
 
   // A search collects its matches once, for its page and its total, from the trigram index.
   it('a search can read the trigram index', async () => {
-    expect(await indexesOf({ q: 'acme' })).toContain('leads_search_trgm_idx');
+    expect(await indexesOf({ q: 'acme' }, 'items', 'bitmap')).toContain('lead_search_trgm_idx');
   });
 
   it.each([
@@ -522,6 +531,28 @@ describe('a search where most leads share words', () => {
     expect((await list('rest', { q: `new ${tag}`, status: 'contacted' })).items.map((i) => i.id)).toEqual([id]);
   });
 
+  it('a status change, assignment or note leaves the lead’s search row as it was; a contact edit rewrites it; it goes with its lead', async () => {
+    const tag = token();
+    const id = await createLead({ company: `Kept ${tag}` });
+    // The row's version (xmin): any write of it, even of the same text, makes a new one.
+    const row = async () => (await t.sql('select xmin::text as version, search_text from lead.lead_search where lead_id = ?', [id]))[0]!;
+    const created = await row();
+    expect(created.search_text).toContain(`kept ${tag}`);
+    expect((await call('rest', 'leads.updateStatus', { lead_id: id, status: 'contacted' })).status).toBe(200);
+    expect((await call('rest', 'leads.assign', { lead_id: id, assigned_to: OWNER })).status).toBe(200);
+    expect((await call('rest', 'leads.addActivity', { lead_id: id, activity_type: 'note_added', description: 'Called back' })).status).toBe(
+      201,
+    );
+    expect((await call('rest', 'leads.update', { lead_id: id, priority: 'high' })).status).toBe(200);
+    expect(await row()).toEqual(created);
+    expect((await call('rest', 'leads.update', { lead_id: id, company: `Moved ${tag}` })).status).toBe(200);
+    const edited = await row();
+    expect(edited.version).not.toBe(created.version);
+    expect(edited.search_text).toContain(`moved ${tag}`);
+    await t.sql('delete from lead.leads where id = ?', [id]);
+    expect(await t.sql('select 1 from lead.lead_search where lead_id = ?', [id])).toEqual([]);
+  });
+
   it('lead.search_key keeps the longest run of letters and digits without a common trigram, else the whole term', async () => {
     expect(await key('Company 1234', ['com', 'omp', 'mpa', 'pan', 'any'])).toBe('1234');
     expect(await key('ead12345@exam', ['ead', 'ad1', 'exa', 'xam'])).toBe('d12345');
@@ -544,7 +575,7 @@ describe('a search where most leads share words', () => {
         [tag],
       ),
     );
-    await withClient((c) => c.query('analyze lead.leads'));
+    await withClient((c) => c.query('analyze lead.lead_search'));
     const common = await readCommonTrigrams(Database.of(t.orm));
     expect(common).toEqual(expect.arrayContaining([tag.slice(0, 3), 'com', 'omp']));
 
@@ -555,14 +586,16 @@ describe('a search where most leads share words', () => {
       ['7946 1042', null, 1],
       [`Cómpany ${tag}`, null, 1000],
     ] as const) {
-      const search = async (trigrams: string[] | null) => {
-        const { items } = listQueries({ q }, { sort: 'created_at', order: 'desc', page: 1, limit: 100 }, {}, trigrams);
+      // `updatedSince` (every lead matches it) takes the path that reads each match's lead too.
+      const search = async (trigrams: string[] | null, updatedSince?: Date) => {
+        const { items } = listQueries({ q, updatedSince }, { sort: 'created_at', order: 'desc', page: 1, limit: 100 }, {}, trigrams);
         const { rows } = await withClient((c) => c.query(items.text, items.values));
         return { ids: rows.filter((r) => r.id).map((r: { id: string }) => r.id), total: Number(rows[0].matchTotal) };
       };
       const whole = await search(null);
       expect(whole.total).toBe(count);
       expect(await search(common)).toEqual(whole);
+      expect(await search(common, new Date('2000-01-01T00:00:00Z'))).toEqual(whole);
       if (run) expect(await key(q, common)).toBe(run);
     }
   });

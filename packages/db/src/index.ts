@@ -8,6 +8,7 @@ export * from './entities/erasure.js';
 export * from './attribution.js';
 export * from './repositories/reports.js';
 export * from './entities/lead-count.js';
+export * from './entities/lead-search.js';
 export * from './entities/lead-stage.js';
 export * from './entities/outbox-event.js';
 export * from './entities/idempotency-key.js';

@@ -7,6 +7,7 @@ import { LeadActivity } from './entities/lead-activity.js';
 import { LeadAttribution } from './entities/lead-attribution.js';
 import { LeadConsent } from './entities/lead-consent.js';
 import { LeadCount, LeadCountChange } from './entities/lead-count.js';
+import { LeadSearch } from './entities/lead-search.js';
 import { LeadSourceWeek, LeadStage, LeadStageChange, LeadStageWeek } from './entities/lead-stage.js';
 import { OutboxEvent } from './entities/outbox-event.js';
 import { RetentionRun } from './entities/retention-run.js';
@@ -19,6 +20,7 @@ export const entities = [
   LeadConsent,
   LeadCount,
   LeadCountChange,
+  LeadSearch,
   LeadStage,
   LeadStageWeek,
   LeadSourceWeek,

@@ -4,8 +4,8 @@ import type { Env } from '../env.js';
 import type { FoldObserver } from './metrics.js';
 
 /**
- * Folds the changes the count and stage triggers append into the counts and the stage rows
- * (`UpkeepRepository.fold`), every `FOLD_INTERVAL_MS`, and at once again while a fold finds a
+ * Folds the changes the count and stage triggers append into the counts and the stage rows, and
+ * the search index's pending list into that index (`UpkeepRepository.fold`), every `FOLD_INTERVAL_MS`, and at once again while a fold finds a
  * full batch. Every instance runs one; folds take turns under an advisory lock, and one that
  * finds the lock taken leaves the work to its holder. The figures never wait for it: a list total
  * adds what is not folded yet and a report folds first. Folding keeps those extra reads short.

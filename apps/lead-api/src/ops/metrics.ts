@@ -1,4 +1,4 @@
-import { Database, OutboxRepository, type MikroORM } from '@lead/db';
+import { Database, OutboxRepository, type Folded, type MikroORM } from '@lead/db';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
@@ -13,7 +13,7 @@ export interface DeliveryObserver {
 
 /** What the fold job reports (ops/fold.ts): how much one fold did and how long it took, or that it failed. */
 export interface FoldObserver {
-  folded(counted: { counts: number; leads: number } | 'failed', seconds: number): void;
+  folded(counted: Folded | 'failed', seconds: number): void;
 }
 
 /**
@@ -103,7 +103,7 @@ export class Metrics implements DeliveryObserver, FoldObserver {
 
   private readonly foldedChanges = new Counter({
     name: 'lead_folded_total',
-    help: 'What folds applied: count changes moved into the counts (counts), leads whose stage rows were recomputed (leads).',
+    help: "What folds applied: count changes moved into the counts (counts), leads whose stage rows were recomputed (leads), pages of the search index's pending list merged into it (search_pages).",
     labelNames: ['kind'] as const,
     registers: [this.registry],
   });
@@ -199,11 +199,12 @@ export class Metrics implements DeliveryObserver, FoldObserver {
     this.deliveries.inc({ outcome });
   }
 
-  folded(counted: { counts: number; leads: number } | 'failed', seconds: number): void {
+  folded(counted: Folded | 'failed', seconds: number): void {
     if (counted === 'failed') return this.folds.observe({ outcome: 'failed' }, seconds);
     // -1: another instance held that fold's lock.
     this.folds.observe({ outcome: counted.leads < 0 || counted.counts < 0 ? 'skipped' : 'done' }, seconds);
     if (counted.counts > 0) this.foldedChanges.inc({ kind: 'counts' }, counted.counts);
     if (counted.leads > 0) this.foldedChanges.inc({ kind: 'leads' }, counted.leads);
+    if (counted.searchPages > 0) this.foldedChanges.inc({ kind: 'search_pages' }, counted.searchPages);
   }
 }

@@ -15,8 +15,8 @@ export type LostReason = (typeof LOST_REASONS)[number];
 /**
  * Indexes on expressions (search, sort keys) or partial ones, declared as PostgreSQL reports them
  * (`pg_get_indexdef`). MikroORM's schema diff does not compare expression indexes, so the
- * migrations `Migration20261201120000_workday` (which also creates the functions they call) and
- * `Migration20261202013000_search_text` are their source, and `test/workday.test.ts` checks that the planner uses them.
+ * migration `Migration20261201120000_workday` (which also creates the functions they call) and
+ * those named beside them are their source, and `test/workday.test.ts` checks that the planner uses them.
  */
 const expressionIndex = (name: string, definition: string) => ({
   name,
@@ -62,11 +62,6 @@ export const Lead = defineEntity({
     changeXid: p.bigint().default(0),
     /** When the lead was anonymised (see `PrivacyRepository.eraseLead`); null while it holds personal data. */
     erasedAt: p.datetime().nullable(),
-    /**
-     * `lead.search_document` of the lead's fields, set by a trigger when one of them changes:
-     * what `q` searches, stored so that checking a candidate costs no unaccent per row.
-     */
-    searchText: p.text(),
   }),
   // Each list filter with the list order (created_at DESC, id DESC, read backwards).
   indexes: [
@@ -91,7 +86,6 @@ export const Lead = defineEntity({
     // The retention rules' candidates: leads not yet erased (Migration20261202021000_retention).
     expressionIndex('leads_retention_closed_idx', 'USING btree (closed_at) WHERE ((erased_at IS NULL) AND (closed_at IS NOT NULL))'),
     expressionIndex('leads_retention_updated_idx', 'USING btree (updated_at) WHERE (erased_at IS NULL)'),
-    expressionIndex('leads_search_trgm_idx', 'USING gin (search_text gin_trgm_ops)'),
   ],
 });
 export type Lead = InferEntity<typeof Lead>;

@@ -19,6 +19,7 @@ import { Migration20261203100000_enum_domains } from './Migration20261203100000_
 import { Migration20261203110000_trigger_guards } from './Migration20261203110000_trigger_guards.js';
 import { Migration20261203120000_search_document } from './Migration20261203120000_search_document.js';
 import { Migration20261203150000_lock_nowait } from './Migration20261203150000_lock_nowait.js';
+import { Migration20261203190000_search_table } from './Migration20261203190000_search_table.js';
 import { migrationNames, type MigrationName } from './names.js';
 
 // Listed explicitly (no file globbing) so the same code runs from src/ and from a bundle.
@@ -44,6 +45,7 @@ const classes: Record<MigrationName, Constructor<Migration>> = {
   Migration20261203110000_trigger_guards,
   Migration20261203120000_search_document,
   Migration20261203150000_lock_nowait,
+  Migration20261203190000_search_table,
 };
 
 export const migrationsList: MigrationObject[] = migrationNames.map((name) => ({ name, class: classes[name] }));

@@ -21,6 +21,7 @@ export const migrationNames = [
   'Migration20261203110000_trigger_guards',
   'Migration20261203120000_search_document',
   'Migration20261203150000_lock_nowait',
+  'Migration20261203190000_search_table',
 ] as const;
 
 export type MigrationName = (typeof migrationNames)[number];

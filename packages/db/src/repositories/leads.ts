@@ -524,7 +524,7 @@ const SORT_KEYS: Record<LeadSort, { expression: string; type: string }> = {
 };
 
 /**
- * The search term as it is looked for in `search_text` (which `lead.search_normalize` folds
+ * The search term as it is looked for in `lead.lead_search.search_text` (which `lead.search_normalize` folds
  * further, as it folded the document). A term of phone characters with at least three digits is
  * searched as its digits (so `+91 98765` finds `+919876543210`).
  */
@@ -543,7 +543,7 @@ const commonTrigramsCache = new WeakMap<Database, { until: number; trigrams: Pro
 
 /**
  * The trigrams of at least `COMMON_TRIGRAM_SHARE` of the leads, from ANALYZE's statistics of
- * `show_trgm(search_text)` (`lead.leads_search_trigrams`); null when there are none to read
+ * `show_trgm(search_text)` (`lead.lead_search_trigrams`); null when there are none to read
  * (never analyzed, or unreadable), and the whole term is then searched.
  */
 export async function readCommonTrigrams(sql: Sql): Promise<string[] | null> {
@@ -551,7 +551,7 @@ export async function readCommonTrigrams(sql: Sql): Promise<string[] | null> {
     `select array_agg(u.trigram) as trigrams
        from pg_stats_ext_exprs s,
             unnest(s.most_common_elems::text::text[], s.most_common_elem_freqs) as u(trigram, share)
-      where s.statistics_schemaname = 'lead' and s.statistics_name = 'leads_search_trigrams'
+      where s.statistics_schemaname = 'lead' and s.statistics_name = 'lead_search_trigrams'
         and u.trigram is not null and u.share >= $1`,
     [COMMON_TRIGRAM_SHARE],
   );
@@ -611,13 +611,14 @@ export function listQueries(
   const equalities = conditions.length;
   if (filter.lostReason) add((i) => `lost_reason = $${i}`, filter.lostReason);
   if (filter.duplicates) conditions.push(filter.duplicates === 'only' ? 'duplicate_of is not null' : 'duplicate_of is null');
+  // The condition on `lead.lead_search` that picks a search's matches.
+  let searched = '';
   if (filter.q) {
     params.push(searchTerm(filter.q), common);
     const [term, trigrams] = [params.length - 1, params.length];
-    conditions.push(
-      `search_text like '%' || lead.search_key(lead.search_normalize($${term}), $${trigrams}::text[]) || '%'`,
-      `strpos(search_text, lead.search_normalize($${term})) > 0`,
-    );
+    searched = `search_text like '%' || lead.search_key(lead.search_normalize($${term}), $${trigrams}::text[]) || '%'
+                 and strpos(search_text, lead.search_normalize($${term})) > 0`;
+    conditions.push(`id in (select lead_id from lead.lead_search where ${searched})`);
   }
   if (filter.updatedSince) add((i) => `updated_at >= $${i}`, filter.updatedSince);
   const where = (list: string[]) => (list.length ? ` where ${list.join(' and ')}` : '');
@@ -668,10 +669,16 @@ export function listQueries(
     // pass over the candidates for the page and its total (each row's "matchTotal"; an empty
     // page is one row of nulls and the total). Left to choose, the planner walks the order's
     // index and checks each lead for the term, expecting a share of matches it cannot
-    // estimate: for a term in one lead of a million, 1.9 s.
+    // estimate: for a term in one lead of a million, 1.9 s. In creation order with no other
+    // condition the matches and their order are all in `lead.lead_search`: only the page's
+    // leads are read (a match read from both tables cost a million-lead search 60 % more).
+    const matches =
+      conditions.length === 1 && request.sort === 'created_at'
+        ? `select lead_id as id, created_at as position from lead.lead_search where ${searched}`
+        : `select id, ${key} as position from lead.leads${where(conditions)}`;
     return {
       items: {
-        text: `with matches as materialized (select id, ${key} as position from lead.leads${where(conditions)}),
+        text: `with matches as materialized (${matches}),
                counted as (select count(*)::text as total from matches)
                select counted.total as "matchTotal", page.* from counted left join lateral (
                  select ${LEAD_COLUMNS}, ${key} as position, (${key})::text as "sortKey" from lead.leads where id in (
