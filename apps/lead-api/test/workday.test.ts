@@ -531,7 +531,7 @@ describe('a search where most leads share words', () => {
     expect((await list('rest', { q: `new ${tag}`, status: 'contacted' })).items.map((i) => i.id)).toEqual([id]);
   });
 
-  it('a status change, assignment or note leaves the lead’s search row as it was; a contact edit rewrites it; it goes with its lead', async () => {
+  it('a status change, assignment or note leaves the lead’s search row as it was; a contact edit or a new creation time rewrites it; it goes with its lead', async () => {
     const tag = token();
     const id = await createLead({ company: `Kept ${tag}` });
     // The row's version (xmin): any write of it, even of the same text, makes a new one.
@@ -549,6 +549,14 @@ describe('a search where most leads share words', () => {
     const edited = await row();
     expect(edited.version).not.toBe(created.version);
     expect(edited.search_text).toContain(`moved ${tag}`);
+    // Its creation time orders a search's matches from this table: it follows a correction by hand.
+    await t.sql(`update lead.leads set created_at = '2025-01-02T03:04:05Z' where id = ?`, [id]);
+    expect(
+      await t.sql(
+        'select l.created_at = s.created_at as same from lead.leads l join lead.lead_search s on s.lead_id = l.id where l.id = ?',
+        [id],
+      ),
+    ).toEqual([{ same: true }]);
     await t.sql('delete from lead.leads where id = ?', [id]);
     expect(await t.sql('select 1 from lead.lead_search where lead_id = ?', [id])).toEqual([]);
   });
