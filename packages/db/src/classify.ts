@@ -86,3 +86,11 @@ export const isTransactionConflict = (error: unknown): boolean => causedBySqlSta
  */
 const LOCK_NOT_AVAILABLE = new Set(['55P03']);
 export const isLockNotAvailable = (error: unknown): boolean => causedBySqlState(error, LOCK_NOT_AVAILABLE);
+
+/**
+ * Whether `error`, or an error it was caused by, is a statement PostgreSQL cancelled (57014:
+ * `statement_timeout`, or a cancel request): what it did is rolled back, and a smaller piece of
+ * the same work may fit.
+ */
+const CANCELLED = new Set(['57014']);
+export const isStatementCancelled = (error: unknown): boolean => causedBySqlState(error, CANCELLED);

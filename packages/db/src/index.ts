@@ -14,7 +14,7 @@ export * from './entities/outbox-event.js';
 export * from './entities/idempotency-key.js';
 export * from './entities/retention-run.js';
 export * from './errors.js';
-export { isDatabaseUnavailable, sqlStateOf } from './classify.js';
+export { isDatabaseUnavailable, isStatementCancelled, sqlStateOf } from './classify.js';
 export * from './migrate.js';
 export * from './orm.js';
 export * from './sql.js';
