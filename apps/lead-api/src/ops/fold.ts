@@ -5,10 +5,11 @@ import type { FoldObserver } from './metrics.js';
 
 /**
  * Folds the changes the count and stage triggers append into the counts and the stage rows, and
- * the search index's pending list into that index (`UpkeepRepository.fold`), every `FOLD_INTERVAL_MS`, and at once again while a fold finds a
- * full batch. Every instance runs one; folds take turns under an advisory lock, and one that
- * finds the lock taken leaves the work to its holder. The figures never wait for it: a list total
- * adds what is not folded yet and a report folds first. Folding keeps those extra reads short.
+ * the search index's pending list into that index (`UpkeepRepository.fold`), every
+ * `FOLD_INTERVAL_MS`, and at once again while a fold finds a full batch. Every instance runs one;
+ * folds take turns under an advisory lock, and one that finds the lock taken leaves the work to
+ * its holder. The figures never wait for it: a list total adds what is not folded yet and a report
+ * folds first. Folding keeps those extra reads short.
  *
  * A fold's batch (at most `batchSize` leads) is sized by how long the last full one took: toward
  * `targetSeconds` (at most doubled at a time), and a quarter of it after a fold the statement

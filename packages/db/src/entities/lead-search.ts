@@ -3,8 +3,9 @@ import { defineEntity, type InferEntity } from '@mikro-orm/core';
 /**
  * What `q` searches: `lead.search_document` of a lead's contact fields, stored so that checking a
  * candidate costs no unaccent per row, one row per lead. Written only by the trigger
- * `lead.leads_search_write` (with the lead, when one of those fields changes, and its removal),
- * so that the lead's other changes never touch its trigram index (Migration20261203190000_search_table).
+ * `lead.leads_search_write` (with the lead, when one of those fields or its creation time
+ * changes, and its removal), so that the lead's other changes never touch its trigram index
+ * (Migration20261203190000_search_table).
  */
 export const LeadSearch = defineEntity({
   name: 'LeadSearch',
