@@ -15,7 +15,8 @@ const transactions = Number(count);
 const orm = await createOrm({ clientUrl, pool: { min: 1, max: 1 } });
 const db = Database.of(orm);
 const leads = new LeadRepository(db);
-const cleanPendingList = () => db.query(`select gin_clean_pending_list('lead.lead_search_trgm_idx'::regclass)`);
+// The search index's pending list merged, as the service's fold merges it (`UpkeepRepository.fold`).
+const cleanPendingList = () => db.query('select lead.lead_search_clean()');
 /** An `AuditEntry` as the server builds one. */
 const audit = (action, actorSub) => ({
   actorSub,

@@ -524,9 +524,9 @@ const SORT_KEYS: Record<LeadSort, { expression: string; type: string }> = {
 };
 
 /**
- * The search term as it is looked for in `lead.lead_search.search_text` (which `lead.search_normalize` folds
- * further, as it folded the document). A term of phone characters with at least three digits is
- * searched as its digits (so `+91 98765` finds `+919876543210`).
+ * The search term as it is looked for in `lead.lead_search.search_text` (which
+ * `lead.search_normalize` folds further, as it folded the document). A term of phone characters
+ * with at least three digits is searched as its digits (so `+91 98765` finds `+919876543210`).
  */
 export function searchTerm(q: string): string {
   const term = q.trim();

@@ -1,11 +1,5 @@
 import type { Sql } from '../sql.js';
 
-/**
- * The changes the count and stage triggers append (`lead.lead_count_changes`,
- * `lead.lead_stage_changes`, see their migration), applied in bulk. Each instance folds them
- * every moment (`FoldJob`), and merge the search index's pending list with it; a report folds the stage changes itself before it reads, and a list
- * total adds the count changes not yet folded, so neither misses a committed change.
- */
 /** What one fold applied (see `UpkeepRepository.fold`). */
 export interface Folded {
   counts: number;
@@ -13,6 +7,13 @@ export interface Folded {
   searchPages: number;
 }
 
+/**
+ * The changes the count and stage triggers append (`lead.lead_count_changes`,
+ * `lead.lead_stage_changes`, see their migration), applied in bulk, with the search index's
+ * pending list. Each instance folds them every moment (`FoldJob`); a report folds the stage
+ * changes itself before it reads, and a list total adds the count changes not yet folded, so
+ * neither misses a committed change.
+ */
 export class UpkeepRepository {
   constructor(private readonly sql: Sql) {}
 
