@@ -4,6 +4,11 @@ import { ADMIN_ID, sampleLead, startTestApp, type TestApp } from './support/app.
 import { withClient } from './support/database.js';
 import { waitUntil } from './support/wait.js';
 
+interface PgClient {
+  processID: number;
+  connection: { on(event: string, listener: () => void): void; off(event: string, listener: () => void): void };
+}
+
 // packages/db/src/sql.ts runs every statement with parameters as a named prepared statement,
 // parsed once per connection, and sends a transaction's `begin` with its first statement.
 
@@ -69,6 +74,41 @@ describe('named prepared statements', () => {
     } finally {
       await withClient(t.database, (c) => c.query('alter table lead.leads alter column priority type text'));
     }
+  });
+
+  it('are described once per connection: later calls read their rows by the columns already known', async () => {
+    const id = await createLead();
+    const pool = (t.orm.em.getConnection().getKnex().client as { pool: { used: Array<{ resource: PgClient }> } }).pool;
+    const read = 'select id, created_at, status, priority from lead.leads where id = $1 and $2::int > 0';
+    const update = 'update lead.leads set priority = priority where id = $1 and $2::int > 0';
+    let descriptions = 0;
+    const count = () => descriptions++;
+    const results = await Database.of(t.orm).session(async (session) => {
+      // The session's connection, listened to for the RowDescriptions PostgreSQL sends it.
+      const [{ pid }] = (await session.batch([{ text: 'select pg_backend_pid() as pid' }]))[0] as [{ pid: number }];
+      const client = pool.used.map((slot) => slot.resource).find((c) => c.processID === pid)!;
+      client.connection.on('rowDescription', count);
+      try {
+        return [
+          await session.batch([{ text: read, values: [id, 1] }]),
+          await session.batch([{ text: read, values: [id, 2] }]),
+          await session.batch([{ text: update, values: [id, 1] }]),
+          // Known, the statement without rows and the read after it in one write.
+          await session.batch([
+            { text: update, values: [id, 2] },
+            { text: read, values: [id, 3] },
+          ]),
+        ];
+      } finally {
+        client.connection.off('rowDescription', count);
+      }
+    });
+    const [first, second, , both] = results;
+    expect(first).toEqual([[{ id, created_at: expect.any(Date), status: 'new', priority: 'medium' }]]);
+    expect(second).toEqual(first);
+    expect(both).toEqual([[], first![0]]);
+    // The read was described on its first call, and never again on that connection.
+    expect(descriptions).toBe(1);
   });
 
   it('are prepared again on new connections after the old ones were cut', async () => {

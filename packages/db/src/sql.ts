@@ -72,22 +72,43 @@ interface ProtocolWriter {
   bind(message: { statement: string; values: unknown[]; valueMapper: (value: unknown) => unknown }): void;
   execute(message: object): void;
   describe(message: { type: 'P'; name: string }): void;
+  sync(): void;
 }
+/** A column of a RowDescription, as `pg` parses it. */
+type Field = object;
 const QueryBase = pg.Query as unknown as new (
   config: pg.QueryConfig & { queryMode: 'extended' },
   callback: (error: Error | undefined, result: PgResult) => void,
 ) => {
   readonly name: string | undefined;
   readonly text: string;
-  prepare(connection: ProtocolWriter): void;
+  readonly values: unknown[];
+  readonly types: unknown;
+  handleRowDescription(message: { fields: Field[] }): void;
+  handleDataRow(message: unknown): void;
   handleCommandComplete(message: unknown, connection: ProtocolWriter): void;
+  handleError(error: unknown, connection: ProtocolWriter): void;
 };
 /** How `pg` turns a parameter into its wire text (Dates, arrays, JSON), for the statements sent ahead. */
 const prepareValue = (pg as unknown as { utils: { prepareValue: (value: unknown) => unknown } }).utils.prepareValue;
 
+/**
+ * The columns each named statement's rows have, by connection and name, once PostgreSQL has
+ * described them there. A statement's result columns cannot change under its name: a schema
+ * change that would change them fails the statement (0A000), which renames it, and a statement
+ * parsed again is described again.
+ */
+const descriptions = new WeakMap<ProtocolWriter, Map<string, Field[]>>();
+
+function descriptionsOf(connection: ProtocolWriter): Map<string, Field[]> {
+  let known = descriptions.get(connection);
+  if (!known) descriptions.set(connection, (known = new Map<string, Field[]>()));
+  return known;
+}
+
 /** A statement sent ahead of another in the same write: `begin`, or a transaction's `send`. */
 interface Ahead {
-  /** Whether its rows are read (a Describe goes with it, so that `pg` can parse them). */
+  /** Whether its rows are read (it is described, so that `pg` can parse them). */
   rows?: boolean;
   text: string;
   values: unknown[];
@@ -96,12 +117,18 @@ interface Ahead {
 }
 
 /**
- * A statement with others sent ahead of it in the same write (extended protocol: Parse/Bind/
- * Execute of each, then the statement and one Sync), so that `begin`, and the statements of a
- * transaction whose rows nobody reads, cost no round trip of their own. PostgreSQL answers all
- * before the one ReadyForQuery, and skips the rest after an error; `pg` collects the answers as
- * several results, of which this statement's is the last. The commands completed before an
- * error tell which statement failed.
+ * Statements in one write (extended protocol: Parse/Bind/Execute of each, then one Sync), so
+ * that `begin`, and the statements of a transaction whose rows nobody reads, cost no round trip
+ * of their own: the ones `ahead`, then this one. PostgreSQL answers all before the one
+ * ReadyForQuery, and skips the rest after an error; `pg` collects the answers as several
+ * results, of which this statement's is the last. The commands completed before an error tell
+ * which statement failed.
+ *
+ * A named statement already described on the connection (`descriptions`) is not described
+ * again: its columns are handed to `pg` as if PostgreSQL had sent them, before its first row or
+ * its completion. `pg` itself describes every statement on every call, which cost the server a
+ * RowDescription per statement to build, send and parse (about 2 % of a read's CPU, and a tenth
+ * of what a read allocates, bench/README.md "Session 13").
  */
 class Pipelined extends QueryBase {
   completed = 0;
@@ -117,25 +144,64 @@ class Pipelined extends QueryBase {
   private connection: ProtocolWriter | undefined;
   /** Names parsed by this write, by position (the last is this statement's). */
   private readonly parsing: Array<string | undefined> = [];
+  /** By position: the name under which its description is to be kept, when one was asked for. */
+  private readonly describing: Array<string | undefined> = [];
+  /** By position: the known columns `pg` is still to be given, for a statement not described again. */
+  private readonly known: Array<Field[] | undefined> = [];
+  private described = false;
 
-  override prepare(connection: ProtocolWriter): void {
-    this.connection = connection;
-    for (const statement of this.ahead) {
-      const name = statement.name ?? '';
-      if (!name || connection.parsedStatements[name] !== statement.text) {
-        connection.parse({ text: statement.text, name, types: [] });
-        // pg records a name when a Parse completes, and only its own statement's: these are
-        // recorded here, and forgotten again if the server skipped them (`forgetSkipped`).
-        if (name) connection.parsedStatements[name] = statement.text;
-        this.parsing.push(name || undefined);
-      } else this.parsing.push(undefined);
-      connection.bind({ statement: name, values: statement.values, valueMapper: prepareValue });
-      if (statement.rows) connection.describe({ type: 'P', name: '' });
-      connection.execute({});
+  /** Parse (unless the connection holds it), Bind, Describe (unless known) and Execute of one statement. */
+  private write(connection: ProtocolWriter, statement: Ahead): void {
+    const name = statement.name ?? '';
+    const parse = !name || connection.parsedStatements[name] !== statement.text;
+    if (parse) {
+      connection.parse({ text: statement.text, name, types: [] });
+      // pg records a name when a Parse completes, and only its own statement's: these are
+      // recorded here, and forgotten again if the server skipped them (`forgetSkipped`).
+      if (name) connection.parsedStatements[name] = statement.text;
     }
-    const own = this.name && connection.parsedStatements[this.name] !== this.text ? this.name : undefined;
-    this.parsing.push(own);
-    super.prepare(connection);
+    this.parsing.push(parse && name ? name : undefined);
+    connection.bind({ statement: name, values: statement.values, valueMapper: prepareValue });
+    const known = statement.rows && name && !parse ? descriptionsOf(connection).get(name) : undefined;
+    this.known.push(known);
+    this.describing.push(statement.rows && !known ? name : undefined);
+    if (statement.rows && !known) connection.describe({ type: 'P', name: '' });
+    connection.execute({});
+  }
+
+  prepare(connection: ProtocolWriter): void {
+    this.connection = connection;
+    for (const statement of this.ahead) this.write(connection, statement);
+    try {
+      this.write(connection, { text: this.text, values: this.values, name: this.name, rows: true });
+    } catch (error) {
+      // A value pg cannot send (its `prepareValue` threw): failed as pg's own `prepare` does.
+      this.handleError(error, connection);
+      return;
+    }
+    connection.sync();
+  }
+
+  /** Hands `pg` the known columns of the statement whose answers now arrive, once. */
+  private supplyKnown(): void {
+    const known = this.known[this.completed];
+    if (!known) return;
+    this.known[this.completed] = undefined;
+    this.described = true;
+    // A statement without rows (known as none) was answered without a RowDescription: pg got none.
+    if (known.length) super.handleRowDescription({ fields: known });
+  }
+
+  override handleRowDescription(message: { fields: Field[] }): void {
+    const name = this.describing[this.completed];
+    if (name && this.connection) descriptionsOf(this.connection).set(name, message.fields);
+    this.described = true;
+    super.handleRowDescription(message);
+  }
+
+  override handleDataRow(message: unknown): void {
+    this.supplyKnown();
+    super.handleDataRow(message);
   }
 
   /**
@@ -144,10 +210,19 @@ class Pipelined extends QueryBase {
    * answers 26000 and it is renamed.)
    */
   forgetSkipped(): void {
-    for (const name of this.parsing.slice(this.completed + 1)) if (name) delete this.connection?.parsedStatements[name];
+    for (const name of this.parsing.slice(this.completed + 1)) {
+      if (!name) continue;
+      delete this.connection?.parsedStatements[name];
+      if (this.connection) descriptionsOf(this.connection).delete(name);
+    }
   }
 
   override handleCommandComplete(message: unknown, connection: ProtocolWriter): void {
+    this.supplyKnown();
+    // Described and answered without a RowDescription (NoData): a statement without rows.
+    const name = this.describing[this.completed];
+    if (name && !this.described) descriptionsOf(connection).set(name, []);
+    this.described = false;
     this.completed++;
     super.handleCommandComplete(message, connection);
   }
@@ -199,13 +274,6 @@ async function run(connection: PgConnection, text: string, values?: readonly unk
 async function runAfter(connection: PgConnection, main: Ahead, ahead: readonly Ahead[]): Promise<unknown[][]> {
   const config = { text: main.text, name: main.name, values: main.values, types: pg.types };
   const all = (result: PgResult) => (Array.isArray(result) ? result : [result]).map((r) => r.rows);
-  if (!ahead.length) {
-    try {
-      return all(await connection.query(config));
-    } catch (error) {
-      throw failureOf(error, main, ahead, 0);
-    }
-  }
   let query: Pipelined | undefined;
   try {
     const result = await new Promise<PgResult>((resolve, reject) => {
