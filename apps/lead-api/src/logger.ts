@@ -97,11 +97,16 @@ const LOG_FLUSH_MS = 100;
  * Standard output for the request log, written in batches: lines gather until there are
  * `LOG_BUFFER_BYTES` of them, or for `LOG_FLUSH_MS` at most, so that a busy service writes a few
  * times per second instead of once per request (a write per line was 5 % of a request's CPU,
- * bench/README.md "Session 11"). pino writes what is left when the process exits, also on
+ * bench/README.md "Session 11"). What is left is written when the process exits, also on
  * `process.exit`; a process killed outright (SIGKILL) loses at most the last `LOG_FLUSH_MS`.
+ * Each batch is written synchronously, as pino writes by default: handed to libuv's thread pool
+ * instead, each write woke a thread (3 % of a read's server CPU in session 13's profile), and a
+ * reader that stopped reading would let the unwritten lines pile up in memory.
  */
 export function batchedStdout(): DestinationStream {
-  const destination = pino.destination({ dest: 1, minLength: LOG_BUFFER_BYTES, sync: false });
+  const destination = pino.destination({ dest: 1, minLength: LOG_BUFFER_BYTES, sync: true });
   setInterval(() => destination.flush(), LOG_FLUSH_MS).unref();
+  // pino flushes only an asynchronous destination at exit by itself.
+  process.once('exit', () => destination.flushSync());
   return destination;
 }
