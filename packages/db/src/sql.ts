@@ -37,11 +37,12 @@ let generation = 0;
 
 function nameOf(text: string): string | undefined {
   let name = names.get(text);
+  if (name !== undefined) return name;
   // The sync feed's statement reads the snapshot's horizon (`pg_current_snapshot()`): as a named
   // statement its horizon came out behind transactions that had committed (workday.test.ts's
   // late-commit case fails), so it is parsed and planned afresh each time, as before.
   if (text.includes('pg_current_snapshot')) return undefined;
-  if (name === undefined && names.size < MAX_NAMED) names.set(text, (name = `lead_${++generation}`));
+  if (names.size < MAX_NAMED) names.set(text, (name = `lead_${++generation}`));
   return name;
 }
 

@@ -237,15 +237,11 @@ export class LeadRepository {
    * the lead, so a lead out of scope costs no more than one that does not exist.
    */
   async getWithActivities(id: string, scope: LeadScope): Promise<LeadWithTimeline> {
-    const inScope = scope.assignedTo ? ' and exists (select 1 from lead.leads where id = $1 and assigned_to = $2)' : '';
     const params = [id, ...scopeParams(scope)];
     // One round trip for the four reads.
-    const [[lead], [attribution], activities, consents] = (await this.db.batch([
-      { text: `select ${LEAD_COLUMNS} from lead.leads where id = $1${scopeCondition(scope, 2)}`, values: params },
-      { text: `select ${ATTRIBUTION_COLUMNS} from lead.lead_attributions where lead_id = $1${inScope}`, values: params },
-      { text: `select ${ACTIVITY_COLUMNS} from lead.lead_activities where lead_id = $1${inScope} order by created_at, id`, values: params },
-      { text: `select ${CONSENT_COLUMNS} from lead.lead_consents where lead_id = $1${inScope} order by given_at, id`, values: params },
-    ])) as [LeadRecord[], AttributionRecord[], ActivityRecord[], ConsentRecord[]];
+    const [[lead], [attribution], activities, consents] = (await this.db.batch(
+      LEAD_READS[scope.assignedTo ? 1 : 0].map((text) => ({ text, values: params })),
+    )) as [LeadRecord[], AttributionRecord[], ActivityRecord[], ConsentRecord[]];
     if (!lead) throw new LeadNotFoundError(id);
     return { lead, attribution: attribution ?? null, activities, consents };
   }
@@ -938,6 +934,21 @@ const timeline = (sql: Sql, leadId: string) =>
 
 const scopeCondition = (scope: LeadScope, index: number) => (scope.assignedTo ? ` and assigned_to = $${index}` : '');
 const scopeParams = (scope: LeadScope) => (scope.assignedTo ? [scope.assignedTo] : []);
+
+/**
+ * The four reads of `getWithActivities`, unscoped and scoped (`$2` the assignee), built once:
+ * a text built per call is hashed and compared in full on each (its statement's name, and
+ * whether the connection holds it), where a constant's hash is kept and compares by identity.
+ */
+const LEAD_READS = [{}, { assignedTo: 'an assignee' }].map((scope: LeadScope) => {
+  const inScope = scope.assignedTo ? ` and exists (select 1 from lead.leads where id = $1${scopeCondition(scope, 2)})` : '';
+  return [
+    `select ${LEAD_COLUMNS} from lead.leads where id = $1${scopeCondition(scope, 2)}`,
+    `select ${ATTRIBUTION_COLUMNS} from lead.lead_attributions where lead_id = $1${inScope}`,
+    `select ${ACTIVITY_COLUMNS} from lead.lead_activities where lead_id = $1${inScope} order by created_at, id`,
+    `select ${CONSENT_COLUMNS} from lead.lead_consents where lead_id = $1${inScope} order by given_at, id`,
+  ];
+});
 
 /** The lead, locked for the transaction so concurrent changes serialise; out of scope is not found. */
 async function lockLead(tx: Sql, id: string, scope: LeadScope): Promise<LeadRecord> {
