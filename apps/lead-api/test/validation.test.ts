@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { sampleLead, startTestApp, type TestApp } from './support/app.js';
 
@@ -25,6 +26,20 @@ async function expectRefusedCreate(
   expect(JSON.stringify(res.body)).not.toMatch(/\bat \S+:\d+|stack|select |insert /i);
   expect(await leadCount()).toBe(before);
   return res.body;
+}
+
+/** A body sent as chunks (`Transfer-Encoding: chunked`, no Content-Length), as a streaming client sends it. */
+function postChunked(path: string, chunks: string[]): Promise<{ status: number; body: unknown }> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${t.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(text) as unknown }));
+    });
+    req.on('error', reject);
+    for (const chunk of chunks) req.write(chunk);
+    req.end();
+  });
 }
 
 describe('bad input to create: 400 with a machine-readable code and the field at fault', () => {
@@ -72,6 +87,16 @@ describe('bad input to create: 400 with a machine-readable code and the field at
 
   it('a body over 64 KB gets 413', async () => {
     await expectRefusedCreate(sampleLead({ message: 'x'.repeat(70 * 1024) }), null, { status: 413, code: 'PAYLOAD_TOO_LARGE' });
+  });
+
+  it('a body over 64 KB sent in chunks, without a Content-Length, gets 413 too; one under it is taken', async () => {
+    const before = await leadCount();
+    const body = JSON.stringify(sampleLead({ message: 'x'.repeat(70 * 1024) }));
+    const refused = await postChunked('/api/v1/leads', body.match(/[^]{1,8192}/g)!);
+    expect(refused).toMatchObject({ status: 413, body: { code: 'PAYLOAD_TOO_LARGE' } });
+    expect(await leadCount()).toBe(before);
+    const taken = await postChunked('/api/v1/leads', JSON.stringify(sampleLead()).match(/[^]{1,64}/g)!);
+    expect(taken.status).toBe(201);
   });
 
   it('a body that is not JSON gets 415', async () => {

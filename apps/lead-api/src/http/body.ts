@@ -1,4 +1,5 @@
 import { Transform } from 'node:stream';
+import { procedures } from '@lead/contracts';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 
 /** Deeper JSON than any contract takes: refused before parsing builds it (and before Zod walks it). */
@@ -22,17 +23,24 @@ export function nestsDeeperThan(text: string, max: number): boolean {
   return false;
 }
 
+/** The REST operations with a body-carrying method whose input is all in their path, read once from the contracts. */
+const WITHOUT_BODY = new Set(
+  procedures
+    .filter(({ contract }) => {
+      if (contract.meta.openapi.method === 'GET') return false;
+      const pathParams = new Set([...contract.meta.openapi.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]));
+      const shape = (contract.input as { shape?: Record<string, unknown> }).shape ?? {};
+      return Object.keys(shape).every((key) => pathParams.has(key));
+    })
+    .map((entry) => entry.path),
+);
+
 /**
  * Whether the target is a REST operation with a body-carrying method whose input is all in its
  * path: for the others a missing body is still a 415, which the OpenAPI document says.
  */
 function takesNoBody(target: FastifyRequest['target']): boolean {
-  if (target?.kind !== 'procedure' || target.surface !== 'rest') return false;
-  const { contract } = target.calls[0]!;
-  if (contract.meta.openapi.method === 'GET') return false;
-  const pathParams = new Set([...contract.meta.openapi.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]));
-  const shape = (contract.input as { shape?: Record<string, unknown> }).shape ?? {};
-  return Object.keys(shape).every((key) => pathParams.has(key));
+  return target?.kind === 'procedure' && target.surface === 'rest' && WITHOUT_BODY.has(target.calls[0]!.path);
 }
 
 const tooLarge = () => Object.assign(new Error('Request body too large'), { statusCode: 413, code: 'FST_ERR_CTP_BODY_TOO_LARGE' });
