@@ -240,7 +240,7 @@ export class LeadRepository {
     const params = [id, ...scopeParams(scope)];
     // One round trip for the four reads.
     const [[lead], [attribution], activities, consents] = (await this.db.batch(
-      LEAD_READS[scope.assignedTo ? 1 : 0].map((text) => ({ text, values: params })),
+      LEAD_READS[scope.assignedTo ? 'scoped' : 'unscoped'].map((text) => ({ text, values: params })),
     )) as [LeadRecord[], AttributionRecord[], ActivityRecord[], ConsentRecord[]];
     if (!lead) throw new LeadNotFoundError(id);
     return { lead, attribution: attribution ?? null, activities, consents };
@@ -940,7 +940,7 @@ const scopeParams = (scope: LeadScope) => (scope.assignedTo ? [scope.assignedTo]
  * a text built per call is hashed and compared in full on each (its statement's name, and
  * whether the connection holds it), where a constant's hash is kept and compares by identity.
  */
-const LEAD_READS = [{}, { assignedTo: 'an assignee' }].map((scope: LeadScope) => {
+function leadReads(scope: LeadScope): string[] {
   const inScope = scope.assignedTo ? ` and exists (select 1 from lead.leads where id = $1${scopeCondition(scope, 2)})` : '';
   return [
     `select ${LEAD_COLUMNS} from lead.leads where id = $1${scopeCondition(scope, 2)}`,
@@ -948,7 +948,8 @@ const LEAD_READS = [{}, { assignedTo: 'an assignee' }].map((scope: LeadScope) =>
     `select ${ACTIVITY_COLUMNS} from lead.lead_activities where lead_id = $1${inScope} order by created_at, id`,
     `select ${CONSENT_COLUMNS} from lead.lead_consents where lead_id = $1${inScope} order by given_at, id`,
   ];
-});
+}
+const LEAD_READS = { unscoped: leadReads({}), scoped: leadReads({ assignedTo: 'an assignee' }) };
 
 /** The lead, locked for the transaction so concurrent changes serialise; out of scope is not found. */
 async function lockLead(tx: Sql, id: string, scope: LeadScope): Promise<LeadRecord> {
