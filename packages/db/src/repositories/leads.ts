@@ -136,6 +136,24 @@ export interface LeadRecord extends Omit<NewLead, 'attribution' | 'consent'> {
   erasedAt: Date | null;
 }
 
+/** A lead as a list shows it: the columns of `SUMMARY_COLUMNS`. */
+export type LeadSummaryRecord = Pick<
+  LeadRecord,
+  | 'id'
+  | 'name'
+  | 'email'
+  | 'company'
+  | 'status'
+  | 'source'
+  | 'priority'
+  | 'assignedTo'
+  | 'lostReason'
+  | 'duplicateOf'
+  | 'mergedInto'
+  | 'createdAt'
+  | 'updatedAt'
+>;
+
 /** A lead with everything its detail shows. */
 export interface LeadWithTimeline {
   lead: LeadRecord;
@@ -162,6 +180,13 @@ export const LEAD_COLUMNS = `id, name, email, phone, company, message, source, s
   created_at as "createdAt", updated_at as "updatedAt", closed_at as "closedAt", lost_reason as "lostReason",
   duplicate_of as "duplicateOf", merged_into as "mergedInto", erased_at as "erasedAt",
   utm_source as "utmSource", utm_medium as "utmMedium", utm_campaign as "utmCampaign"`;
+/**
+ * The columns of a list's items (`LeadSummaryRecord`): a page reads, sends and parses no
+ * message, phone or timestamps it does not show (a quarter of a page's server CPU went to
+ * parsing its rows and a sixth of that to timestamps, bench/README.md "Session 13").
+ */
+const SUMMARY_COLUMNS = `id, name, email, company, source, status, priority, assigned_to as "assignedTo", lost_reason as "lostReason",
+  duplicate_of as "duplicateOf", merged_into as "mergedInto", created_at as "createdAt", updated_at as "updatedAt"`;
 export const ATTRIBUTION_COLUMNS = `utm_source as "utmSource", utm_medium as "utmMedium", utm_campaign as "utmCampaign",
   utm_term as "utmTerm", utm_content as "utmContent", referrer, landing_page as "landingPage", page, first_touch as "firstTouch"`;
 /** Every column of an attribution but its lead. */
@@ -211,17 +236,18 @@ export class LeadRepository {
     filter: LeadFilter,
     request: ListRequest,
     scope: LeadScope,
-  ): Promise<{ items: LeadRecord[]; total: number; next: Keyset | null }> {
+  ): Promise<{ items: LeadSummaryRecord[]; total: number; next: Keyset | null }> {
     const common = filter.q ? await commonTrigrams(this.db) : null;
     const { items: itemsQuery, total: totalQuery } = listQueries(filter, request, scope, common);
     // The page and its total in one round trip on one connection.
     const [rows, counted] = (await this.db.batch([itemsQuery, ...(totalQuery ? [totalQuery] : [])])) as [
-      Array<LeadRecord & { sortKey: string | null; horizon?: string; matchTotal?: string; position?: unknown }>,
+      Array<LeadSummaryRecord & { sortKey: string | null; horizon?: string; matchTotal?: string; position?: unknown }>,
       Array<{ total: string }> | undefined,
     ];
     const total = Number(counted ? counted[0]!.total : rows[0]!.matchTotal);
     const found = rows.filter((row) => row.id !== null);
-    const items: LeadRecord[] = found.map(({ sortKey: _key, horizon: _horizon, matchTotal: _total, position: _position, ...lead }) => lead);
+    // Each row still carries its sort key (and a search's position and total): not copied away.
+    const items: LeadSummaryRecord[] = found;
     const last = found.at(-1);
     let next: Keyset | null = found.length === request.limit && last ? { key: last.sortKey!, id: last.id } : null;
     if (request.sort === 'change' && !next) {
@@ -648,7 +674,7 @@ export function listQueries(
       items: {
         text: `with h as (select pg_snapshot_xmin(pg_current_snapshot())::text::bigint as x)
                select h.x::text as horizon, l.* from h left join lateral (
-                 select ${LEAD_COLUMNS}, change_xid::text as "sortKey" from lead.leads
+                 select ${SUMMARY_COLUMNS}, change_xid::text as "sortKey" from lead.leads
                  ${where([...pageConditions, 'change_xid < h.x'])} ${order} limit $${pageParams.length}
                ) l on true order by l."sortKey"::bigint, l.id`,
         values: pageParams,
@@ -677,7 +703,7 @@ export function listQueries(
         text: `with matches as materialized (${matches}),
                counted as (select count(*)::text as total from matches)
                select counted.total as "matchTotal", page.* from counted left join lateral (
-                 select ${LEAD_COLUMNS}, ${key} as position, (${key})::text as "sortKey" from lead.leads where id in (
+                 select ${SUMMARY_COLUMNS}, ${key} as position, (${key})::text as "sortKey" from lead.leads where id in (
                    select id from matches${afterPosition ? ` where (position, id) ${afterPosition}` : ''}
                     order by position ${direction}, id ${direction} limit ${limit} offset ${skip})
                ) page on true order by page.position ${direction}, page.id ${direction}`,
@@ -695,7 +721,7 @@ export function listQueries(
     // `id in (…)`, planning the semi-join cost PostgreSQL more than running it (a custom plan
     // per call: the limit and offset are parameters).
     items: {
-      text: `select ${LEAD_COLUMNS}, (${key})::text as "sortKey" from lead.leads where id = any(array(
+      text: `select ${SUMMARY_COLUMNS}, (${key})::text as "sortKey" from lead.leads where id = any(array(
                select id from lead.leads${where(pageConditions)} ${order} limit ${limit} offset ${skip}))
              ${order}`,
       values: pageParams,

@@ -1,8 +1,8 @@
 import type { Activity, Attribution, Consent, LeadDetail, LeadSummary } from '@lead/contracts';
 import type { ConsentRecord, LeadWithTimeline } from '@lead/db';
-import type { ActivityRecord, AttributionRecord, LeadRecord } from '@lead/db';
+import type { ActivityRecord, AttributionRecord, LeadSummaryRecord } from '@lead/db';
 
-export const toSummary = (lead: LeadRecord): LeadSummary => ({
+export const toSummary = (lead: LeadSummaryRecord): LeadSummary => ({
   id: lead.id,
   name: lead.name,
   email: lead.email,
