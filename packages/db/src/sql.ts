@@ -1,5 +1,6 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import pg from 'pg';
+import parseDate from 'postgres-date';
 import { classified, isLockNotAvailable, isTransactionConflict, sqlStateOf } from './classify.js';
 import { DatabaseUnavailableError } from './errors.js';
 
@@ -231,6 +232,20 @@ class Pipelined extends QueryBase {
 
 const rowsOf = (result: PgResult) => (Array.isArray(result) ? result[result.length - 1]!.rows : result.rows);
 
+/** The OIDs of `date`, `timestamp` and `timestamptz`. */
+const DATE_TYPES = new Set([1082, 1114, 1184]);
+
+/**
+ * `pg`'s type parsers, with dates and timestamps read by postgres-date 2, which scans them: the
+ * parser pg-types registers for them is postgres-date 1's, two regular expressions per value (a
+ * list page's timestamps were 4 % of its server CPU and a tenth of what it allocated,
+ * bench/README.md "Session 13"). The same values result (`test/type-parsers.test.ts`).
+ */
+export const typeParsers = {
+  getTypeParser: (oid: number, format: 'text' | 'binary' = 'text'): ((value: string) => unknown) =>
+    format === 'text' && DATE_TYPES.has(oid) ? parseDate : (pg.types.getTypeParser(oid, format) as (value: string) => unknown),
+};
+
 /** A statement's name and values as sent: with parameters it runs as a named prepared statement (see `names`). */
 const statement = (text: string, values?: readonly unknown[], wrapError?: (error: unknown) => unknown): Ahead => ({
   text,
@@ -252,12 +267,12 @@ function failureOf(error: unknown, main: Ahead, ahead: readonly Ahead[], complet
 
 /**
  * The ORM's connections leave timestamps as text for its own hydration; these statements read
- * them with `pg`'s standard parsers instead (a `timestamptz` becomes a `Date`). One the server
+ * them with `typeParsers` instead (a `timestamptz` becomes a `Date`). One the server
  * no longer holds as a prepared statement is renamed and sent again once.
  */
 async function run(connection: PgConnection, text: string, values?: readonly unknown[]): Promise<unknown[]> {
   const main = statement(text, values);
-  const config = { text, name: main.name, values: main.values, types: pg.types };
+  const config = { text, name: main.name, values: main.values, types: typeParsers };
   try {
     return rowsOf(await connection.query(config));
   } catch (error) {
@@ -273,7 +288,7 @@ async function run(connection: PgConnection, text: string, values?: readonly unk
 
 /** Runs `main` on a connection with the statements `ahead` of it in the same write; resolves with every statement's rows. */
 async function runAfter(connection: PgConnection, main: Ahead, ahead: readonly Ahead[]): Promise<unknown[][]> {
-  const config = { text: main.text, name: main.name, values: main.values, types: pg.types };
+  const config = { text: main.text, name: main.name, values: main.values, types: typeParsers };
   const all = (result: PgResult) => (Array.isArray(result) ? result : [result]).map((r) => r.rows);
   let query: Pipelined | undefined;
   try {
