@@ -20,6 +20,7 @@ import {
 } from 'trpc-to-openapi';
 import { ZodArray, type ZodType } from 'zod';
 import type { Context } from '../trpc.js';
+import { outputJson } from './json.js';
 
 export interface RestOptions {
   router: OpenApiRouter;
@@ -63,8 +64,8 @@ export function registerRest(app: FastifyInstance, opts: RestOptions): void {
   const inputs = new Map(procedures.map((p) => [p.path, inputOf(router._def.procedures[p.path] as never)]));
   const successStatus = new Map(procedures.map((p) => [p.path, p.contract.meta.successStatus]));
 
-  const send = (reply: FastifyReply, status: number, body: unknown) =>
-    reply.code(status).header('content-type', 'application/json').send(JSON.stringify(body));
+  const send = (reply: FastifyReply, status: number, json: string) =>
+    reply.code(status).header('content-type', 'application/json').send(json);
 
   app.route({
     method: ['GET', 'POST', 'PATCH', 'PUT', 'DELETE'],
@@ -78,7 +79,7 @@ export function registerRest(app: FastifyInstance, opts: RestOptions): void {
       let ctx: Context | undefined;
       try {
         if (!procedure) {
-          if (method === 'HEAD') return send(reply, 204, undefined);
+          if (method === 'HEAD') return reply.code(204).header('content-type', 'application/json').send();
           throw new TRPCError({ message: 'Not found', code: 'NOT_FOUND' });
         }
         const contentType = req.headers['content-type'];
@@ -106,7 +107,7 @@ export function registerRest(app: FastifyInstance, opts: RestOptions): void {
           signal: undefined,
           batchIndex: 0,
         });
-        return send(reply, successStatus.get(procedure.path) ?? 200, data);
+        return send(reply, successStatus.get(procedure.path) ?? 200, outputJson(data));
       } catch (cause) {
         const error = getErrorFromUnknown(cause);
         opts.onError({ error, path: procedure?.path, req, ...(ctx ? { ctx } : {}) });
@@ -116,12 +117,16 @@ export function registerRest(app: FastifyInstance, opts: RestOptions): void {
           message?: string;
         };
         const invalidInput = error.code === 'BAD_REQUEST' && error.cause instanceof Error && error.cause.name === 'ZodError';
-        return send(reply, TRPC_ERROR_CODE_HTTP_STATUS[error.code] ?? 500, {
-          ...shape,
-          message: invalidInput ? 'Input validation failed' : (shape.message ?? error.message),
-          code: error.code,
-          issues: invalidInput ? (error.cause as unknown as { issues: unknown }).issues : undefined,
-        });
+        return send(
+          reply,
+          TRPC_ERROR_CODE_HTTP_STATUS[error.code] ?? 500,
+          JSON.stringify({
+            ...shape,
+            message: invalidInput ? 'Input validation failed' : (shape.message ?? error.message),
+            code: error.code,
+            issues: invalidInput ? (error.cause as unknown as { issues: unknown }).issues : undefined,
+          }),
+        );
       }
     },
   });
