@@ -247,11 +247,12 @@ export const typeParsers = {
 };
 
 /** A statement's name and values as sent: with parameters it runs as a named prepared statement (see `names`). */
-const statement = (text: string, values?: readonly unknown[], wrapError?: (error: unknown) => unknown): Ahead => ({
+const statement = (text: string, values?: readonly unknown[], wrapError?: (error: unknown) => unknown, rows?: boolean): Ahead => ({
   text,
   values: (values ?? []) as unknown[],
   name: values?.length ? nameOf(text) : undefined,
   wrapError,
+  rows,
 });
 
 /** A statement of a transaction failed: which one, with the error as its caller should see it. */
@@ -384,8 +385,12 @@ export class Database implements Sql {
    * (see `BatchStatement`).
    */
   async batch(statements: readonly BatchStatement[]): Promise<unknown[][]> {
-    const sent = statements.flatMap((s) => (s.genericPlan ? [GENERIC_PLAN, s, CACHED_PLAN] : [s]));
-    const all = sent.map((s) => ({ ...statement(s.text, s.values, s.wrapError), rows: true }));
+    const sent: BatchStatement[] = [];
+    for (const s of statements) {
+      if (s.genericPlan) sent.push(GENERIC_PLAN, s, CACHED_PLAN);
+      else sent.push(s);
+    }
+    const all = sent.map((s) => statement(s.text, s.values, s.wrapError, true));
     const connection = await acquire(this.pool);
     try {
       const results = await runAfter(connection, all[all.length - 1]!, all.slice(0, -1)).catch(async (error: unknown) => {
@@ -399,7 +404,7 @@ export class Database implements Sql {
           throw again instanceof StaleStatementError ? classified(again.cause) : again;
         });
       });
-      return results.filter((_, i) => sent[i] !== GENERIC_PLAN && sent[i] !== CACHED_PLAN);
+      return sent.length === statements.length ? results : results.filter((_, i) => sent[i] !== GENERIC_PLAN && sent[i] !== CACHED_PLAN);
     } finally {
       await this.pool.releaseConnection(connection);
     }
@@ -528,7 +533,7 @@ export class Database implements Sql {
       query: async <Row>(text: string, values?: readonly unknown[]) => (await next(statement(text, values))) as Row[],
       send: (text, values, wrapError) => {
         // Described, so that a statement returning rows it does not need (a lock's `select`) can go too.
-        ahead.push({ ...statement(text, values, wrapError), rows: true });
+        ahead.push(statement(text, values, wrapError, true));
         return Promise.resolve();
       },
     };
