@@ -85,7 +85,6 @@ const QueryBase = pg.Query as unknown as new (
   readonly name: string | undefined;
   readonly text: string;
   readonly values: unknown[];
-  readonly types: unknown;
   handleRowDescription(message: { fields: Field[] }): void;
   handleDataRow(message: unknown): void;
   handleCommandComplete(message: unknown, connection: ProtocolWriter): void;
