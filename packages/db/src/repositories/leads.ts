@@ -182,8 +182,8 @@ export const LEAD_COLUMNS = `id, name, email, phone, company, message, source, s
   utm_source as "utmSource", utm_medium as "utmMedium", utm_campaign as "utmCampaign"`;
 /**
  * The columns of a list's items (`LeadSummaryRecord`): a page reads, sends and parses no
- * message, phone or timestamps it does not show (a quarter of a page's server CPU went to
- * parsing its rows and a sixth of that to timestamps, bench/README.md "Session 13").
+ * message, phone or timestamps it does not show (its server CPU at a million leads 0.90 → 0.71
+ * ms when it stopped, bench/README.md "Session 13").
  */
 const SUMMARY_COLUMNS = `id, name, email, company, source, status, priority, assigned_to as "assignedTo", lost_reason as "lostReason",
   duplicate_of as "duplicateOf", merged_into as "mergedInto", created_at as "createdAt", updated_at as "updatedAt"`;
