@@ -145,11 +145,10 @@ class Pipelined extends QueryBase {
   private connection: ProtocolWriter | undefined;
   /** Names parsed by this write, by position (the last is this statement's). */
   private readonly parsing: Array<string | undefined> = [];
-  /** By position: the name under which its description is to be kept, when one was asked for. */
+  /** By position: the name under which its description is to be kept, until it comes. */
   private readonly describing: Array<string | undefined> = [];
   /** By position: the known columns `pg` is still to be given, for a statement not described again. */
   private readonly known: Array<Field[] | undefined> = [];
-  private described = false;
 
   /** Parse (unless the connection holds it), Bind, Describe (unless known) and Execute of one statement. */
   private write(connection: ProtocolWriter, statement: Ahead): void {
@@ -188,15 +187,14 @@ class Pipelined extends QueryBase {
     const known = this.known[this.completed];
     if (!known) return;
     this.known[this.completed] = undefined;
-    this.described = true;
     // A statement without rows (known as none) was answered without a RowDescription: pg got none.
     if (known.length) super.handleRowDescription({ fields: known });
   }
 
   override handleRowDescription(message: { fields: Field[] }): void {
     const name = this.describing[this.completed];
+    this.describing[this.completed] = undefined;
     if (name && this.connection) descriptionsOf(this.connection).set(name, message.fields);
-    this.described = true;
     super.handleRowDescription(message);
   }
 
@@ -220,10 +218,9 @@ class Pipelined extends QueryBase {
 
   override handleCommandComplete(message: unknown, connection: ProtocolWriter): void {
     this.supplyKnown();
-    // Described and answered without a RowDescription (NoData): a statement without rows.
+    // Described, and completed without a RowDescription (NoData): a statement without rows.
     const name = this.describing[this.completed];
-    if (name && !this.described) descriptionsOf(connection).set(name, []);
-    this.described = false;
+    if (name) descriptionsOf(connection).set(name, []);
     this.completed++;
     super.handleCommandComplete(message, connection);
   }

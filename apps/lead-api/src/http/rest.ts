@@ -64,7 +64,7 @@ export function registerRest(app: FastifyInstance, opts: RestOptions): void {
   const inputs = new Map(procedures.map((p) => [p.path, inputOf(router._def.procedures[p.path] as never)]));
   const successStatus = new Map(procedures.map((p) => [p.path, p.contract.meta.successStatus]));
 
-  const send = (reply: FastifyReply, status: number, json: string) =>
+  const send = (reply: FastifyReply, status: number, json?: string) =>
     reply.code(status).header('content-type', 'application/json').send(json);
 
   app.route({
@@ -79,7 +79,7 @@ export function registerRest(app: FastifyInstance, opts: RestOptions): void {
       let ctx: Context | undefined;
       try {
         if (!procedure) {
-          if (method === 'HEAD') return reply.code(204).header('content-type', 'application/json').send();
+          if (method === 'HEAD') return send(reply, 204);
           throw new TRPCError({ message: 'Not found', code: 'NOT_FOUND' });
         }
         const contentType = req.headers['content-type'];
