@@ -1,3 +1,5 @@
+// First: V8's flags, before any other module allocates (see the module).
+import './ops/v8-flags.js';
 import { join } from 'node:path';
 import type { Server } from 'node:http';
 import { createOrm, Database, IdempotencyKeyRepository, migrate, pendingMigrations, type MikroORM } from '@lead/db';
