@@ -12,7 +12,16 @@ import pg from 'pg';
 import { seed } from './seed.mjs';
 
 const DEFAULT_OUT = fileURLToPath(new URL('RESULTS.md', import.meta.url));
-const { values: opt } = parseArgs({
+/** The options, or one line naming the one at fault (not a stack): they are listed in bench/README.md. */
+function parseOptions(config) {
+  try {
+    return parseArgs(config);
+  } catch (error) {
+    console.error(`${error.message.split('\n', 1)[0]} (the options are in bench/README.md)`);
+    process.exit(2);
+  }
+}
+const { values: opt } = parseOptions({
   options: {
     sizes: { type: 'string', default: '10000,100000,1000000' },
     scenarios: {
