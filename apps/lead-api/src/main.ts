@@ -1,4 +1,4 @@
-// First: V8's flags, before any other module allocates (see the module).
+// First, so that V8's flags are set before the service builds anything (see the module).
 import './ops/v8-flags.js';
 import { join } from 'node:path';
 import type { Server } from 'node:http';
