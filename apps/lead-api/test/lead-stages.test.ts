@@ -256,4 +256,38 @@ describe('lead.lead_stages', () => {
     expect(await t.sql('select * from lead.lead_stage_changes')).toEqual([]);
     expect(await rows('lead.lead_stages')).toEqual(await rows('lead.lead_stage_rows'));
   });
+  it("appends a status change's lead once; an activity of another lead, or after a fold in its transaction, still appends its own", async () => {
+    const [x, y, z, w] = ids.slice(34, 38) as [string, string, string, string];
+    await upkeep().foldStages();
+    const appended = async () =>
+      (await t.sql<{ lead_id: string }>('select lead_id from lead.lead_stage_changes order by id')).map((r) => r.lead_id);
+    const activity = (lead: string, status: LeadStatus) =>
+      `insert into lead.lead_activities (id, lead_id, activity_type, details, created_at)
+       values (gen_random_uuid(), '${lead}', 'status_changed', '{"new_status": "${status}"}', clock_timestamp())`;
+
+    // The lead's update and its activity, in one transaction: one row.
+    expect((await moveTo(x, 'proposal')).status).toBe(200);
+    expect(await appended()).toEqual([x]);
+
+    await Database.of(t.orm).session(async (sql) => {
+      // By hand: one lead's status changed, then another's activity added.
+      await sql.query('begin');
+      await sql.query(`update lead.leads set status = 'proposal' where id = $1`, [y]);
+      await sql.query(activity(z, 'proposal'));
+      await sql.query('commit');
+      expect(await appended()).toEqual([x, y, z]);
+      // A fold inside the transaction takes the lead's row before its activity is added.
+      await sql.query('begin');
+      await sql.query(`update lead.leads set status = 'closed_won' where id = $1`, [w]);
+      await sql.query('set constraints all immediate');
+      await sql.query('select lead.lead_stages_fold(null, true)');
+      await sql.query('set constraints all deferred');
+      await sql.query(activity(w, 'closed_won'));
+      await sql.query('commit');
+    });
+    // It folded the three before; the activity added after it appended its lead again.
+    expect(await appended()).toEqual([w]);
+    await upkeep().foldStages();
+    expect(await rows('lead.lead_stages')).toEqual(await rows('lead.lead_stage_rows'));
+  });
 });

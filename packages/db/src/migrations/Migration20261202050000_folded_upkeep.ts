@@ -12,6 +12,48 @@ export const APPEND_COUNT_CHANGES = `insert into lead.lead_count_changes (status
 /** What the stage trigger of lead.leads appends for a lead's write: its id, for the next fold. */
 export const APPEND_STAGE_CHANGE = `insert into lead.lead_stage_changes (lead_id) values (case when tg_op = 'DELETE' then old.id else new.id end);`;
 
+/** The stage fold (see `up`), after `first`. */
+export const stagesFold = (
+  first: string,
+) => `create or replace function "lead"."lead_stages_fold"(p_limit int, p_wait boolean) returns int language plpgsql as $$
+declare
+  ids uuid[];
+begin
+${first}  if not exists (select 1 from lead.lead_stage_changes) then
+    return 0;
+  end if;
+  if p_wait then
+    perform pg_advisory_xact_lock(${FOLD_LOCK});
+  elsif not pg_try_advisory_xact_lock(${FOLD_LOCK}) then
+    return -1;
+  end if;
+  with moved as (
+    delete from lead.lead_stage_changes
+    where id in (select id from lead.lead_stage_changes order by id limit p_limit)
+    returning lead_id
+  )
+  select array_agg(distinct lead_id) into ids from moved;
+  if ids is null then
+    return 0;
+  end if;
+  perform lead.lead_stages_refresh_many(ids);
+  return cardinality(ids);
+end
+$$;`;
+
+/** The stage trigger of lead.lead_activities' function, after `first`: appends the lead of a status change. */
+export const stagesOnActivity = (
+  first: string,
+) => `create or replace function "lead"."lead_stages_on_activity"() returns trigger language plpgsql as $$
+begin
+${first}  insert into lead.lead_stage_changes (lead_id)
+  select old.lead_id where tg_op in ('UPDATE', 'DELETE') and old.activity_type = 'status_changed'
+  union
+  select new.lead_id where tg_op in ('INSERT', 'UPDATE') and new.activity_type = 'status_changed';
+  return null;
+end
+$$;`;
+
 /** Every lead at once (the bench's seed, which writes without triggers), after `first`. */
 const rebuild = (first: string) => `create or replace function "lead"."lead_stages_rebuild"() returns void language sql as $$
 ${first}  delete from lead.lead_stage_weeks;
@@ -87,15 +129,7 @@ begin
   return null;
 end
 $$;`);
-    this.addSql(`create or replace function "lead"."lead_stages_on_activity"() returns trigger language plpgsql as $$
-begin
-  insert into lead.lead_stage_changes (lead_id)
-  select old.lead_id where tg_op in ('UPDATE', 'DELETE') and old.activity_type = 'status_changed'
-  union
-  select new.lead_id where tg_op in ('INSERT', 'UPDATE') and new.activity_type = 'status_changed';
-  return null;
-end
-$$;`);
+    this.addSql(stagesOnActivity(''));
     // Statements that write many leads need no path of their own any more: their changes fold together.
     this.addSql(`drop trigger "lead_stages_on_leads_insert_statement" on "lead"."leads";`);
     this.addSql(`drop trigger "lead_stages_on_leads_update_statement" on "lead"."leads";`);
@@ -107,31 +141,7 @@ $$;`);
     // the view, so two at once could both add one difference to the sums): `p_wait` false returns
     // -1 at once when another fold holds the lock. Nothing to fold returns 0 without the lock: a
     // change this snapshot does not see was not committed when the caller asked.
-    this.addSql(`create function "lead"."lead_stages_fold"(p_limit int, p_wait boolean) returns int language plpgsql as $$
-declare
-  ids uuid[];
-begin
-  if not exists (select 1 from lead.lead_stage_changes) then
-    return 0;
-  end if;
-  if p_wait then
-    perform pg_advisory_xact_lock(${FOLD_LOCK});
-  elsif not pg_try_advisory_xact_lock(${FOLD_LOCK}) then
-    return -1;
-  end if;
-  with moved as (
-    delete from lead.lead_stage_changes
-    where id in (select id from lead.lead_stage_changes order by id limit p_limit)
-    returning lead_id
-  )
-  select array_agg(distinct lead_id) into ids from moved;
-  if ids is null then
-    return 0;
-  end if;
-  perform lead.lead_stages_refresh_many(ids);
-  return cardinality(ids);
-end
-$$;`);
+    this.addSql(stagesFold(''));
     this.addSql(
       rebuild(`  select pg_advisory_xact_lock(${FOLD_LOCK});
   delete from lead.lead_stage_changes;

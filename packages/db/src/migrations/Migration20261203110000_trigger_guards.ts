@@ -4,9 +4,27 @@ import { APPEND_COUNT_CHANGES, APPEND_STAGE_CHANGE } from './Migration2026120205
 /** The columns of a lead whose change moves its counts (`lead_counts_on_update`). */
 const COUNTED = ['status', 'source', 'assigned_to'];
 /** The columns of a lead whose change moves its stage rows (`lead_stages_on_lead_update`). */
-const STAGED = ['created_at', 'source', 'status', 'assigned_to', 'utm_source', 'utm_medium', 'utm_campaign', 'closed_at'];
+export const STAGED = ['created_at', 'source', 'status', 'assigned_to', 'utm_source', 'utm_medium', 'utm_campaign', 'closed_at'];
 const columnList = (columns: readonly string[]) => columns.map((c) => `"${c}"`).join(', ');
 const row = (record: 'old' | 'new', columns: readonly string[]) => `(${columns.map((c) => `${record}.${c}`).join(', ')})`;
+
+/** The trigger function `fn`: `append` for an insert, a delete, or an update that changed one of `columns` (with `declare`'s variables). */
+export const guardedTrigger = (
+  fn: string,
+  columns: readonly string[],
+  append: string,
+  declare = '',
+) => `create or replace function "lead"."${fn}"() returns trigger language plpgsql as $$
+${declare ? `declare\n  ${declare}\n` : ''}begin
+  if tg_op = 'UPDATE' then
+    if ${row('new', columns)} is not distinct from ${row('old', columns)} then
+      return null;
+    end if;
+  end if;
+  ${append}
+  return null;
+end
+$$;`;
 
 /**
  * The two update triggers of `lead.leads` test whether their columns changed inside their
@@ -18,22 +36,8 @@ const row = (record: 'old' | 'new', columns: readonly string[]) => `(${columns.m
  */
 export class Migration20261203110000_trigger_guards extends Migration {
   override async up(): Promise<void> {
-    for (const [fn, columns, append] of [
-      ['lead_counts_apply', COUNTED, APPEND_COUNT_CHANGES],
-      ['lead_stages_on_lead', STAGED, APPEND_STAGE_CHANGE],
-    ] as const) {
-      this.addSql(`create or replace function "lead"."${fn}"() returns trigger language plpgsql as $$
-begin
-  if tg_op = 'UPDATE' then
-    if ${row('new', columns)} is not distinct from ${row('old', columns)} then
-      return null;
-    end if;
-  end if;
-  ${append}
-  return null;
-end
-$$;`);
-    }
+    this.addSql(guardedTrigger('lead_counts_apply', COUNTED, APPEND_COUNT_CHANGES));
+    this.addSql(guardedTrigger('lead_stages_on_lead', STAGED, APPEND_STAGE_CHANGE));
     this.triggers(false);
   }
 

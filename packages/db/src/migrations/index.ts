@@ -20,6 +20,7 @@ import { Migration20261203110000_trigger_guards } from './Migration2026120311000
 import { Migration20261203120000_search_document } from './Migration20261203120000_search_document.js';
 import { Migration20261203150000_lock_nowait } from './Migration20261203150000_lock_nowait.js';
 import { Migration20261203190000_search_table } from './Migration20261203190000_search_table.js';
+import { Migration20261204200000_stage_change_once } from './Migration20261204200000_stage_change_once.js';
 import { migrationNames, type MigrationName } from './names.js';
 
 // Listed explicitly (no file globbing) so the same code runs from src/ and from a bundle.
@@ -46,6 +47,7 @@ const classes: Record<MigrationName, Constructor<Migration>> = {
   Migration20261203120000_search_document,
   Migration20261203150000_lock_nowait,
   Migration20261203190000_search_table,
+  Migration20261204200000_stage_change_once,
 };
 
 export const migrationsList: MigrationObject[] = migrationNames.map((name) => ({ name, class: classes[name] }));

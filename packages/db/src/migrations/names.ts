@@ -22,6 +22,7 @@ export const migrationNames = [
   'Migration20261203120000_search_document',
   'Migration20261203150000_lock_nowait',
   'Migration20261203190000_search_table',
+  'Migration20261204200000_stage_change_once',
 ] as const;
 
 export type MigrationName = (typeof migrationNames)[number];
