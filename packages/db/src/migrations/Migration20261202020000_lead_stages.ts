@@ -4,6 +4,59 @@ const STAGES = `'new', 'contacted', 'qualified', 'proposal', 'closed_won', 'clos
 const SOURCES = `'website', 'referral', 'social', 'other'`;
 
 /**
+ * Recomputes many leads' stage rows in one pass and writes only what differs, with its difference
+ * to the weekly sums (see `up`); `changes` is how the CTE of those differences is given to
+ * PostgreSQL (empty: materialized, as a CTE read twice is).
+ */
+export const stagesRefreshMany = (
+  changes: '' | 'not materialized',
+) => `create or replace function "lead"."lead_stages_refresh_many"(p_leads uuid[]) returns void language sql as $$
+  with fresh as (select * from lead.lead_stage_rows where lead_id = any(p_leads)),
+  old as (select * from lead.lead_stages where lead_id = any(p_leads)),
+  added as (select * from fresh except all select * from old),
+  removed as (select * from old except all select * from fresh),
+  deleted as (
+    delete from lead.lead_stages s using removed r
+    where s.lead_id = r.lead_id and s.position = r.position
+      and not exists (select 1 from added a where a.lead_id = r.lead_id and a.position = r.position)
+  ),
+  written as (
+    insert into lead.lead_stages select * from added
+    on conflict (lead_id, position) do update set
+      stage = excluded.stage, entered_at = excluded.entered_at, seconds = excluded.seconds, bucket = excluded.bucket,
+      previous_entry_at = excluded.previous_entry_at, to_next = excluded.to_next, to_won = excluded.to_won,
+      source = excluded.source, status = excluded.status, assigned_to = excluded.assigned_to, utm_source = excluded.utm_source,
+      utm_medium = excluded.utm_medium, utm_campaign = excluded.utm_campaign, closed_at = excluded.closed_at,
+      reached_qualified = excluded.reached_qualified, days_to_close = excluded.days_to_close
+  ),
+  changes as ${changes ? `${changes} ` : ''}(select a.*, 1 as sign from added a union all select r.*, -1 from removed r),
+  stage_sums as (
+    insert into lead.lead_stage_weeks as w (week, stage, source, bucket, entered, to_next, to_won, stints, leads)
+    select c.week, c.stage, c.source, c.bucket, sum(c.entered * d.sign), sum(c.to_next * d.sign), sum(c.to_won * d.sign),
+           sum(c.stints * d.sign), sum(c.leads * d.sign)
+    from changes d
+    cross join lateral lead.lead_stage_cells(d.entered_at, d.position, d.stage, d.status, d.source, d.bucket, d.seconds,
+                                             d.previous_entry_at, d.to_next, d.to_won) c
+    group by c.week, c.stage, c.source, c.bucket
+    having sum(c.entered * d.sign) <> 0 or sum(c.to_next * d.sign) <> 0 or sum(c.to_won * d.sign) <> 0
+        or sum(c.stints * d.sign) <> 0 or sum(c.leads * d.sign) <> 0
+    order by c.week, c.stage, c.source, c.bucket
+    on conflict (week, stage, source, bucket) do update set
+      entered = w.entered + excluded.entered, to_next = w.to_next + excluded.to_next, to_won = w.to_won + excluded.to_won,
+      stints = w.stints + excluded.stints, leads = w.leads + excluded.leads
+  )
+  insert into lead.lead_source_weeks as w (week, dimension, has_key, key, source, outcome, reached_qualified, leads)
+  select c.week, c.dimension, c.has_key, c.key, c.source, c.outcome, c.reached_qualified, sum(d.sign)
+  from changes d
+  cross join lateral lead.lead_source_cells(d.entered_at, d.position, d.source, d.status, d.reached_qualified,
+                                            d.utm_source, d.utm_medium, d.utm_campaign) c
+  group by c.week, c.dimension, c.has_key, c.key, c.source, c.outcome, c.reached_qualified
+  having sum(d.sign) <> 0
+  order by c.week, c.dimension, c.has_key, c.key, c.source, c.outcome, c.reached_qualified
+  on conflict (week, dimension, has_key, key, source, outcome, reached_qualified) do update set leads = w.leads + excluded.leads;
+$$;`;
+
+/**
  * The status timeline as the reports read it (entities `LeadStage`, `LeadStageWeek`, `LeadSourceWeek`), kept by
  * deferred triggers from what defines it: a lead enters `new` when it is created and a stage with
  * every `status_changed` activity (`details.new_status`). `lead.lead_stage_rows` states that
@@ -159,51 +212,7 @@ $$;`);
 
     // The same for many leads in one pass: a statement that writes many leads (an import, a fix
     // by hand) refreshes them here at once, so that their refreshes at commit find nothing left.
-    this.addSql(`create function "lead"."lead_stages_refresh_many"(p_leads uuid[]) returns void language sql as $$
-  with fresh as (select * from lead.lead_stage_rows where lead_id = any(p_leads)),
-  old as (select * from lead.lead_stages where lead_id = any(p_leads)),
-  added as (select * from fresh except all select * from old),
-  removed as (select * from old except all select * from fresh),
-  deleted as (
-    delete from lead.lead_stages s using removed r
-    where s.lead_id = r.lead_id and s.position = r.position
-      and not exists (select 1 from added a where a.lead_id = r.lead_id and a.position = r.position)
-  ),
-  written as (
-    insert into lead.lead_stages select * from added
-    on conflict (lead_id, position) do update set
-      stage = excluded.stage, entered_at = excluded.entered_at, seconds = excluded.seconds, bucket = excluded.bucket,
-      previous_entry_at = excluded.previous_entry_at, to_next = excluded.to_next, to_won = excluded.to_won,
-      source = excluded.source, status = excluded.status, assigned_to = excluded.assigned_to, utm_source = excluded.utm_source,
-      utm_medium = excluded.utm_medium, utm_campaign = excluded.utm_campaign, closed_at = excluded.closed_at,
-      reached_qualified = excluded.reached_qualified, days_to_close = excluded.days_to_close
-  ),
-  changes as (select a.*, 1 as sign from added a union all select r.*, -1 from removed r),
-  stage_sums as (
-    insert into lead.lead_stage_weeks as w (week, stage, source, bucket, entered, to_next, to_won, stints, leads)
-    select c.week, c.stage, c.source, c.bucket, sum(c.entered * d.sign), sum(c.to_next * d.sign), sum(c.to_won * d.sign),
-           sum(c.stints * d.sign), sum(c.leads * d.sign)
-    from changes d
-    cross join lateral lead.lead_stage_cells(d.entered_at, d.position, d.stage, d.status, d.source, d.bucket, d.seconds,
-                                             d.previous_entry_at, d.to_next, d.to_won) c
-    group by c.week, c.stage, c.source, c.bucket
-    having sum(c.entered * d.sign) <> 0 or sum(c.to_next * d.sign) <> 0 or sum(c.to_won * d.sign) <> 0
-        or sum(c.stints * d.sign) <> 0 or sum(c.leads * d.sign) <> 0
-    order by c.week, c.stage, c.source, c.bucket
-    on conflict (week, stage, source, bucket) do update set
-      entered = w.entered + excluded.entered, to_next = w.to_next + excluded.to_next, to_won = w.to_won + excluded.to_won,
-      stints = w.stints + excluded.stints, leads = w.leads + excluded.leads
-  )
-  insert into lead.lead_source_weeks as w (week, dimension, has_key, key, source, outcome, reached_qualified, leads)
-  select c.week, c.dimension, c.has_key, c.key, c.source, c.outcome, c.reached_qualified, sum(d.sign)
-  from changes d
-  cross join lateral lead.lead_source_cells(d.entered_at, d.position, d.source, d.status, d.reached_qualified,
-                                            d.utm_source, d.utm_medium, d.utm_campaign) c
-  group by c.week, c.dimension, c.has_key, c.key, c.source, c.outcome, c.reached_qualified
-  having sum(d.sign) <> 0
-  order by c.week, c.dimension, c.has_key, c.key, c.source, c.outcome, c.reached_qualified
-  on conflict (week, dimension, has_key, key, source, outcome, reached_qualified) do update set leads = w.leads + excluded.leads;
-$$;`);
+    this.addSql(stagesRefreshMany(''));
 
     // Every lead at once (this migration, and the bench's seed, which writes without triggers).
     this.addSql(`create function "lead"."lead_stages_rebuild"() returns void language sql as $$

@@ -21,6 +21,7 @@ import { Migration20261203120000_search_document } from './Migration202612031200
 import { Migration20261203150000_lock_nowait } from './Migration20261203150000_lock_nowait.js';
 import { Migration20261203190000_search_table } from './Migration20261203190000_search_table.js';
 import { Migration20261204200000_stage_change_once } from './Migration20261204200000_stage_change_once.js';
+import { Migration20261204210000_fold_changes_inline } from './Migration20261204210000_fold_changes_inline.js';
 import { migrationNames, type MigrationName } from './names.js';
 
 // Listed explicitly (no file globbing) so the same code runs from src/ and from a bundle.
@@ -48,6 +49,7 @@ const classes: Record<MigrationName, Constructor<Migration>> = {
   Migration20261203150000_lock_nowait,
   Migration20261203190000_search_table,
   Migration20261204200000_stage_change_once,
+  Migration20261204210000_fold_changes_inline,
 };
 
 export const migrationsList: MigrationObject[] = migrationNames.map((name) => ({ name, class: classes[name] }));

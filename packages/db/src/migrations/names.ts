@@ -23,6 +23,7 @@ export const migrationNames = [
   'Migration20261203150000_lock_nowait',
   'Migration20261203190000_search_table',
   'Migration20261204200000_stage_change_once',
+  'Migration20261204210000_fold_changes_inline',
 ] as const;
 
 export type MigrationName = (typeof migrationNames)[number];
