@@ -41,7 +41,7 @@ ${first}  if not exists (select 1 from lead.lead_stage_changes) then
 end
 $$;`;
 
-/** The stage trigger of lead.lead_activities' function, after `first`: appends the lead of a status change. */
+/** The function of lead.lead_activities' stage triggers, after `first`: appends the lead of a status change. */
 export const stagesOnActivity = (
   first: string,
 ) => `create or replace function "lead"."lead_stages_on_activity"() returns trigger language plpgsql as $$
