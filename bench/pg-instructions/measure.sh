@@ -9,6 +9,8 @@
 #   bench/pg-instructions/measure.sh setup <database>          copy a database (e.g. a kept bench one) into a private cluster
 #   bench/pg-instructions/measure.sh create|status [variant.sql]  instructions per transaction, after the variant's SQL
 #   NO_FOLD=1 bench/pg-instructions/measure.sh status             the same without the fold (the fold's share is the difference)
+#   bench/pg-instructions/measure.sh create bench/pg-instructions/without/counts.sql   what a guarantee costs: the same without it (without/*.sql:
+#                                                                the search document, counts, stage rows, audit row, all four)
 #
 # Needs valgrind, PostgreSQL 15's binaries and the workspace installed; the private cluster lives in
 # $PGI_DIR (default /tmp/pg-instructions) and listens on 127.0.0.1:5499 while it runs.
@@ -45,5 +47,5 @@ case "${1:-}" in
     }
     a=$(run "$1" "${2:-}" 20); b=$(run "$1" "${2:-}" 1020)
     echo "$1 ${2:-as migrated}: $(((b - a) / 1000)) PostgreSQL instructions per transaction (the backend's profile: $dir/callgrind.<pid>)" ;;
-  *) sed -n 2,14p "$0"; exit 2 ;;
+  *) sed -n 2,16p "$0"; exit 2 ;;
 esac

@@ -1,0 +1,1 @@
+drop trigger leads_search_write on lead.leads;
