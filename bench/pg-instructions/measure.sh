@@ -7,10 +7,10 @@
 # changes included (each run ends with both).
 #
 #   bench/pg-instructions/measure.sh setup <database>          copy a database (e.g. a kept bench one) into a private cluster
-#   bench/pg-instructions/measure.sh create|status [variant.sql]  instructions per transaction, after the variant's SQL
+#   bench/pg-instructions/measure.sh create|status [variant.sql …] instructions per transaction, after the variants' SQL
 #   NO_FOLD=1 bench/pg-instructions/measure.sh status             the same without the fold (the fold's share is the difference)
-#   bench/pg-instructions/measure.sh create bench/pg-instructions/without/counts.sql   what a guarantee costs: the same without it (without/*.sql:
-#                                                                the search document, counts, stage rows, audit row, all four)
+#   bench/pg-instructions/measure.sh create bench/pg-instructions/without/counts.sql   what a guarantee costs: the same without it
+#                                                                (without/: the search document, counts, stage rows, audit row)
 #
 # Needs valgrind, PostgreSQL 15's binaries and the workspace installed; the private cluster lives in
 # $PGI_DIR (default /tmp/pg-instructions) and listens on 127.0.0.1:5499 while it runs.
@@ -35,17 +35,20 @@ case "${1:-}" in
     as_pg "$bin/pg_ctl -D $dir/base stop >/dev/null"
     echo "saved $(wc -l < "$dir/ids.txt") leads for status changes in $dir/base" ;;
   create|status)
+    kind=$1; shift
+    # The variants' statements, in the order given, as one file (single-user mode: one statement per line).
+    if [ $# -gt 0 ]; then cat "$@"; fi > "$dir/variant.sql"
     run() {
-      rm -rf "$dir/data" "$dir"/callgrind.* && cp -a "$dir/base" "$dir/data"
-      if [ -n "${2:-}" ]; then as_pg "$bin/postgres --single -D $dir/data xp < $2 > $dir/variant.txt 2>&1"; fi
+      rm -rf "$dir/data" "$dir"/callgrind.* "$dir/variant.txt" && cp -a "$dir/base" "$dir/data"
+      if [ -s "$dir/variant.sql" ]; then as_pg "$bin/postgres --single -D $dir/data xp < $dir/variant.sql > $dir/variant.txt 2>&1"; fi
       if grep -q ERROR "$dir/variant.txt" 2>/dev/null; then grep -m3 ERROR "$dir/variant.txt" >&2; exit 1; fi
       as_pg "valgrind --tool=callgrind --callgrind-out-file=$dir/callgrind.%p $bin/postgres -D $dir/data -p 5499 -k /tmp -c autovacuum=off -c synchronous_commit=off > $dir/server.txt 2>&1 &"
       until pg_isready -q -h 127.0.0.1 -p 5499; do sleep 0.5; done
-      backend=$("$tsx" "$here/drive.mjs" "$1" "$3" postgres://postgres@127.0.0.1:5499/xp "$dir/ids.txt")
+      backend=$("$tsx" "$here/drive.mjs" "$kind" "$1" postgres://postgres@127.0.0.1:5499/xp "$dir/ids.txt")
       as_pg "$bin/pg_ctl -D $dir/data -m fast -w stop > /dev/null"
       callgrind_annotate "$dir/callgrind.$backend" | awk '/PROGRAM TOTALS/ && !done { gsub(",", "", $1); print $1; done = 1 }'
     }
-    a=$(run "$1" "${2:-}" 20); b=$(run "$1" "${2:-}" 1020)
-    echo "$1 ${2:-as migrated}: $(((b - a) / 1000)) PostgreSQL instructions per transaction (the backend's profile: $dir/callgrind.<pid>)" ;;
+    a=$(run 20); b=$(run 1020)
+    echo "$kind ${*:-as migrated}: $(((b - a) / 1000)) PostgreSQL instructions per transaction (the backend's profile: $dir/callgrind.<pid>)" ;;
   *) sed -n 2,16p "$0"; exit 2 ;;
 esac
